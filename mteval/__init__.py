@@ -1,0 +1,1 @@
+"""mteval: machine-translation quality evaluation harness."""

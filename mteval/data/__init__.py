@@ -1,0 +1,1 @@
+"""Corpus loaders, one per format, plus input validation and pairing."""

@@ -1,0 +1,1 @@
+"""Text utilities: script and language checks, Chinese normalisation, sentence splitting."""

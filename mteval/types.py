@@ -1,0 +1,167 @@
+"""Plain dataclasses that flow between the layers: blocks, segments, corpora, metric and run results."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a piece of text came from: a file and a 1-based line (and block, for seed pages)."""
+
+    file: str
+    line: int
+    block: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return where if self.block is None else f"{where} (block {self.block})"
+
+
+@dataclass
+class Block:
+    """One abstract read from a seed page, after dedupe.
+
+    Args:
+        id: stable id derived from the normalised text (same text -> same id on every machine).
+        lang: "en" or "zh", detected by script.
+        text: the block text, stripped.
+        origins: every place this text occurs (duplicates keep all of them).
+        truncated: the scraped text was cut off (ends with "..." or "…").
+    """
+
+    id: str
+    lang: str
+    text: str
+    origins: list[Origin] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.origins)
+
+
+@dataclass
+class Segment:
+    """One unit to translate and score: a source, zero or more references, and where it came from."""
+
+    id: str
+    src: str
+    refs: list[str] = field(default_factory=list)
+    doc_id: str | None = None
+    domain: str | None = None
+    origin: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    """An ordered list of segments in one direction, with its summary and provenance."""
+
+    name: str
+    src_lang: str
+    tgt_lang: str
+    segments: list[Segment]
+    summary: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def direction(self) -> str:
+        return f"{self.src_lang}-{self.tgt_lang}"
+
+    @property
+    def n_refs(self) -> int:
+        """The largest number of references any segment has."""
+        return max((len(s.refs) for s in self.segments), default=0)
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+
+@dataclass
+class MetricResult:
+    """A corpus score with its per-segment scores and the signature that makes it reproducible.
+
+    ``segment_scores`` holds one float per scored segment, or None for segments the metric
+    did not score (a reference-based metric on a segment without reference).
+    """
+
+    name: str
+    score: float
+    signature: str
+    higher_is_better: bool = True
+    segment_scores: list[float | None] | None = None
+    n_scored: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "score": self.score,
+            "signature": self.signature,
+            "higher_is_better": self.higher_is_better,
+        }
+        if self.n_scored is not None:
+            out["n_scored"] = self.n_scored
+        out.update(self.extra)
+        return out
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced: the hypotheses and every metric's result."""
+
+    dataset: str
+    system: str
+    corpus: Corpus
+    hypotheses: list[str]
+    metrics: dict[str, MetricResult]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def scores_dict(self) -> dict[str, Any]:
+        """The ``scores.json`` contract."""
+        return {
+            "dataset": self.dataset,
+            "system": self.system,
+            "direction": self.corpus.direction,
+            "n_segments": len(self.corpus),
+            "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
+            "corpus_summary": self.corpus.summary,
+            "provenance": self.provenance,
+        }
+
+    def segment_rows(self) -> list[dict[str, Any]]:
+        """One row per segment: id, src, refs, hyp and every segment score."""
+        rows = []
+        for i, (seg, hyp) in enumerate(zip(self.corpus.segments, self.hypotheses, strict=True)):
+            row: dict[str, Any] = {
+                "id": seg.id,
+                "src": seg.src,
+                "refs": list(seg.refs),
+                "hyp": hyp,
+                "doc_id": seg.doc_id,
+                "domain": seg.domain,
+                "origin": seg.origin,
+            }
+            for name, m in self.metrics.items():
+                row[name] = None if m.segment_scores is None else m.segment_scores[i]
+            rows.append(row)
+        return rows
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON atomically (temp file + rename) so a killed run never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=_default) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _default(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
