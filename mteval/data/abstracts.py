@@ -1,0 +1,84 @@
+"""The abstracts dataset: seed pages -> deduped blocks -> EN/ZH pairs and user references -> Corpus."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mteval.data.jsonl import references_by_id
+from mteval.data.provenance import file_digest
+from mteval.data.seeds import page_paths, read_pages
+from mteval.data.summary import summarize_blocks
+from mteval.errors import InputError
+from mteval.types import Corpus, Segment
+
+log = logging.getLogger(__name__)
+
+
+def load_abstracts(
+    *,
+    name: str,
+    pages: str,
+    direction: str = "en-zh",
+    references: str | None = None,
+    find_pairs: bool = True,
+    min_pair_score: float | None = None,
+    limit: int | None = None,
+) -> Corpus:
+    """Read seed pages and build a corpus whose sources are the blocks in the source language.
+
+    Each source gets references from (1) the other-language block of the same paper when the
+    pairing finds one and (2) a user references file (JSONL with ``id`` = block id and ``ref``).
+    Blocks are never paired by position. Sources with no reference stay in the corpus and are
+    scored reference-free (CometKiwi) only.
+
+    Args:
+        name: dataset name. pages: a directory of ``*.txt`` pages, a glob, or one file.
+        direction: ``en-zh`` (English blocks are sources) or ``zh-en``.
+        references: optional JSONL of references keyed by block id.
+        find_pairs: look for EN/ZH versions of the same paper among the blocks.
+        min_pair_score: pairing threshold (None: the pairing module's precision-first default).
+        limit: keep the first ``limit`` sources.
+    """
+    src_lang, _, tgt_lang = direction.partition("-")
+    if {src_lang, tgt_lang} != {"en", "zh"}:
+        raise InputError(pages, None, f"direction must be en-zh or zh-en, not {direction!r}")
+    paths = page_paths(pages)
+    if not paths:
+        raise InputError(pages, None, "no seed pages found (expected *.txt files)")
+    blocks = read_pages(paths)
+    refs: dict[str, list[str]] = {b.id: [] for b in blocks}
+    meta: dict[str, dict] = {b.id: {"count": b.count, "truncated": b.truncated, "ref_source": None}
+                             for b in blocks}
+    n_pairs = 0
+    if find_pairs:
+        from mteval.data.pairing import find_pairs as pair_blocks
+
+        kwargs = {} if min_pair_score is None else {"min_score": min_pair_score}
+        for p in pair_blocks(blocks, **kwargs):
+            src_block, tgt_block = (p.en, p.zh) if src_lang == "en" else (p.zh, p.en)
+            refs[src_block.id].append(tgt_block.text)
+            meta[src_block.id].update(ref_source="pair", pair_with=tgt_block.id, pair_score=round(p.score, 4))
+            n_pairs += 1
+    n_user = 0
+    if references:
+        by_id = {b.id: b for b in blocks}
+        for seg_id, (user_refs, line) in references_by_id(references).items():
+            block = by_id.get(seg_id)
+            if block is None or block.lang != src_lang:
+                raise InputError(references, line, f"id {seg_id!r} is not a {src_lang} block of the pages")
+            if not refs[seg_id]:
+                n_user += 1
+            refs[seg_id].extend(user_refs)
+            meta[seg_id]["ref_source"] = "user" if meta[seg_id]["ref_source"] is None else "pair+user"
+    sources = [b for b in blocks if b.lang == src_lang]
+    if limit:
+        sources = sources[:limit]
+    segments = [
+        Segment(id=b.id, src=b.text, refs=refs[b.id], origin=str(b.origins[0]), meta=meta[b.id]) for b in sources
+    ]
+    summary = summarize_blocks(blocks, n_pages=len(paths), n_pairs=n_pairs, n_user_refs=n_user, direction=direction)
+    files = {str(p): file_digest(p) for p in paths}
+    if references:
+        files[references] = file_digest(references)
+    return Corpus(name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments, summary=summary,
+                  provenance={"files": files, "pages": [Path(p).name for p in paths]})

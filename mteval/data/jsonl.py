@@ -1,0 +1,116 @@
+"""JSONL and TSV corpora (one segment per line, with optional id and references)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mteval.data.provenance import file_digest
+from mteval.data.textfile import read_lines
+from mteval.errors import InputError
+from mteval.types import Corpus, Segment
+
+
+def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """Parse a JSONL file into ``(line, object)`` pairs; blank lines are skipped.
+
+    Raises:
+        InputError: a line that is not a JSON object, with file and line.
+    """
+    out = []
+    for number, text in read_lines(path):
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(path, number, f"not valid JSON ({err.msg} at column {err.colno})") from None
+        if not isinstance(obj, dict):
+            raise InputError(path, number, "expected a JSON object per line")
+        out.append((number, obj))
+    return out
+
+
+def _text(path: str | Path, number: int, obj: dict[str, Any], key: str, *, required: bool) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise InputError(path, number, f"missing field {key!r}")
+        return None
+    if not isinstance(value, str):
+        raise InputError(path, number, f"field {key!r} must be a string, got {type(value).__name__}")
+    if "\n" in value or "\r" in value:
+        raise InputError(path, number, f"field {key!r} contains a line break; one segment must be one line")
+    if required and not value.strip():
+        raise InputError(path, number, f"field {key!r} is empty")
+    return value
+
+
+def references_by_id(path: str | Path) -> dict[str, tuple[list[str], int]]:
+    """Read a references file: JSONL with ``id`` and ``ref`` (a string) or ``refs`` (a list).
+
+    Returns id -> (references, line). Duplicate ids are an error.
+    """
+    out: dict[str, tuple[list[str], int]] = {}
+    for number, obj in read_jsonl(path):
+        seg_id = obj.get("id")
+        if not isinstance(seg_id, str) or not seg_id:
+            raise InputError(path, number, "missing or empty string field 'id'")
+        if seg_id in out:
+            raise InputError(path, number, f"id {seg_id!r} already given on line {out[seg_id][1]}")
+        if "refs" in obj:
+            if not isinstance(obj["refs"], list):
+                raise InputError(path, number, "field 'refs' must be a list of strings")
+            refs = [_text(path, number, {"r": r}, "r", required=True) or "" for r in obj["refs"]]
+        else:
+            refs = [_text(path, number, obj, "ref", required=True) or ""]
+        out[seg_id] = (refs, number)
+    return out
+
+
+def load_jsonl(
+    *,
+    name: str,
+    path: str,
+    src_lang: str,
+    tgt_lang: str,
+    src_field: str = "src",
+    ref_fields: list[str] | None = None,
+    id_field: str = "id",
+    limit: int | None = None,
+) -> Corpus:
+    """Load a JSONL (``.jsonl``) or tab-separated (``.tsv``: src, ref...) corpus.
+
+    Args:
+        name: dataset name. path: the file. src_lang, tgt_lang: language codes.
+        src_field: JSONL field with the source. ref_fields: JSONL fields with references
+            (default ``["ref"]`` when present). id_field: JSONL field with the segment id
+            (line number when absent). limit: keep the first ``limit`` segments.
+    """
+    segments: list[Segment] = []
+    if str(path).endswith(".tsv"):
+        for number, text in read_lines(path):
+            cols = text.split("\t")
+            if not cols[0].strip():
+                raise InputError(path, number, "empty source column")
+            segments.append(Segment(id=str(number), src=cols[0], refs=[c for c in cols[1:] if c.strip()],
+                                    origin=f"{Path(path).name}:{number}"))
+    else:
+        seen: set[str] = set()
+        for number, obj in read_jsonl(path):
+            src = _text(path, number, obj, src_field, required=True) or ""
+            fields = ref_fields if ref_fields is not None else (["ref"] if "ref" in obj else [])
+            refs = [r for f in fields if (r := _text(path, number, obj, f, required=False))]
+            seg_id = str(obj.get(id_field, number))
+            if seg_id in seen:
+                raise InputError(path, number, f"duplicate segment id {seg_id!r}")
+            seen.add(seg_id)
+            segments.append(Segment(id=seg_id, src=src, refs=refs, origin=f"{Path(path).name}:{number}"))
+    if not segments:
+        raise InputError(path, None, "no segments")
+    segments = segments[:limit] if limit else segments
+    return Corpus(
+        name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
+        summary={"segments": len(segments), "with_reference": sum(1 for s in segments if s.refs)},
+        provenance={"files": {path: file_digest(path)}, "limit": limit},
+    )

@@ -1,0 +1,71 @@
+"""The Metric base class: declares direction and inputs, scores hypotheses into a MetricResult."""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from mteval.types import MetricResult
+
+
+class Metric(ABC):
+    """A corpus-level metric with per-segment scores.
+
+    Subclasses set ``name``, ``higher_is_better``, ``needs_ref`` and ``needs_src`` and
+    implement :meth:`_score` over the segments they can score. The base selects those
+    segments (with a reference, when one is needed) and spreads the segment scores back
+    to corpus positions, with None where a segment was not scored.
+    """
+
+    name: str = ""
+    higher_is_better: bool = True
+    needs_ref: bool = True
+    needs_src: bool = False
+
+    def score(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[Sequence[str]],
+        srcs: Sequence[str] | None = None,
+        *,
+        tgt_lang: str = "zh",
+    ) -> MetricResult | None:
+        """Score ``hyps`` (one per segment) against ``refs`` (a list of references per segment).
+
+        Returns None when the metric needs references and no segment has one.
+        """
+        if len(refs) != len(hyps) or (srcs is not None and len(srcs) != len(hyps)):
+            raise ValueError(f"{self.name}: {len(hyps)} hypotheses, {len(refs)} reference lists, "
+                             f"{None if srcs is None else len(srcs)} sources")
+        if self.needs_src and srcs is None:
+            raise ValueError(f"{self.name} needs the sources")
+        keep = [i for i, r in enumerate(refs) if r] if self.needs_ref else list(range(len(hyps)))
+        if not keep:
+            return None
+        result = self._score(
+            [hyps[i] for i in keep],
+            [list(refs[i]) for i in keep],
+            None if srcs is None else [srcs[i] for i in keep],
+            tgt_lang=tgt_lang,
+        )
+        if result.segment_scores is not None:
+            spread: list[float | None] = [None] * len(hyps)
+            for i, s in zip(keep, result.segment_scores, strict=True):
+                spread[i] = s
+            result.segment_scores = spread
+        result.n_scored = len(keep)
+        result.higher_is_better = self.higher_is_better
+        if not math.isfinite(result.score):
+            raise ValueError(f"{self.name} returned a non-finite corpus score {result.score}")
+        return result
+
+    @abstractmethod
+    def _score(
+        self, hyps: list[str], refs: list[list[str]], srcs: list[str] | None, *, tgt_lang: str
+    ) -> MetricResult:
+        """Score segments that all have what the metric needs."""
+
+    @property
+    def cache_key(self) -> str:
+        """What identifies this metric's results in the cache; subclasses add their settings."""
+        return self.name

@@ -1,0 +1,126 @@
+"""sacrebleu metrics (BLEU, chrF, chrF++, TER) with the right tokenizer for Chinese and a signature."""
+from __future__ import annotations
+
+from typing import Any
+
+from mteval.metrics.base import Metric
+from mteval.text.normalize import normalize_punct
+from mteval.types import MetricResult
+
+
+def ref_streams(refs: list[list[str]]) -> list[list[str]]:
+    """Transpose per-segment reference lists into sacrebleu's streams, padding with '' (ignored)."""
+    n = max(len(r) for r in refs)
+    return [[r[k] if k < len(r) else "" for r in refs] for k in range(n)]
+
+
+class SacreMetric(Metric):
+    """Shared work for sacrebleu metrics: normalisation, streams, corpus and sentence scores.
+
+    Args:
+        zh_punct: punctuation normalisation for Chinese targets (``halfwidth`` or ``none``);
+            written into the signature as ``|zhpunct:halfwidth`` when applied.
+    """
+
+    def __init__(self, *, zh_punct: str = "halfwidth"):
+        normalize_punct("", zh_punct)  # validate early, at instantiation
+        self.zh_punct = zh_punct
+
+    def _make(self, tgt_lang: str, *, sentence: bool) -> Any:
+        raise NotImplementedError
+
+    def sacrebleu_metric(self, tgt_lang: str, *, sentence: bool = False) -> Any:
+        """The configured sacrebleu object (for the corpus score, or sentence scores)."""
+        return self._make(tgt_lang, sentence=sentence)
+
+    def prepare(self, texts: list[str], tgt_lang: str) -> list[str]:
+        """Apply the target-side normalisation this metric scores with."""
+        mode = self.zh_punct if tgt_lang == "zh" else "none"
+        return [normalize_punct(t, mode) for t in texts]
+
+    def signature_suffix(self, tgt_lang: str) -> str:
+        return f"|zhpunct:{self.zh_punct}" if tgt_lang == "zh" and self.zh_punct != "none" else ""
+
+    def _score(self, hyps, refs, srcs, *, tgt_lang):
+        hyps = self.prepare(hyps, tgt_lang)
+        refs = [self.prepare(r, tgt_lang) for r in refs]
+        corpus_metric = self._make(tgt_lang, sentence=False)
+        # One pass over the data: per-segment sufficient statistics give both the corpus score
+        # (summed, exactly what corpus_score does) and the sentence scores. Tokenising twice
+        # doubled the run time (TER with asian_support: 70 s per pass on WMT22 en-zh).
+        stats = corpus_metric._extract_corpus_statistics(hyps, ref_streams(refs))
+        corpus = corpus_metric._aggregate_and_compute(stats)
+        sent_metric = self._make(tgt_lang, sentence=True)
+        segs = [float(sent_metric._compute_score_from_stats(s).score) for s in stats]
+        signature = str(corpus_metric.get_signature()) + self.signature_suffix(tgt_lang)
+        return MetricResult(self.name, float(corpus.score), signature, segment_scores=segs)
+
+
+class BLEU(SacreMetric):
+    """sacrebleu BLEU. ``tokenize='auto'`` picks ``zh`` for Chinese targets and ``13a`` otherwise.
+
+    sacrebleu's Python API defaults to 13a even for Chinese, which scores a whole unsegmented
+    sentence as a single token; the command line picks ``zh`` from ``-l en-zh``. We follow the CLI.
+    Segment scores use ``effective_order=True``, as sacrebleu recommends for sentence BLEU.
+    """
+
+    name = "bleu"
+
+    def __init__(self, *, tokenize: str = "auto", lowercase: bool = False, zh_punct: str = "halfwidth"):
+        super().__init__(zh_punct=zh_punct)
+        self.tokenize = tokenize
+        self.lowercase = lowercase
+
+    def resolved_tokenize(self, tgt_lang: str) -> str:
+        if self.tokenize != "auto":
+            return self.tokenize
+        return {"zh": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}.get(tgt_lang, "13a")
+
+    def _make(self, tgt_lang, *, sentence):
+        from sacrebleu.metrics import BLEU as SacreBLEU
+
+        return SacreBLEU(tokenize=self.resolved_tokenize(tgt_lang), lowercase=self.lowercase, effective_order=sentence)
+
+
+class ChrF(SacreMetric):
+    """sacrebleu chrF (``word_order=0``) or chrF++ (``word_order=2``)."""
+
+    def __init__(self, *, word_order: int = 0, char_order: int = 6, beta: int = 2, zh_punct: str = "halfwidth"):
+        super().__init__(zh_punct=zh_punct)
+        self.word_order = word_order
+        self.char_order = char_order
+        self.beta = beta
+        self.name = "chrf++" if word_order == 2 else ("chrf" if word_order == 0 else f"chrf_w{word_order}")
+
+    def _make(self, tgt_lang, *, sentence):
+        from sacrebleu.metrics import CHRF
+
+        return CHRF(char_order=self.char_order, word_order=self.word_order, beta=self.beta)
+
+
+class TER(SacreMetric):
+    """sacrebleu TER (lower is better).
+
+    For Chinese, Japanese and Korean targets ``asian_support`` splits CJK characters; sacrebleu
+    applies it only inside its tercom normalisation, so ``normalized=None`` (auto) turns
+    normalisation on for those targets. Without both, a whole unsegmented Chinese sentence is one
+    word and LanguageX scores TER 97.1 on WMT22 en-zh instead of 36.4.
+    """
+
+    name = "ter"
+    higher_is_better = False
+
+    def __init__(self, *, normalized: bool | None = None, case_sensitive: bool = False, zh_punct: str = "halfwidth"):
+        super().__init__(zh_punct=zh_punct)
+        self.normalized = normalized
+        self.case_sensitive = case_sensitive
+
+    def _make(self, tgt_lang, *, sentence):
+        from sacrebleu.metrics import TER as SacreTER
+
+        asian = tgt_lang in {"zh", "ja", "ko"}
+        return SacreTER(
+            normalized=asian if self.normalized is None else self.normalized,
+            case_sensitive=self.case_sensitive,
+            asian_support=asian,
+        )

@@ -1,0 +1,22 @@
+"""The results table printed at the end of a run."""
+from __future__ import annotations
+
+from mteval.types import RunResult
+
+
+def scores_table(result: RunResult) -> str:
+    """A plain-text table: one row per metric with score, direction, segments scored, signature."""
+    import pandas as pd
+
+    rows = [
+        {"metric": name, "score": round(m.score, 4), "better": "higher" if m.higher_is_better else "lower",
+         "scored": f"{m.n_scored}/{len(result.corpus)}", "signature": m.signature}
+        for name, m in result.metrics.items()
+    ]
+    head = f"{result.dataset} | {result.system} | {result.corpus.direction} | {len(result.corpus)} segments"
+    skipped = result.provenance.get("skipped_metrics") or []
+    tail = f"\nskipped (no references): {', '.join(skipped)}" if skipped else ""
+    if not rows:
+        return head + "\n(no metric produced a score)" + tail
+    with pd.option_context("display.max_colwidth", 120, "display.width", 200):
+        return head + "\n" + pd.DataFrame(rows).to_string(index=False) + tail

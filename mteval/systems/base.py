@@ -1,0 +1,140 @@
+"""The System interface and the shared sentence-level batching that neural backends use."""
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mteval.text.sentences import join_sentences, split_long, split_sentences
+
+log = logging.getLogger(__name__)
+
+
+class System(ABC):
+    """An MT system: turns source segments into hypotheses, one per source, in order."""
+
+    name: str = "system"
+    #: True for systems that run a model (loaded lazily); False for file/copy baselines.
+    uses_model: bool = False
+
+    @abstractmethod
+    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+        """Translate every source; the result has exactly ``len(sources)`` strings."""
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything that determines the output for a given source (cache key and provenance)."""
+        return {"class": type(self).__name__, "name": self.name}
+
+    def check_inputs(self, sources: Sequence[str]) -> None:
+        """Validate inputs before any model loads (e.g. a hypothesis file's line count)."""
+
+
+def plan_batches(lengths: Sequence[int], *, batch_size: int, max_tokens: int | None) -> list[list[int]]:
+    """Group item indices into length-sorted batches bounded by count and by padded tokens.
+
+    Sorting by length keeps padding small; ``max_tokens`` bounds ``len(batch) * longest``
+    (the padded size the model really computes). Returns lists of original indices.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for i in order:
+        new_longest = max(longest, lengths[i])
+        too_many = len(current) >= batch_size
+        too_big = max_tokens is not None and current and new_longest * (len(current) + 1) > max_tokens
+        if current and (too_many or too_big):
+            batches.append(current)
+            current, new_longest = [], lengths[i]
+        current.append(i)
+        longest = new_longest
+    if current:
+        batches.append(current)
+    return batches
+
+
+class SentenceBatchedSystem(System):
+    """Shared work for neural backends: split long segments into sentences, translate the
+    sentences in length-sorted batches, restore the order and re-join them.
+
+    Subclasses implement :meth:`_translate_batch` (a list of sentences in, same-length list out)
+    and :meth:`count_tokens`. A sentence longer than ``max_input_tokens`` is split further at
+    clause marks and spaces, counted and warned about; nothing is cut off silently.
+    """
+
+    uses_model = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        batch_size: int,
+        max_tokens: int | None,
+        max_input_tokens: int,
+        split_sentences: bool,
+    ):
+        self.name = name
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.max_input_tokens = max_input_tokens
+        self.split_sentences = split_sentences
+        self.n_split_further = 0
+        #: set by the pipeline: called with (done, total) sentences after each batch.
+        self.on_progress: Callable[[int, int], None] | None = None
+
+    @abstractmethod
+    def _translate_batch(self, sentences: list[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+        """Translate one batch of sentences."""
+
+    @abstractmethod
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Source token counts as the model sees them."""
+
+    def segment(self, source: str, src_lang: str) -> list[str]:
+        """Cut one source into pieces that each fit the model."""
+        pieces = split_sentences(source, src_lang) if self.split_sentences else [source.strip()]
+        pieces = [p for p in pieces if p] or [""]
+        lengths = self.count_tokens(pieces)
+        out: list[str] = []
+        for piece, n in zip(pieces, lengths, strict=True):
+            if n <= self.max_input_tokens:
+                out.append(piece)
+                continue
+            # Characters per token of this piece tells how many characters fit.
+            max_chars = max(1, int(len(piece) * self.max_input_tokens / n * 0.9))
+            parts = split_long(piece, max_chars)
+            self.n_split_further += 1
+            log.warning(
+                "%s: a sentence of %d tokens exceeds max_input_tokens=%d; split into %d pieces",
+                self.name, n, self.max_input_tokens, len(parts),
+            )
+            out.extend(parts)
+        return out
+
+    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+        pieces_per_source = [self.segment(s, src_lang) for s in sources]
+        flat = [p for pieces in pieces_per_source for p in pieces]
+        unique = list(dict.fromkeys(p for p in flat if p.strip()))
+        lengths = self.count_tokens(unique) if unique else []
+        done: dict[str, str] = {"": ""}
+        finished = 0
+        for batch in plan_batches(lengths, batch_size=self.batch_size, max_tokens=self.max_tokens):
+            texts = [unique[i] for i in batch]
+            outs = self._translate_batch(texts, src_lang=src_lang, tgt_lang=tgt_lang)
+            if len(outs) != len(texts):
+                raise RuntimeError(f"{self.name}: backend returned {len(outs)} outputs for {len(texts)} inputs")
+            done.update(zip(texts, outs))
+            finished += len(texts)
+            if self.on_progress is not None:
+                self.on_progress(finished, len(unique))
+        return [
+            join_sentences([done[p] if p.strip() else "" for p in pieces], tgt_lang) for pieces in pieces_per_source
+        ]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            **super().fingerprint(),
+            "split_sentences": self.split_sentences,
+            "max_input_tokens": self.max_input_tokens,
+        }

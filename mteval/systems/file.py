@@ -1,0 +1,61 @@
+"""A system whose outputs were computed elsewhere: one hypothesis per line, aligned with the sources."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mteval.data.textfile import read_segments
+from mteval.errors import InputError
+from mteval.systems.base import System
+
+
+class FileSystem(System):
+    """Read hypotheses from a UTF-8 text file, line ``i`` for source ``i``.
+
+    Empty lines are legitimate (an empty translation) and are scored as empty, never dropped,
+    so a line count that differs from the corpus is an error naming the file.
+
+    Args:
+        path: the hypothesis file.
+        name: the system name in results (defaults to the file name).
+    """
+
+    uses_model = False
+
+    def __init__(self, *, path: str, name: str | None = None):
+        self.path = Path(path)
+        self.name = name or self.path.name
+        self._lines: list[str] | None = None
+
+    def _read(self) -> list[str]:
+        if self._lines is None:
+            self._lines = read_segments(self.path, allow_empty_lines=True)
+        return self._lines
+
+    def check_inputs(self, sources: Sequence[str]) -> None:
+        lines = self._read()
+        if len(lines) != len(sources):
+            raise InputError(
+                self.path, min(len(lines), len(sources)) + 1,
+                f"has {len(lines)} hypothesis lines but the dataset has {len(sources)} segments",
+            )
+
+    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+        self.check_inputs(sources)
+        return list(self._read())
+
+    def fingerprint(self) -> dict[str, Any]:
+        digest = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.exists() else None
+        return {"class": "FileSystem", "name": self.name, "path": str(self.path), "sha256": digest}
+
+
+def wmt22_submission(*, submission: str, direction: str, data_dir: str, name: str | None = None) -> FileSystem:
+    """The output of one WMT22 submitted system shipped in ``data/wmt22/<direction>/system-outputs``."""
+    tgt = direction.split("-")[1]
+    path = Path(data_dir) / "wmt22" / direction / "system-outputs" / f"generaltest2022.{direction}.hyp.{submission}.{tgt}"
+    if not path.is_file():
+        available = sorted(p.name.split(".hyp.")[1].rsplit(".", 1)[0] for p in path.parent.glob("*.hyp.*"))
+        raise InputError(path, None, f"no WMT22 {direction} submission {submission!r}; available: {', '.join(available)}")
+    return FileSystem(path=str(path), name=name or submission)

@@ -1,0 +1,111 @@
+"""Chat LLMs as translators: a prompt template from the config, the model's chat template applied."""
+from __future__ import annotations
+
+from typing import Any
+
+from mteval.systems.base import SentenceBatchedSystem
+from mteval.systems.hf_loading import load_or_explain, resolve_device, resolve_dtype
+
+LANG_NAMES = {"en": "English", "zh": "Simplified Chinese", "de": "German", "fr": "French", "ja": "Japanese"}
+
+
+class HFChat(SentenceBatchedSystem):
+    """A causal chat model prompted to translate, decoded greedily.
+
+    Args:
+        name: system name. model: Hub id or local directory (``Qwen/Qwen2.5-1.5B-Instruct``).
+        revision: Hub revision.
+        system_prompt: the system message (None for none).
+        prompt_template: the user message; ``{src_lang}``, ``{tgt_lang}`` (language names) and
+            ``{text}`` are filled in.
+        max_new_tokens: generation bound. batch_size / max_tokens: batching.
+        max_input_tokens: longer sentences are split further.
+        split_sentences: translate sentence by sentence (off by default: LLMs handle paragraphs).
+        device, dtype, trust_remote_code: as for :class:`~mteval.systems.hf_seq2seq.HFSeq2Seq`.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: str,
+        revision: str | None = None,
+        system_prompt: str | None = "You are a professional translator.",
+        prompt_template: str = ("Translate the following {src_lang} text into {tgt_lang}. "
+                                "Reply with the translation only.\n\n{text}"),
+        max_new_tokens: int = 512,
+        batch_size: int = 8,
+        max_tokens: int | None = 8192,
+        max_input_tokens: int = 1024,
+        split_sentences: bool = False,
+        device: str = "auto",
+        dtype: str = "auto",
+        trust_remote_code: bool = False,
+    ):
+        super().__init__(name=name, batch_size=batch_size, max_tokens=max_tokens,
+                         max_input_tokens=max_input_tokens, split_sentences=split_sentences)
+        self.model_id = model
+        self.revision = revision
+        self.system_prompt = system_prompt
+        self.prompt_template = prompt_template
+        self.max_new_tokens = max_new_tokens
+        self.device = device
+        self.dtype = dtype
+        self.trust_remote_code = trust_remote_code
+        self._tok: Any = None
+        self._model: Any = None
+
+    def load(self) -> None:
+        """Load tokenizer and model once."""
+        if self._model is not None:
+            return
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
+        self._tok = load_or_explain(self.model_id, lambda: AutoTokenizer.from_pretrained(self.model_id, **kw))
+        self._tok.padding_side = "left"  # decoder-only models continue from the right edge
+        if self._tok.pad_token is None:
+            self._tok.pad_token = self._tok.eos_token
+        if not getattr(self._tok, "chat_template", None):
+            raise ValueError(f"{self.model_id}: the tokenizer has no chat template; use an instruct/chat model")
+        self._device = resolve_device(self.device)
+        dtype = resolve_dtype(self.dtype, self._device)
+        self._model = load_or_explain(
+            self.model_id, lambda: AutoModelForCausalLM.from_pretrained(self.model_id, torch_dtype=dtype, **kw)
+        )
+        self._model.to(self._device).eval()
+
+    def prompt(self, text: str, *, src_lang: str, tgt_lang: str) -> str:
+        """The full prompt string after the chat template, ending where the answer starts."""
+        self.load()
+        user = self.prompt_template.format(
+            src_lang=LANG_NAMES.get(src_lang, src_lang), tgt_lang=LANG_NAMES.get(tgt_lang, tgt_lang), text=text
+        )
+        messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else [])
+        messages.append({"role": "user", "content": user})
+        return self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        self.load()
+        return [len(ids) for ids in self._tok(texts, add_special_tokens=False)["input_ids"]]
+
+    def _translate_batch(self, sentences, *, src_lang, tgt_lang):
+        import torch
+
+        prompts = [self.prompt(s, src_lang=src_lang, tgt_lang=tgt_lang) for s in sentences]
+        enc = self._tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self._device)
+        with torch.inference_mode():
+            out = self._model.generate(
+                **enc, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1,
+                pad_token_id=self._tok.pad_token_id,
+            )
+        new_tokens = out[:, enc["input_ids"].shape[1]:]
+        return [t.strip() for t in self._tok.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            **super().fingerprint(),
+            "model": self.model_id, "revision": self.revision, "system_prompt": self.system_prompt,
+            "prompt_template": self.prompt_template, "max_new_tokens": self.max_new_tokens,
+            "dtype": self.dtype, "decoding": "greedy",
+        }

@@ -1,0 +1,63 @@
+"""Loading Hugging Face models: device and dtype choice, and readable errors when a model is missing."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from mteval.errors import ModelUnavailableError
+
+T = TypeVar("T")
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; anything else is used as given."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_dtype(dtype: str, device: str) -> Any:
+    """``auto`` -> bfloat16 on a GPU that supports it (float16 otherwise), float32 on CPU."""
+    import torch
+
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    try:
+        return {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
+                "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}[dtype]
+    except KeyError:
+        raise ValueError(f"unknown dtype {dtype!r}: use auto, float32, float16 or bfloat16") from None
+
+
+def model_error(model_id: str, err: BaseException) -> ModelUnavailableError:
+    """Turn a Hub or file error into one line that names the model and the fix."""
+    text = f"{type(err).__name__}: {err}"
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
+    if "gated" in text.lower() or "401" in text or "403" in text or "GatedRepo" in text:
+        fix = (f"the model is gated: accept its licence on huggingface.co/{model_id} and set HF_TOKEN "
+               "(or run `huggingface-cli login`), then `make models`")
+    elif "RepositoryNotFound" in text or "404" in text or "is not a local folder and is not a valid model" in text:
+        fix = "check the model id (system.model=...) or give a local directory"
+    elif offline or "offline" in text.lower() or "LocalEntryNotFound" in text or "cannot find the requested files" in text:
+        fix = ("it is not in the local Hugging Face cache: run `make models` (mteval-prefetch) where the Hub is "
+               "reachable, or point the config at a local directory; HF_HUB_OFFLINE=1 then runs offline")
+    else:
+        fix = "download it with `make models` (mteval-prefetch), or point the config at a local directory"
+    return ModelUnavailableError(f"cannot load model '{model_id}': {fix}")
+
+
+def load_or_explain(model_id: str, loader: Callable[[], T]) -> T:
+    """Call ``loader()``; a missing, mistyped or gated model becomes a ModelUnavailableError."""
+    try:
+        return loader()
+    except (OSError, ValueError, EnvironmentError) as err:
+        raise model_error(model_id, err) from err
+    except Exception as err:  # huggingface_hub errors subclass different bases across versions
+        if type(err).__module__.startswith(("huggingface_hub", "requests", "urllib3", "httpx")):
+            raise model_error(model_id, err) from err
+        raise
