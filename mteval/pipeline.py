@@ -54,6 +54,11 @@ def score(
             log.info("%s: cached result", metric.name)
             return None if hit.get("none") else MetricResult(**hit)
     result = metric.score(hyps, refs, srcs, tgt_lang=corpus.tgt_lang)
+    if result is not None:
+        # Enough to rebuild the metric later (compare and gate resample BLEU/chrF statistics).
+        fp = metric_fingerprint(metric)
+        result.extra["metric"] = {"class": f"{type(metric).__module__}.{type(metric).__qualname__}",
+                                  "settings": fp["settings"]}
     if cache is not None and key is not None:
         cache.put_metric(key, {"none": True} if result is None else result.__dict__)
     return result

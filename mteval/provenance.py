@@ -37,7 +37,8 @@ def git_revision() -> str | None:
 
 def metric_fingerprint(metric: Any) -> dict[str, Any]:
     """A metric's class and public settings plus the versions that change its numbers."""
-    settings = {k: v for k, v in vars(metric).items() if not k.startswith("_") and not callable(v)}
+    settings = {k: v for k, v in vars(metric).items()
+                if not k.startswith("_") and not callable(v) and k not in {"name", "needs_ref"}}
     return {"class": type(metric).__name__, "settings": settings, "versions": package_versions()}
 
 
