@@ -13,8 +13,20 @@ log = logging.getLogger("mteval")
 
 OmegaConf.register_new_resolver("mteval_root", lambda: str(ROOT), replace=True)
 
-_QUIET = ("transformers", "pytorch_lightning", "lightning", "lightning_fabric", "comet", "huggingface_hub",
-          "sacrebleu", "matplotlib")
+_QUIET = ("transformers", "pytorch_lightning", "pytorch_lightning.utilities.rank_zero", "lightning",
+          "lightning.pytorch.utilities.rank_zero", "lightning_fabric", "comet", "huggingface_hub", "sacrebleu",
+          "matplotlib")
+
+
+def quiet_libraries(level: str) -> None:
+    """Keep library chatter (Lightning tips, deprecation notes) out of the run log."""
+    import warnings
+
+    logging.getLogger().setLevel(level)
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for pattern in ("pkg_resources is deprecated", ".*LeafSpec.*", "Recommended: pip install sacremoses"):
+        warnings.filterwarnings("ignore", message=pattern)
 
 
 def run(cfg: DictConfig) -> dict:
@@ -29,9 +41,7 @@ def run(cfg: DictConfig) -> dict:
     from mteval.report.table import scores_table
     from mteval.runio import append_leaderboard, write_run
 
-    logging.getLogger().setLevel(cfg.log_level)
-    for name in _QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_libraries(cfg.log_level)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     corpus = instantiate(cfg.dataset.load, _convert_="all")
     system = instantiate(cfg.system, _convert_="all")
@@ -44,7 +54,8 @@ def run(cfg: DictConfig) -> dict:
     provenance = {**environment(), "config": OmegaConf.to_container(cfg, resolve=True), "seed": cfg.seed,
                   "run_dir": str(run_dir)}
     try:
-        result = evaluate(corpus, system, metrics, cache=cache, provenance=provenance)
+        result = evaluate(corpus, system, metrics, cache=cache, provenance=provenance,
+                          translate_chunk_size=cfg.get("translate_chunk_size", 64))
     finally:
         if cache is not None:
             cache.close()

@@ -5,9 +5,12 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from mteval.errors import ConfigError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS translation (
@@ -16,6 +19,7 @@ CREATE TABLE IF NOT EXISTS translation (
 CREATE TABLE IF NOT EXISTS metric (
     key TEXT PRIMARY KEY, result TEXT NOT NULL, created REAL NOT NULL);
 """
+_IN_CHUNK = 500  # SQLite's default limit on bound parameters is 999 (older builds)
 
 
 def digest(obj: Any) -> str:
@@ -28,64 +32,96 @@ class Cache:
     """Two tables: translations keyed by (system fingerprint, source hash) and metric results
     keyed by a hash of (metric settings, sources, hypotheses, references).
 
-    SQLite in WAL mode lets two runs read and write at once; each ``put`` is one transaction,
-    so a run killed mid-way keeps every batch it finished and loses nothing else.
+    Concurrency and crashes: the database runs in WAL mode, so readers never block and two runs
+    can share one file; every write is one ``BEGIN IMMEDIATE`` transaction (the write lock is
+    taken up front, so a commit never fails half-way with "database is locked"), and the first
+    hypothesis stored for a key wins (``INSERT OR IGNORE``), so two runs translating the same
+    source at once agree on one answer. A process killed mid-transaction leaves nothing of it:
+    SQLite rolls the open transaction back when the next connection opens the file.
+
+    Args:
+        path: the database file (created with its directory). Must be on a local disk: WAL needs
+            shared memory, which network file systems do not provide.
+        timeout: seconds to wait for another run's write lock before giving up.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, timeout: float = 60.0):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise sqlite3.OperationalError(f"could not switch to WAL mode (got {mode})")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._transaction():
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(statement)
+        except (sqlite3.Error, OSError) as err:
+            raise ConfigError(f"cache {self.path}: {err}; delete the file or run with cache=null") from None
 
     def close(self) -> None:
         self._db.close()
 
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def get_translations(self, system: str, sources: Sequence[str]) -> dict[str, str]:
         """Cached hypotheses for the given sources under a system fingerprint hash."""
-        found: dict[str, str] = {}
-        keys = {digest(s): s for s in sources}
-        items = list(keys)
-        for start in range(0, len(items), 500):
-            chunk = items[start : start + 500]
+        keys: dict[str, str] = {}
+        for s in sources:
+            keys.setdefault(digest(s), s)
+        return {keys[k]: h for k, h in self._select(system, list(keys))}
+
+    def _select(self, system: str, keys: list[str]) -> Iterator[tuple[str, str]]:
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
+            yield from self._db.execute(
                 f"SELECT source, hypothesis FROM translation WHERE system=? AND source IN ({marks})", [system, *chunk]
             )
-            for key, hyp in rows:
-                found[keys[key]] = hyp
-        return found
 
-    def put_translations(self, system: str, pairs: Iterable[tuple[str, str]]) -> None:
-        """Store (source, hypothesis) pairs atomically."""
+    def put_translations(self, system: str, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """Store (source, hypothesis) pairs in one transaction; return what the cache now holds for them.
+
+        A source another run stored first keeps that run's hypothesis (first writer wins), and
+        the returned mapping says which one, so both runs report the same output.
+        """
         now = time.time()
-        rows = [(system, digest(s), h, now) for s, h in pairs]
+        by_key = {digest(s): (s, h) for s, h in pairs}
+        for s, h in by_key.values():
+            if not isinstance(h, str):
+                raise TypeError(f"hypothesis for {s[:40]!r} is {type(h).__name__}, not str")
         with self._transaction():
-            self._db.executemany("INSERT OR REPLACE INTO translation VALUES (?,?,?,?)", rows)
+            self._db.executemany("INSERT OR IGNORE INTO translation VALUES (?,?,?,?)",
+                                 [(system, k, h, now) for k, (_, h) in by_key.items()])
+            stored = dict(self._select(system, list(by_key)))
+        return {by_key[k][0]: h for k, h in stored.items()}
 
     def get_metric(self, key: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT result FROM metric WHERE key=?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def put_metric(self, key: str, result: dict[str, Any]) -> None:
+        """Store a metric result (a later identical computation replaces it: same key, same value)."""
+        text = json.dumps(result, ensure_ascii=False)
         with self._transaction():
-            self._db.execute("INSERT OR REPLACE INTO metric VALUES (?,?,?)",
-                             (key, json.dumps(result, ensure_ascii=False), time.time()))
+            self._db.execute("INSERT OR REPLACE INTO metric VALUES (?,?,?)", (key, text, time.time()))
 
     def count(self) -> dict[str, int]:
         """Rows per table (for logs and tests)."""
         return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("translation", "metric")}
 
-    def _transaction(self):
-        db = self._db
-
-        class _Tx:
-            def __enter__(self):
-                db.execute("BEGIN IMMEDIATE")
-
-            def __exit__(self, exc_type, exc, tb):
-                db.execute("ROLLBACK" if exc_type else "COMMIT")
-
-        return _Tx()
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

@@ -12,6 +12,18 @@ def fail(err: MtevalError) -> None:
     sys.exit(err.exit_code)
 
 
+def mteval_cause(err: BaseException) -> MtevalError | None:
+    """The MtevalError that ``err`` is or was raised from (following ``__cause__``/``__context__``)."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MtevalError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def main() -> None:
     """``mteval``: the Hydra app (``mteval --help`` lists the config groups)."""
     import hydra
@@ -25,8 +37,12 @@ def main() -> None:
     def _main(cfg):  # noqa: ANN001 - Hydra passes a DictConfig
         try:
             run(cfg)
-        except MtevalError as err:
-            fail(err)
+        except Exception as err:  # noqa: BLE001 - only errors with an MtevalError behind them are handled
+            # Hydra's instantiate wraps a loader's InputError in an InstantiationException.
+            cause = mteval_cause(err)
+            if cause is None:
+                raise
+            fail(cause)
 
     _main()
 

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from mteval.cache import Cache, digest
+from mteval.errors import ConfigError
 from mteval.metrics.base import Metric
+from mteval.prefetch import check_offline
 from mteval.provenance import metric_fingerprint
 from mteval.systems.base import System
 from mteval.types import Corpus, MetricResult, RunResult
@@ -18,25 +20,105 @@ log = logging.getLogger(__name__)
 def translate(system: System, corpus: Corpus, *, cache: Cache | None = None, chunk_size: int = 64) -> list[str]:
     """Translate every segment, reusing cached translations and caching new ones chunk by chunk.
 
-    A run killed mid-way keeps every finished chunk, so a restart translates only what is
-    missing. Systems without a model (file, copy) bypass the cache.
+    A run killed mid-way keeps every finished chunk (each is one SQLite transaction), so a restart
+    translates only what is missing. Before each chunk the cache is asked again, so two runs
+    sharing a cache skip what the other has finished meanwhile. Systems without a model (file,
+    copy) bypass the cache.
     """
+    if chunk_size < 1:
+        raise ConfigError(f"translate_chunk_size must be at least 1, got {chunk_size}")
     sources = [s.src for s in corpus.segments]
     kwargs = {"src_lang": corpus.src_lang, "tgt_lang": corpus.tgt_lang}
     if cache is None or not getattr(system, "uses_model", False):
-        return system.translate(sources, **kwargs)
+        hyps = system.translate(sources, **kwargs)
+        _check_count(system, len(sources), hyps)
+        return hyps
     key = digest({"system": system.fingerprint(), **kwargs})
-    done = cache.get_translations(key, sources)
-    missing = list(dict.fromkeys(s for s in sources if s not in done))
+    unique = list(dict.fromkeys(sources))
+    done = cache.get_translations(key, unique)
+    missing = [s for s in unique if s not in done]
     log.info("%s: %d of %d unique sources cached, %d to translate",
-             system.name, len(set(sources)) - len(missing), len(set(sources)), len(missing))
+             system.name, len(unique) - len(missing), len(unique), len(missing))
+    if missing:
+        warn_long_sources(system, corpus, set(missing))
+    translated = 0
     for start in range(0, len(missing), chunk_size):
         chunk = missing[start : start + chunk_size]
-        hyps = system.translate(chunk, **kwargs)
-        cache.put_translations(key, zip(chunk, hyps, strict=True))
-        done.update(zip(chunk, hyps, strict=True))
+        fresh = cache.get_translations(key, chunk)  # another run on the same cache may have done some
+        done.update(fresh)
+        todo = [s for s in chunk if s not in fresh]
+        if todo:
+            hyps = system.translate(todo, **kwargs)
+            _check_count(system, len(todo), hyps)
+            done.update(cache.put_translations(key, zip(todo, hyps, strict=True)))
+            translated += len(todo)
         log.info("%s: translated %d/%d", system.name, min(start + chunk_size, len(missing)), len(missing))
+    if translated < len(missing):
+        log.info("%s: %d sources were translated meanwhile by another run sharing the cache",
+                 system.name, len(missing) - translated)
     return [done[s] for s in sources]
+
+
+def _check_count(system: System, expected: int, hyps: Sequence[str]) -> None:
+    if len(hyps) != expected:
+        raise RuntimeError(f"{system.name} returned {len(hyps)} hypotheses for {expected} sources")
+
+
+def warn_long_sources(system: System, corpus: Corpus, which: set[str], *, show: int = 5) -> None:
+    """Warn, with file:line, about sources with a sentence longer than the model's input limit.
+
+    Such a sentence is split further at clause marks (never truncated), which can change the
+    translation; the warning says where, so the user can check. Counting tokens needs the
+    tokenizer, so this runs only when there is something to translate.
+    """
+    limit = getattr(system, "max_input_tokens", None)
+    count_tokens = getattr(system, "count_tokens", None)
+    if limit is None or count_tokens is None:
+        return
+    from mteval.text.sentences import split_sentences
+
+    segs = [s for s in corpus.segments if s.src in which]
+    pieces = [split_sentences(s.src, corpus.src_lang) if getattr(system, "split_sentences", False) else [s.src]
+              for s in segs]
+    flat = [p for ps in pieces for p in ps]
+    counts = iter(count_tokens(flat) if flat else [])
+    long = []
+    for seg, ps in zip(segs, pieces, strict=True):
+        longest = max((next(counts) for _ in ps), default=0)
+        if longest > limit:
+            long.append((seg, longest))
+    for seg, n in long[:show]:
+        log.warning("%s: a sentence of %d tokens is longer than %s's max_input_tokens=%d; it is split at clause "
+                    "marks before translating", seg.origin or seg.id, n, system.name, limit)
+    if len(long) > show:
+        log.warning("%d more sources have a sentence longer than max_input_tokens=%d", len(long) - show, limit)
+
+
+def warn_long_for_metric(metric: Metric, corpus: Corpus, hyps: Sequence[str], *, show: int = 5) -> None:
+    """Warn, with file:line, about texts longer than a COMET encoder reads (the rest is cut off unscored)."""
+    load = getattr(metric, "load", None)
+    if load is None:
+        return
+    encoder = getattr(load(), "encoder", None)
+    tokenizer = getattr(encoder, "tokenizer", None)
+    try:
+        limit = int(encoder.max_positions) - 2  # what COMET's prepare_sample truncates to
+    except (AttributeError, TypeError, ValueError):
+        return
+    if tokenizer is None:
+        return
+    fields = {"source": [s.src for s in corpus.segments], "hypothesis": list(hyps)}
+    if getattr(metric, "needs_ref", False):
+        fields["reference"] = [s.refs[0] if s.refs else "" for s in corpus.segments]
+    long = []
+    for field, texts in fields.items():
+        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+        long += [(corpus.segments[i], field, n) for i, n in enumerate(lengths) if n > limit]
+    for seg, field, n in long[:show]:
+        log.warning("%s: the %s has %d tokens; %s reads at most %d, the rest is not scored",
+                    seg.origin or seg.id, field, n, metric.name, limit)
+    if len(long) > show:
+        log.warning("%s: %d more texts longer than %d tokens", metric.name, len(long) - show, limit)
 
 
 def score(
@@ -45,6 +127,8 @@ def score(
     """Score with one metric, through the metric cache. None when the metric has nothing to score."""
     srcs = [s.src for s in corpus.segments]
     refs = [list(s.refs) for s in corpus.segments]
+    if len(hyps) != len(srcs):
+        raise RuntimeError(f"{metric.name}: {len(hyps)} hypotheses for {len(srcs)} segments")
     key = None
     if cache is not None:
         key = digest({"metric": metric_fingerprint(metric), "tgt": corpus.tgt_lang,
@@ -53,6 +137,8 @@ def score(
         if hit is not None:
             log.info("%s: cached result", metric.name)
             return None if hit.get("none") else MetricResult(**hit)
+    if not metric.needs_ref or any(refs):
+        warn_long_for_metric(metric, corpus, hyps)
     result = metric.score(hyps, refs, srcs, tgt_lang=corpus.tgt_lang)
     if result is not None:
         # Enough to rebuild the metric later (compare and gate resample BLEU/chrF statistics).
@@ -71,6 +157,7 @@ def evaluate(
     *,
     cache: Cache | None = None,
     provenance: dict[str, Any] | None = None,
+    translate_chunk_size: int = 64,
 ) -> RunResult:
     """Check inputs, translate, score. Inputs are checked and model files located before
     any model loads, so bad data or a missing COMET model fails in seconds, not after translating."""
@@ -80,9 +167,10 @@ def evaluate(
         preflight = getattr(metric, "preflight", None)
         if preflight is not None:
             preflight()
+    check_offline(system, metrics)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    hyps = translate(system, corpus, cache=cache)
+    hyps = translate(system, corpus, cache=cache, chunk_size=translate_chunk_size)
     timings["translate_s"] = round(time.perf_counter() - t0, 3)
     results: dict[str, MetricResult] = {}
     skipped: list[str] = []

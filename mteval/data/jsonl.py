@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.data.provenance import file_digest
-from mteval.data.textfile import read_lines
+from mteval.data.textfile import bad_char_message, read_lines
 from mteval.errors import InputError
 from mteval.types import Corpus, Segment
 
@@ -41,6 +41,9 @@ def _text(path: str | Path, number: int, obj: dict[str, Any], key: str, *, requi
         raise InputError(path, number, f"field {key!r} must be a string, got {type(value).__name__}")
     if "\n" in value or "\r" in value:
         raise InputError(path, number, f"field {key!r} contains a line break; one segment must be one line")
+    problem = bad_char_message(value)
+    if problem is not None:
+        raise InputError(path, number, f"field {key!r} {problem}")
     if required and not value.strip():
         raise InputError(path, number, f"field {key!r} is empty")
     return value
@@ -101,14 +104,18 @@ def load_jsonl(
             src = _text(path, number, obj, src_field, required=True) or ""
             fields = ref_fields if ref_fields is not None else (["ref"] if "ref" in obj else [])
             refs = [r for f in fields if (r := _text(path, number, obj, f, required=False))]
-            seg_id = str(obj.get(id_field, number))
+            raw_id = obj.get(id_field)
+            seg_id = str(number) if raw_id is None else str(raw_id)
             if seg_id in seen:
                 raise InputError(path, number, f"duplicate segment id {seg_id!r}")
             seen.add(seg_id)
             segments.append(Segment(id=seg_id, src=src, refs=refs, origin=f"{Path(path).name}:{number}"))
     if not segments:
         raise InputError(path, None, "no segments")
-    segments = segments[:limit] if limit else segments
+    if limit is not None:
+        if limit < 1:
+            raise InputError(path, None, f"limit must be at least 1, got {limit}")
+        segments = segments[:limit]
     return Corpus(
         name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
         summary={"segments": len(segments), "with_reference": sum(1 for s in segments if s.refs)},

@@ -40,17 +40,19 @@ ANCHOR_SHARED_CAP = 4.0
 ANCHOR_ZH_ONLY = 0.8  # a Latin token in the Chinese that the English lacks: translation keeps them
 ANCHOR_EN_ONLY = 0.3  # an English name missing from the Chinese: may have been translated
 ANCHOR_MISSING_CAP = 4.0
-LENGTH_FREE_SD = 1.0  # ratios within 1 sd cost nothing, then a Gaussian tail
+LENGTH_FREE_SD = 1.0  # ratios within 1 sd cost nothing, then LENGTH_SLOPE * (excess sd)^2
+LENGTH_SLOPE = 0.75
 LENGTH_CAP = 8.0
-CHRF_MID = 25.0  # chrF of an MT output against an unrelated abstract stays well under this
-CHRF_SLOPE = 0.25
+CHRF_MID = 18.0  # WMT22 en-zh, MT vs reference: translations 19 or more for 95% (median 42), others under 14 for 99%
+CHRF_SLOPE = 0.3
 CHRF_CANDIDATES = 3  # per block, the best model-free candidates are checked with the MT system
-ORDER_MID = 0.8  # below this share of in-place overlap, a pair loses ORDER_SLOPE per unit
+ORDER_MID = 0.7  # below this share of in-place overlap, a pair loses ORDER_SLOPE per unit
 ORDER_SLOPE = 15.0
 ORDER_FLOOR = -3.0  # pairs below this log-odds are not worth the order check...
 ORDER_CANDIDATES = 5  # ...nor any beyond each block's best five
 MARGIN = 1.0  # an accepted pair must beat every unexplained rival by this many log-odds
 DEFAULT_MIN_SCORE = 0.9
+CONTENT_SIGNALS = ("dictionary", "chrf")  # a pair needs one of these on its side
 
 
 @dataclass
@@ -77,6 +79,8 @@ class Pair:
             "score": round(self.score, 4),
             "en": self.en.text,
             "zh": self.zh.text,
+            "en_origins": [str(o) for o in self.en.origins],
+            "zh_origins": [str(o) for o in self.zh.origins],
             "evidence": self.evidence,
         }
 
@@ -113,27 +117,37 @@ def _logit_parts(
         n_zh = np.array([len(f.words) for f in zh], dtype=np.float64)[None, :]
         n = np.minimum(n_en, n_zh)
         parts["dictionary"] = LEX_SLOPE * (raw["lift"] - LEX_MID) * n / (n + LEX_SHRINK_N)
+    parts["anchors"] = _anchor_part(en, zh)
+    raw["length_z"] = z = sig.length_z(en, zh)
+    parts["length"] = -np.minimum(LENGTH_SLOPE * np.maximum(np.abs(z) - LENGTH_FREE_SD, 0.0) ** 2, LENGTH_CAP)
+    if lexicon is not None:
+        parts["order"], raw["order"] = _order_part(en, zh, sum(parts.values()), lexicon=lexicon)
+    return parts, raw
+
+
+def _anchor_part(en: list[sig.Features], zh: list[sig.Features]) -> np.ndarray:
+    """Log-odds from anchors: shared ones speak for a pair, ones only one side has against it.
+
+    A shared anchor counts fully when only the pair has it, less when other blocks have it too
+    (an acronym every abstract of a field uses says little). Every Latin token in a Chinese
+    block should be in its source; an English name may have been translated, so it costs less.
+    A truncated side may have lost its anchors, so its missing ones cost nothing.
+    """
     base = sig.anchor_weights([*en, *zh])
-    df = {a: 0 for a in base}
+    df = dict.fromkeys(base, 0)
     for f in (*en, *zh):
         for a in f.anchors:
             df[a] += 1
     rare = {a: w * min(1.0, 2.0 / df[a]) for a, w in base.items()}
-    zh_sets, en_match = [set(f.anchors) for f in zh], [f.matchable for f in en]
+    zh_sets, en_sets = [set(f.anchors) for f in zh], [set(f.anchors) for f in en]
+    en_match, zh_match = [f.matchable for f in en], [f.matchable for f in zh]
     shared = sig.found_weight(zh_sets, en_match, weights=rare).T
     zh_only = sig.total_weight(zh_sets, weights=base)[None, :] - sig.found_weight(zh_sets, en_match, weights=base).T
-    en_sets = [set(f.anchors) for f in en]
-    en_only = sig.total_weight(en_sets, weights=base)[:, None] - sig.found_weight(
-        en_sets, [f.matchable for f in zh], weights=base)
-    en_only = np.where(np.array([f.truncated for f in zh])[None, :], 0.0, en_only)
+    en_only = sig.total_weight(en_sets, weights=base)[:, None] - sig.found_weight(en_sets, zh_match, weights=base)
     zh_only = np.where(np.array([f.truncated for f in en])[:, None], 0.0, zh_only)
-    parts["anchors"] = (np.minimum(ANCHOR_SHARED * shared, ANCHOR_SHARED_CAP)
-                        - np.minimum(ANCHOR_ZH_ONLY * zh_only + ANCHOR_EN_ONLY * en_only, ANCHOR_MISSING_CAP))
-    raw["length_z"] = z = sig.length_z(en, zh)
-    parts["length"] = -np.minimum(0.5 * np.maximum(np.abs(z) - LENGTH_FREE_SD, 0.0) ** 2, LENGTH_CAP)
-    if lexicon is not None:
-        parts["order"], raw["order"] = _order_part(en, zh, sum(parts.values()), lexicon=lexicon)
-    return parts, raw
+    en_only = np.where(np.array([f.truncated for f in zh])[None, :], 0.0, en_only)
+    missing = np.minimum(ANCHOR_ZH_ONLY * zh_only + ANCHOR_EN_ONLY * en_only, ANCHOR_MISSING_CAP)
+    return np.minimum(ANCHOR_SHARED * shared, ANCHOR_SHARED_CAP) - missing
 
 
 def _candidates(logit: np.ndarray, *, k: int, floor: float) -> set[tuple[int, int]]:
@@ -170,31 +184,34 @@ def _chrf_part(en_blocks: Sequence[Block], zh_blocks: Sequence[Block], logit: np
     return part, chrf
 
 
-def _assign(logit: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+def _assign(logit: np.ndarray, threshold: float, *, en: list[sig.Features],
+            zh: list[sig.Features]) -> list[tuple[int, int, float]]:
     """One-to-one pairs above ``threshold`` that beat every unexplained rival by MARGIN.
 
-    Returns ``(i, j, margin)`` triples.
+    A rival is another block that could take either side's place. It is explained when its
+    own accepted partner beats it by MARGIN, and harmless when it is a version of the same text
+    (a truncated or lightly edited copy): either way the pair is of one paper. Returns
+    ``(i, j, margin)`` triples; an ambiguous pair is dropped, as a wrong pair is worse than none.
     """
     from scipy.optimize import linear_sum_assignment
 
-    rows, cols = linear_sum_assignment(np.maximum(logit, 0.0), maximize=True)
+    rows, cols = linear_sum_assignment(np.maximum(logit - threshold, 0.0), maximize=True)
     chosen = {(int(i), int(j)) for i, j in zip(rows, cols) if logit[i, j] >= threshold}
     partner_of_en = {i: j for i, j in chosen}
     partner_of_zh = {j: i for i, j in chosen}
     out = []
     for i, j in sorted(chosen):
-        rivals = []
-        for jj in range(logit.shape[1]):  # another Chinese block for this English one...
-            if jj != j and not (jj in partner_of_zh and logit[partner_of_zh[jj], jj] >= logit[i, jj] + MARGIN):
-                rivals.append(logit[i, jj])  # ...unless it is better explained by its own partner
-        for ii in range(logit.shape[0]):
-            if ii != i and not (ii in partner_of_en and logit[ii, partner_of_en[ii]] >= logit[ii, j] + MARGIN):
-                rivals.append(logit[ii, j])
-        margin = float(logit[i, j] - max(rivals, default=-np.inf))
-        if margin >= MARGIN:
-            out.append((i, j, margin))
-        else:
-            log.info("pairing: dropped an ambiguous pair (margin %.2f < %.2f)", margin, MARGIN)
+        rivals = [logit[i, jj] for jj in np.flatnonzero(logit[i] > logit[i, j] - MARGIN)
+                  if jj != j and not (jj in partner_of_zh and logit[partner_of_zh[jj], jj] >= logit[i, jj] + MARGIN)
+                  and not sig.same_text(zh[j], zh[jj])]
+        rivals += [logit[ii, j] for ii in np.flatnonzero(logit[:, j] > logit[i, j] - MARGIN)
+                   if ii != i and not (ii in partner_of_en and logit[ii, partner_of_en[ii]] >= logit[ii, j] + MARGIN)
+                   and not sig.same_text(en[i], en[ii])]
+        if rivals:
+            log.info("pairing: dropped an ambiguous pair (a rival within %.1f log-odds)", MARGIN)
+            continue
+        others = np.concatenate([np.delete(logit[i], j), np.delete(logit[:, j], i)])
+        out.append((i, j, float(logit[i, j] - others.max()) if others.size else math.inf))
     return out
 
 
@@ -231,9 +248,15 @@ def find_pairs(
     if translate is not None:
         parts["chrf"], chrf = _chrf_part(en_blocks, zh_blocks, logit, translate)
         logit = logit + parts["chrf"]
+    content = [parts[k] for k in CONTENT_SIGNALS if k in parts]
+    if not content:
+        log.warning("pairing: no dictionary and no MT system, so no evidence on content: no pairs")
+        return []
+    # Anchors and length alone never make a pair: two papers of one field share acronyms.
+    logit = np.where(np.maximum.reduce(content) > 0, logit, np.minimum(logit, 0.0))
     threshold = math.log(min_score / (1.0 - min_score))
     pairs = []
-    for i, j, margin in _assign(logit, threshold):
+    for i, j, margin in _assign(logit, threshold, en=en, zh=zh):
         evidence = _evidence(en[i], zh[j], {k: float(v[i, j]) for k, v in parts.items()},
                              {k: float(v[i, j]) for k, v in raw.items()}, margin)
         if (i, j) in chrf:
@@ -246,14 +269,19 @@ def _evidence(
     en: sig.Features, zh: sig.Features, parts: dict[str, float], raw: dict[str, float], margin: float
 ) -> dict[str, Any]:
     """What each signal saw for one pair, in JSON-ready form."""
-    shared = sorted(a for a in zh.anchors if a in en.matchable)
-    return {
+    out: dict[str, Any] = {
         "signals": [k for k, v in parts.items() if v > 0],
         "log_odds": {k: round(v, 3) for k, v in parts.items()},
         "margin": round(margin, 3) if math.isfinite(margin) else None,
-        **{k: round(v, 3) for k, v in raw.items()},
-        "anchors_shared": shared,
-        "anchors_zh_only": sorted(a for a in zh.anchors if a not in en.matchable),
-        "anchors_en_only": sorted(a for a in en.anchors if a not in zh.matchable),
-        "length_ratio": round(zh.n_chars / max(en.n_chars, 1), 3),
     }
+    if "coverage" in raw:
+        out["dictionary"] = {k: round(raw[k], 3) for k in ("en_covered", "zh_covered", "coverage", "lift")}
+    out["anchors"] = {
+        "shared": sorted(a for a in zh.anchors if a in en.matchable),
+        "zh_only": sorted(a for a in zh.anchors if a not in en.matchable),
+        "en_only": sorted(a for a in en.anchors if a not in zh.matchable),
+    }
+    out["length"] = {"ratio": round(zh.n_chars / max(en.n_chars, 1), 3), "z": round(raw["length_z"], 2)}
+    if "order" in raw:
+        out["order"] = round(raw["order"], 3)
+    return out

@@ -14,7 +14,7 @@ from mteval.data.dictionary import STOP_EN, STOP_ZH, Lexicon, english_stems, ste
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_'][A-Za-z0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _URL = re.compile(
-    r"(?:https?://)?(?:[A-Za-z0-9-]+\.)+(?:com|org|net|io|ai|edu|gov|dev|cn|me|co|info)(?:/[\w\-./~%#?=&+]*)?"
+    r"(?:https?://)?(?:[A-Za-z0-9-]+\.)+(?:com|org|net|io|ai|edu|gov|dev|cn|me|co|info)(?:/[A-Za-z0-9_\-./~%#?=&+]*)?"
 )
 _LATEX = re.compile(r"\\[A-Za-z]+")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -89,7 +89,8 @@ def _is_name_like(tok: str, lexicon: Lexicon | None) -> bool:
         return True
     if sum(c.isupper() for c in tok) < 2:
         return False
-    return not (tok.isupper() and len(tok) > 3 and _is_word(_token_key(tok), lexicon))
+    key = _token_key(tok)
+    return not (tok.isupper() and (key in STOP_EN or (len(key) > 3 and _is_word(key, lexicon))))
 
 
 def _latin_runs(text: str) -> list[list[str]]:
@@ -146,6 +147,16 @@ def extract(text: str, *, lang: str, truncated: bool, lexicon: Lexicon | None) -
                 feats.stems |= stems
     feats.stems |= {stem(m[4:]) for m in feats.matchable if m.startswith("tok:") and " " not in m}
     return feats
+
+
+def same_text(a: Features, b: Features, *, min_share: float = 0.8) -> bool:
+    """Two blocks of one language that are versions of one text (a truncated or edited copy).
+
+    True when most of the smaller one's content words are in the larger one.
+    """
+    x, y = (a.stems, b.stems) if a.lang == "en" else (a.words, b.words)
+    small = min(len(x), len(y))
+    return small >= 10 and len(x & y) >= min_share * small
 
 
 def idf(sets: Sequence[set[str]]) -> dict[str, float]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from mteval.errors import InputError
@@ -9,6 +10,31 @@ from mteval.errors import InputError
 log = logging.getLogger(__name__)
 
 _BOM = b"\xef\xbb\xbf"
+# Byte-order marks of encodings that are not UTF-8: a file saved as UTF-16 or UTF-32 by an editor.
+_OTHER_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
+               (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
+# Characters that str.splitlines() and many tools treat as a line break (so they would shift
+# every later line there), other control characters (binary data), and a byte-order mark after
+# the start of the file (files concatenated with `cat`). Tab is allowed.
+_LINE_BREAKS = {"\x0b": "VERTICAL TAB", "\x0c": "FORM FEED", "\x1c": "FILE SEPARATOR", "\x1d": "GROUP SEPARATOR",
+                "\x1e": "RECORD SEPARATOR", "\x85": "NEXT LINE (NEL)", "\u2028": "LINE SEPARATOR",
+                "\u2029": "PARAGRAPH SEPARATOR"}
+_BAD_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def bad_char_message(text: str) -> str | None:
+    """Describe the first character of ``text`` that must not be in a segment, or None."""
+    m = _BAD_CHARS.search(text)
+    if m is None:
+        return None
+    ch, column = m.group(), m.start() + 1
+    if ch in _LINE_BREAKS:
+        return (f"contains U+{ord(ch):04X} {_LINE_BREAKS[ch]} at column {column}, which other tools read as a "
+                "line break (shifting every later line); replace it with a space")
+    if ch == "\ufeff":
+        return (f"contains a byte-order mark (U+FEFF) at column {column}, after the start of the file "
+                "(were files concatenated?); remove it")
+    return f"contains the control character U+{ord(ch):04X} at column {column} (is this a binary file?)"
 
 
 def read_lines(path: str | Path) -> list[tuple[int, str]]:
@@ -16,10 +42,13 @@ def read_lines(path: str | Path) -> list[tuple[int, str]]:
 
     Lines are split on ``\\n`` only (``str.splitlines`` would also split on U+2028, U+0085
     and form feeds and shift every later line). A final newline does not add an empty line.
-    A UTF-8 BOM is dropped and CRLF endings become LF, each with a warning naming the file.
+    A UTF-8 BOM at the start is dropped and CRLF endings become LF, each with a warning naming
+    the file and line.
 
     Raises:
-        InputError: the file is missing, or a line is not valid UTF-8 (names line and byte).
+        InputError: the file is missing or not UTF-8 (UTF-16/32, or undecodable bytes, naming the
+            line and byte), or a line holds a bare carriage return, a character other tools read as
+            a line break (U+2028, NEL, form feed...), a control character or a byte-order mark.
     """
     path = Path(path)
     try:
@@ -28,18 +57,23 @@ def read_lines(path: str | Path) -> list[tuple[int, str]]:
         raise InputError(path, None, "file not found") from None
     except IsADirectoryError:
         raise InputError(path, None, "is a directory, expected a text file") from None
+    except PermissionError:
+        raise InputError(path, None, "permission denied") from None
+    for bom, encoding in _OTHER_BOMS:
+        if raw.startswith(bom):
+            raise InputError(path, 1, f"is {encoding} (byte-order mark {bom.hex(' ')}); save it as UTF-8")
     if raw.startswith(_BOM):
-        log.warning("%s: dropped a UTF-8 byte-order mark at the start of the file", path)
+        log.warning("%s:1: dropped a UTF-8 byte-order mark at the start of the file", path)
         raw = raw[len(_BOM) :]
     chunks = raw.split(b"\n")
     if chunks and chunks[-1] == b"":
         chunks.pop()
     out: list[tuple[int, str]] = []
-    crlf = 0
+    crlf: list[int] = []
     for number, chunk in enumerate(chunks, start=1):
         if chunk.endswith(b"\r"):
             chunk = chunk[:-1]
-            crlf += 1
+            crlf.append(number)
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -47,10 +81,14 @@ def read_lines(path: str | Path) -> list[tuple[int, str]]:
                 path, number, f"not valid UTF-8 at byte {err.start} of the line ({chunk[err.start:err.start + 4]!r})"
             ) from None
         if "\r" in text:
-            raise InputError(path, number, "contains a bare carriage return (\\r) inside the line")
+            raise InputError(path, number, f"contains a bare carriage return (\\r) at column {text.index(chr(13)) + 1}, "
+                                           "an old Mac line break inside the line")
+        problem = bad_char_message(text)
+        if problem is not None:
+            raise InputError(path, number, problem)
         out.append((number, text))
     if crlf:
-        log.warning("%s: %d line(s) had Windows CRLF endings; read as LF", path, crlf)
+        log.warning("%s:%d: %d line(s) had Windows CRLF endings (the first here); read as LF", path, crlf[0], len(crlf))
     return out
 
 

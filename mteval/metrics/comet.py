@@ -89,6 +89,10 @@ class Comet(Metric):
         if self._model is None:
             from comet import load_from_checkpoint
 
+            # Lightning sets its own INFO loggers on import ("GPU available", tips); keep them quiet.
+            for logger in ("pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero"):
+                logging.getLogger(logger).setLevel(logging.WARNING)
+
             ckpt = checkpoint_path(self.model_id, self.revision)
             try:
                 self._model = load_from_checkpoint(

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mteval.errors import MtevalError
 from mteval.text.sentences import join_sentences, split_long, split_sentences
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,11 @@ class SentenceBatchedSystem(System):
         return out
 
     def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+        """Translate sources sentence by sentence in length-sorted batches.
+
+        A batch that runs out of GPU memory is halved and retried (down to one sentence), and
+        later batches are capped at the size that fitted, so one long batch does not end a run.
+        """
         pieces_per_source = [self.segment(s, src_lang) for s in sources]
         flat = [p for pieces in pieces_per_source for p in pieces]
         unique = list(dict.fromkeys(p for p in flat if p.strip()))
@@ -121,9 +128,7 @@ class SentenceBatchedSystem(System):
         finished = 0
         for batch in plan_batches(lengths, batch_size=self.batch_size, max_tokens=self.max_tokens):
             texts = [unique[i] for i in batch]
-            outs = self._translate_batch(texts, src_lang=src_lang, tgt_lang=tgt_lang)
-            if len(outs) != len(texts):
-                raise RuntimeError(f"{self.name}: backend returned {len(outs)} outputs for {len(texts)} inputs")
+            outs = self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
             done.update(zip(texts, outs))
             finished += len(texts)
             if self.on_progress is not None:
@@ -132,9 +137,53 @@ class SentenceBatchedSystem(System):
             join_sentences([done[p] if p.strip() else "" for p in pieces], tgt_lang) for pieces in pieces_per_source
         ]
 
+    def _translate_fitting(self, texts: list[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+        """Translate ``texts`` in parts no larger than the largest batch known to fit in memory."""
+        outs: list[str] = []
+        while len(outs) < len(texts):
+            cap = getattr(self, "_oom_cap", None) or len(texts)
+            part = texts[len(outs) : len(outs) + cap]
+            try:
+                got = self._translate_batch(part, src_lang=src_lang, tgt_lang=tgt_lang)
+            except Exception as err:  # noqa: BLE001 - only out-of-memory is handled; the rest re-raises
+                if not _is_oom(err):
+                    raise
+                if len(part) == 1:
+                    raise MtevalError(f"{self.name}: out of GPU memory on a single sentence of {len(part[0])} "
+                                      "characters; lower max_new_tokens or max_input_tokens, or use a smaller "
+                                      "dtype or model") from err
+                _free_gpu_memory()
+                self._oom_cap = max(1, len(part) // 2)
+                log.warning("%s: out of GPU memory on a batch of %d sentences; retrying in batches of %d",
+                            self.name, len(part), self._oom_cap)
+                continue
+            if len(got) != len(part):
+                raise RuntimeError(f"{self.name}: backend returned {len(got)} outputs for {len(part)} inputs")
+            outs.extend(got)
+        return outs
+
     def fingerprint(self) -> dict[str, Any]:
         return {
             **super().fingerprint(),
             "split_sentences": self.split_sentences,
             "max_input_tokens": self.max_input_tokens,
         }
+
+
+def _is_oom(err: BaseException) -> bool:
+    """True for CUDA (or other accelerator) out-of-memory errors, checked without importing torch."""
+    torch = sys.modules.get("torch")
+    oom = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
+    if oom is not None and isinstance(err, oom):
+        return True
+    return isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
+
+
+def _free_gpu_memory() -> None:
+    """Release cached blocks so the retry starts from a clean allocator."""
+    import gc
+
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()

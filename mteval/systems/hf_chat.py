@@ -71,7 +71,7 @@ class HFChat(SentenceBatchedSystem):
         self._device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype, self._device)
         self._model = load_or_explain(
-            self.model_id, lambda: AutoModelForCausalLM.from_pretrained(self.model_id, torch_dtype=dtype, **kw)
+            self.model_id, lambda: AutoModelForCausalLM.from_pretrained(self.model_id, dtype=dtype, **kw)
         )
         self._model.to(self._device).eval()
 

@@ -73,7 +73,7 @@ class HFSeq2Seq(SentenceBatchedSystem):
         dtype = resolve_dtype(self.dtype, device)
         self._model = load_or_explain(
             self.model_id,
-            lambda: AutoModelForSeq2SeqLM.from_pretrained(self.model_id, torch_dtype=dtype, use_safetensors=None, **kw),
+            lambda: AutoModelForSeq2SeqLM.from_pretrained(self.model_id, dtype=dtype, use_safetensors=None, **kw),
         )
         self._model.to(device).eval()
         self._device = device

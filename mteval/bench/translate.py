@@ -1,0 +1,233 @@
+"""`make bench`: translation tokens/s (naive loop, HF backend, CTranslate2) and COMET segments/s, offline."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mteval.bench.models import REFERENCE_FILES, SOURCE_FILE, build_bench_models
+from mteval.provenance import ROOT, package_versions
+from mteval.systems.ctranslate2 import available_cores
+from mteval.types import write_json
+
+#: The issue #5 targets on a 2-core CPU, greedy decoding, same inputs.
+TARGETS = {"hf_vs_naive": 8.0, "ct2_vs_hf": 2.5}
+
+
+def load_inputs(n: int, *, seed: int = 0, min_words: int = 5, max_words: int = 50) -> list[int]:
+    """Line indices of ``n`` WMT22 en-zh test sentences of ordinary length, drawn with a fixed seed."""
+    lines = SOURCE_FILE.read_text(encoding="utf-8").splitlines()
+    first = {line.strip(): i for i, line in reversed(list(enumerate(lines)))}  # distinct texts only
+    usable = sorted(i for line, i in first.items() if min_words <= len(line.split()) <= max_words)
+    return sorted(random.Random(seed).sample(usable, min(n, len(usable))))
+
+
+def _lines(path: Path, idx: Sequence[int]) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [lines[i].strip() for i in idx]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """Run ``fn`` once; return its result and the wall-clock seconds it took."""
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def naive_loop(model_dir: Path, sources: list[str], new_tokens: int, device: str = "cpu") -> float:
+    """What a first script does: one ``generate`` call per sentence. Returns seconds for all sources."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_dir).to(device).eval()
+
+    def run(texts: list[str]) -> list[str]:
+        out = []
+        for text in texts:
+            ids = model.generate(**tok([text], return_tensors="pt").to(device), num_beams=1, do_sample=False,
+                                 max_new_tokens=new_tokens)
+            if ids.shape[1] != new_tokens + 1:  # the decoder start token plus the new ones
+                raise RuntimeError(f"expected {new_tokens} new tokens, got {ids.shape[1] - 1}")
+            out.append(tok.decode(ids[0], skip_special_tokens=True))
+        return out
+
+    run(sources[:1])  # warm-up: first-call allocations and kernel selection
+    return timed(lambda: run(sources))[1]
+
+
+def backend_seconds(system: Any, sources: list[str]) -> float:
+    """Seconds for ``system.translate(sources)`` after loading and one warm-up sentence."""
+    system.translate(sources[:1], src_lang="en", tgt_lang="zh")
+    outs, seconds = timed(lambda: system.translate(sources, src_lang="en", tgt_lang="zh"))
+    if len(outs) != len(sources):
+        raise RuntimeError(f"{system.name}: {len(outs)} outputs for {len(sources)} sources")
+    return seconds
+
+
+def check_fixed_length(system: Any, sources: list[str], new_tokens: int) -> None:
+    """Assert the CTranslate2 model decodes exactly ``new_tokens`` tokens per sentence, as generate does."""
+    system.load()
+    tok = system.tokenizer
+    source = [tok.convert_ids_to_tokens(ids) for ids in tok(sources)["input_ids"]]
+    lengths = {len(r.hypotheses[0]) for r in system._translator.translate_batch(source, **system._decoding)}
+    if lengths != {new_tokens}:
+        raise RuntimeError(f"CTranslate2 decoded {sorted(lengths)} tokens, expected {new_tokens}")
+
+
+def rate(count: int, seconds: float, unit: str) -> dict[str, float]:
+    return {unit: round(count / seconds, 2), "seconds": round(seconds, 3), "count": count}
+
+
+def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
+    """Tokens/s of the three CPU paths on the same sentences (and GPU bf16 / CT2 fp16 where present)."""
+    import torch
+
+    from mteval.systems.ctranslate2 import CT2Seq2Seq
+    from mteval.systems.hf_seq2seq import HFSeq2Seq
+
+    torch.set_num_threads(args.threads)
+    sources = _lines(SOURCE_FILE, load_inputs(args.sentences))
+    tokens = len(sources) * args.new_tokens
+    common = dict(model=str(models["marian"]), num_beams=1, max_new_tokens=args.new_tokens,
+                  batch_size=args.batch_size, max_tokens=args.max_tokens, max_input_tokens=512,
+                  split_sentences=False)  # one output of new_tokens per input, so tokens are counted exactly
+    ct2_dir = Path(args.work_dir) / "ct2-opus-mt-en-zh-sized"
+    out: dict[str, Any] = {"sentences": len(sources), "new_tokens_per_sentence": args.new_tokens,
+                           "decoding": "greedy", "threads": args.threads}
+    naive_sources = sources[: args.naive_sentences]
+    out["naive"] = rate(len(naive_sources) * args.new_tokens,
+                        naive_loop(models["marian"], naive_sources, args.new_tokens), "tokens_per_s")
+    hf = HFSeq2Seq(name="hf", device="cpu", dtype="float32", **common)
+    out["hf_backend"] = rate(tokens, backend_seconds(hf, sources), "tokens_per_s")
+    ct2 = CT2Seq2Seq(name="ct2", device="cpu", compute_type="int8", intra_threads=args.threads,
+                     converted_dir=str(ct2_dir), **common)
+    out["ct2_int8"] = rate(tokens, backend_seconds(ct2, sources), "tokens_per_s")
+    check_fixed_length(ct2, sources[:4], args.new_tokens)
+    out["ratios"] = {
+        "hf_vs_naive": round(out["hf_backend"]["tokens_per_s"] / out["naive"]["tokens_per_s"], 2),
+        "ct2_vs_hf": round(out["ct2_int8"]["tokens_per_s"] / out["hf_backend"]["tokens_per_s"], 2),
+    }
+    out["targets"] = {k: {"min": v, "met": out["ratios"][k] >= v} for k, v in TARGETS.items()}
+    out["gpu"] = bench_translation_gpu(common, ct2_dir, sources, args) if torch.cuda.is_available() else None
+    return out
+
+
+def bench_translation_gpu(common: dict, ct2_dir: Path, sources: list[str], args) -> dict[str, Any]:
+    """bf16 Hugging Face and fp16 CTranslate2 throughput on the first GPU, with bigger batches."""
+    import torch
+
+    from mteval.systems.ctranslate2 import CT2Seq2Seq
+    from mteval.systems.hf_seq2seq import HFSeq2Seq
+
+    gpu = {**common, "batch_size": args.gpu_batch_size, "max_tokens": None}
+    many = (sources * (args.gpu_sentences // len(sources) + 1))[: args.gpu_sentences]
+    many = [f"{s} ({i})" for i, s in enumerate(many)]  # distinct, so none is deduplicated away
+    tokens = len(many) * args.new_tokens
+    out: dict[str, Any] = {"device": torch.cuda.get_device_name(0), "sentences": len(many),
+                           "batch_size": args.gpu_batch_size}
+    out["hf_bf16"] = rate(tokens, backend_seconds(HFSeq2Seq(name="hf", device="cuda", dtype="bfloat16", **gpu), many),
+                          "tokens_per_s")
+    ct2 = CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16", converted_dir=str(ct2_dir), **gpu)
+    out["ct2_fp16"] = rate(tokens, backend_seconds(ct2, many), "tokens_per_s")
+    return out
+
+
+def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
+    """Segments/s of mteval's COMET metric (src, mt, ref) on a tiny and an XLM-R-base-sized encoder."""
+    import torch
+
+    from mteval.metrics.comet import Comet
+
+    idx = load_inputs(max(args.comet_tiny_segments, args.comet_base_segments), seed=1)
+    srcs, hyps, refs = _lines(SOURCE_FILE, idx), _lines(REFERENCE_FILES[1], idx), _lines(REFERENCE_FILES[0], idx)
+    out: dict[str, Any] = {"batch_size": 16, "threads": args.threads}
+    plans = [("tiny", "cpu", args.comet_tiny_segments), ("base", "cpu", args.comet_base_segments)]
+    if torch.cuda.is_available():
+        plans.append(("base", "cuda", args.comet_gpu_segments))
+    for size, device, n in plans:
+        metric = Comet(model=str(models[f"comet_{size}"]), batch_size=16, gpus=int(device == "cuda"),
+                       cpu_threads=args.threads if device == "cpu" else None)
+        metric.score(hyps[:2], [[r] for r in refs[:2]], srcs[:2])  # load and warm up
+        many = (list(range(len(idx))) * (n // len(idx) + 1))[:n]
+        _, seconds = timed(lambda: metric.score([hyps[i] for i in many], [[refs[i]] for i in many],
+                                                [srcs[i] for i in many]))
+        out[f"{size}_{device}"] = rate(n, seconds, "segments_per_s")
+    return out
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The benchmark as a plain-text table with the ratios and whether each target is met."""
+    tr = result["translate"]
+    naive = tr["naive"]["tokens_per_s"]
+    lines = [f"Translation: opus-mt-en-zh-sized Marian (random weights), greedy, {tr['new_tokens_per_sentence']} "
+             f"new tokens per sentence, {tr['sentences']} WMT22 sentences, {tr['threads']} CPU threads",
+             f"{'path':<34}{'tokens/s':>10}{'x naive':>9}{'seconds':>9}"]
+    rows = [("naive per-sentence generate()", tr["naive"]), ("mteval HF backend (fp32, batched)", tr["hf_backend"]),
+            ("mteval CTranslate2 backend (int8)", tr["ct2_int8"])]
+    for label, row in rows:
+        lines.append(f"{label:<34}{row['tokens_per_s']:>10.1f}{row['tokens_per_s'] / naive:>9.1f}"
+                     f"{row['seconds']:>9.1f}")
+    for key, label in (("hf_vs_naive", "HF backend / naive"), ("ct2_vs_hf", "CTranslate2 int8 / HF backend")):
+        target = tr["targets"][key]
+        lines.append(f"{label}: {tr['ratios'][key]:.2f}x (target >= {target['min']}x: "
+                     f"{'met' if target['met'] else 'NOT MET'})")
+    if tr.get("gpu"):
+        gpu = tr["gpu"]
+        lines.append(f"GPU {gpu['device']}: HF bf16 {gpu['hf_bf16']['tokens_per_s']:.0f} tokens/s, "
+                     f"CTranslate2 fp16 {gpu['ct2_fp16']['tokens_per_s']:.0f} tokens/s")
+    else:
+        lines.append("GPU: none visible, GPU rows skipped")
+    if "comet" in result:
+        lines.append("COMET (src, mt, ref), mteval metric, batch 16:")
+        for key, row in result["comet"].items():
+            if isinstance(row, dict):
+                lines.append(f"  {key:<12}{row['segments_per_s']:>10.1f} segments/s ({row['count']} segments)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mteval.bench.translate", description=__doc__)
+    parser.add_argument("--sentences", type=int, default=128, help="sentences for the batched backends")
+    parser.add_argument("--naive-sentences", type=int, default=32, help="the first N of them for the naive loop")
+    parser.add_argument("--new-tokens", type=int, default=32, help="tokens generated per sentence (fixed)")
+    parser.add_argument("--batch-size", type=int, default=32, help="as conf/system/opus_mt_en_zh*.yaml")
+    parser.add_argument("--max-tokens", type=int, default=8192, help="as conf/system/opus_mt_en_zh*.yaml")
+    parser.add_argument("--threads", type=int, default=available_cores(), help="CPU threads (default: all cores)")
+    parser.add_argument("--gpu-sentences", type=int, default=2048)
+    parser.add_argument("--gpu-batch-size", type=int, default=128)
+    parser.add_argument("--comet-tiny-segments", type=int, default=512)
+    parser.add_argument("--comet-base-segments", type=int, default=64)
+    parser.add_argument("--comet-gpu-segments", type=int, default=1024)
+    parser.add_argument("--skip-comet", action="store_true")
+    parser.add_argument("--work-dir", default=str(ROOT / "results" / "cache" / "bench"), help="built models")
+    parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate.json"))
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
+    from mteval.testing._build import quiet
+
+    with quiet():
+        models = build_bench_models(Path(args.work_dir))
+        result: dict[str, Any] = {"translate": bench_translation(models, args)}
+        if not args.skip_comet:
+            result["comet"] = bench_comet(models, args)
+    result["machine"] = {"cpu_cores": available_cores(), "platform": platform.platform(),
+                         "processor": platform.processor() or platform.machine(),
+                         "load_average_1m": round(os.getloadavg()[0], 2)}
+    result["versions"] = package_versions()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    write_json(args.out, result)
+    print(format_table(result))
+    print(f"written: {args.out}")
+    met = all(t["met"] for t in result["translate"]["targets"].values())
+    return 0 if met or not args.check else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

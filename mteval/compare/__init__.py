@@ -1,0 +1,1 @@
+"""Comparing finished runs: paired significance tests, confidence intervals, rank clusters."""

@@ -1,0 +1,140 @@
+"""compare_runs(): scores, bootstrap intervals, paired tests, rank clusters, per-domain scores and checks."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mteval.compare.load import RunSet
+from mteval.compare.segstats import MetricStats, metric_stats
+from mteval.compare.stats import (
+    Interval,
+    bootstrap_indices,
+    bootstrap_scores,
+    estimate_ci,
+    index_counts,
+    paired_ar_p,
+    paired_bootstrap_p,
+    pairwise_bootstrap_p,
+    rank_clusters,
+    swap_mask,
+)
+from mteval.text.checks import CHECKS, check_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MetricComparison:
+    """One metric across every system (arrays in run order).
+
+    Attributes:
+        p_bs / p_ar: paired bootstrap / approximate-randomisation p-value against the baseline
+            (None for the baseline itself).
+        pairwise_p: paired bootstrap p-values between every two systems (used for the clusters).
+        ranks: rank clusters (1 = best cluster; members share their head's position).
+        domains: per-domain corpus score of each system, where the data has domains.
+    """
+
+    name: str
+    higher_is_better: bool
+    signature: str
+    n_scored: int
+    scores: np.ndarray
+    intervals: list[Interval]
+    p_bs: list[float | None]
+    p_ar: list[float | None]
+    pairwise_p: np.ndarray
+    ranks: np.ndarray
+    domains: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Comparison:
+    """Everything ``mteval-compare`` prints and writes."""
+
+    runset: RunSet
+    baseline: int
+    metrics: list[MetricComparison]
+    checks: list[list[dict[str, str]]]
+    n_bootstrap: int
+    n_ar: int
+    seed: int | None
+    alpha: float
+
+    @property
+    def names(self) -> list[str]:
+        return self.runset.names
+
+    def check_counts(self) -> list[dict[str, int]]:
+        """Per system, how many segments fail each check."""
+        return [{c: sum(1 for flags in per_seg if c in flags) for c in CHECKS} for per_seg in self.checks]
+
+
+def _domain_scores(ms: MetricStats, domains: list[str | None]) -> dict[str, np.ndarray]:
+    labels = np.array([domains[k] or "" for k in ms.segments], dtype=object)
+    names = sorted({d for d in labels if d})
+    if len(names) < 2:
+        return {}
+    return {d: np.array([ms.scorer.score(s[labels == d].sum(axis=0)) for s in ms.stats]) for d in names}
+
+
+def compare_metric(ms: MetricStats, *, baseline: int, counts: np.ndarray, swap: np.ndarray | None,
+                   alpha: float, domains: list[str | None]) -> MetricComparison:
+    """Bootstrap intervals, paired tests against the baseline, and rank clusters for one metric.
+
+    ``counts`` and ``swap`` are drawn over the corpus; only this metric's scored segments are used.
+    """
+    n_seg = len(ms.segments)
+    boot = bootstrap_scores(ms.scorer, ms.stats, counts, sacrebleu=ms.sacrebleu)
+    scores = ms.scores
+    intervals = [estimate_ci(b) for b in boot]
+    p_bs: list[float | None] = [None if i == baseline else paired_bootstrap_p(boot[baseline], boot[i],
+                                                                              scores[baseline], scores[i])
+                                for i in range(len(scores))]
+    p_ar: list[float | None] = [None] * len(scores)
+    if swap is not None:
+        others = [i for i in range(len(scores)) if i != baseline]
+        ps = paired_ar_p(ms.scorer, ms.stats[baseline], [ms.stats[i] for i in others], swap,
+                         float(scores[baseline]), [float(scores[i]) for i in others])
+        for i, p in zip(others, ps, strict=True):
+            p_ar[i] = p
+    pairwise = pairwise_bootstrap_p(boot, scores)
+    ranks = rank_clusters(scores, pairwise, higher_is_better=ms.higher_is_better, alpha=alpha)
+    return MetricComparison(name=ms.name, higher_is_better=ms.higher_is_better, signature=ms.signature,
+                            n_scored=n_seg, scores=scores, intervals=intervals, p_bs=p_bs, p_ar=p_ar,
+                            pairwise_p=pairwise, ranks=ranks, domains=_domain_scores(ms, domains))
+
+
+def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = None, n_bootstrap: int = 1000,
+                 n_ar: int = 10000, seed: int | None = 12345, alpha: float = 0.05, jobs: int = 1) -> Comparison:
+    """Compare the runs on every metric.
+
+    Args:
+        baseline: the system the paired tests compare against (default: the first run).
+        n_bootstrap: bootstrap resamples (sacrebleu ``--paired-bs-n``).
+        n_ar: approximate-randomisation trials (sacrebleu ``--paired-ar-n``); 0 skips the test.
+        seed: seeds both tests as ``SACREBLEU_SEED`` does (sacrebleu's default is 12345).
+        alpha: significance level for the rank clusters.
+        jobs: worker processes for extracting sacrebleu statistics.
+    """
+    base = runset.index(baseline) if baseline else 0
+    # sacrebleu draws the matrices over the segments the metric scores; with references on every
+    # segment (the only case sacrebleu handles) that is the corpus.
+    results = []
+    draws: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+    for name in metrics:
+        ms = metric_stats(runset, name, jobs=jobs)
+        n_seg = len(ms.segments)
+        if n_seg not in draws:
+            counts = index_counts(bootstrap_indices(n_seg, n_bootstrap, seed), n_seg)
+            draws[n_seg] = (counts, swap_mask(n_seg, n_ar, seed) if n_ar > 0 else None)
+        counts, swap = draws[n_seg]
+        log.info("%s: %d systems, %d segments, %d resamples", name, len(runset.runs), n_seg, n_bootstrap)
+        results.append(compare_metric(ms, baseline=base, counts=counts, swap=swap, alpha=alpha,
+                                      domains=runset.domains))
+    checks = [check_run(runset.srcs, runset.hyps(i), runset.refs, tgt_lang=runset.tgt_lang)
+              for i in range(len(runset.runs))]
+    return Comparison(runset=runset, baseline=base, metrics=results, checks=checks, n_bootstrap=n_bootstrap,
+                      n_ar=n_ar, seed=seed, alpha=alpha)

@@ -1,0 +1,108 @@
+"""``python -m mteval.corpus``: read seed pages, pair EN/ZH versions of each abstract, write them and a summary."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mteval.errors import InputError, MtevalError
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface (kept apart so tests and docs can inspect it)."""
+    from mteval.data.pairing import DEFAULT_MIN_SCORE
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mteval.corpus",
+        description="Read seed pages, find the English and Chinese versions of the same abstract, "
+        "write them as JSONL and print the corpus summary.",
+    )
+    parser.add_argument("pages", nargs="+", metavar="PAGE", help="a page file, or a directory of *.txt pages")
+    parser.add_argument("--pairs-out", required=True, metavar="PAIRS.jsonl", help="where to write one pair per line")
+    parser.add_argument(
+        "--min-score", type=_probability, default=DEFAULT_MIN_SCORE, metavar="X",
+        help=f"keep pairs scoring at least X (default {DEFAULT_MIN_SCORE}: precision first)",
+    )
+    parser.add_argument("--summary-json", metavar="PATH", help="also write the summary as JSON")
+    return parser
+
+
+def expand_pages(args: Sequence[str]) -> list[Path]:
+    """Files as given, directories as their sorted ``*.txt``; a missing path or empty directory is an error."""
+    from mteval.data.seeds import page_paths
+
+    paths: list[Path] = []
+    for arg in args:
+        p = Path(arg)
+        if p.is_dir():
+            found = page_paths(p)
+            if not found:
+                raise InputError(p, None, "directory has no *.txt pages")
+            paths.extend(found)
+        elif p.exists():
+            paths.append(p)
+        else:
+            raise InputError(p, None, "file not found")
+    return paths
+
+
+def run(*, pages: Sequence[str], pairs_out: str, min_score: float, summary_json: str | None) -> dict:
+    """Read, pair, write; returns the summary (with per-language unpaired counts)."""
+    from mteval.data.pairing import find_pairs
+    from mteval.data.seeds import read_pages
+    from mteval.data.summary import summarize_blocks
+    from mteval.types import write_json
+
+    paths = expand_pages(pages)
+    blocks = read_pages(paths)
+    pairs = find_pairs(blocks, min_score=min_score)
+    out = Path(pairs_out)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for pair in pairs:
+            fh.write(json.dumps(pair.to_json(), ensure_ascii=False) + "\n")
+    tmp.replace(out)
+    summary = summarize_blocks(blocks, n_pages=len(paths), n_pairs=len(pairs))
+    paired = {b.id for p in pairs for b in (p.en, p.zh)}
+    summary["unpaired"] = {
+        lang: sum(1 for b in blocks if b.lang == lang and b.id not in paired) for lang in summary["by_lang"]
+    }
+    summary["min_score"] = min_score
+    if summary_json:
+        write_json(summary_json, summary)
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 with a one-line message on bad input)."""
+    from mteval.data.summary import format_summary
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        summary = run(pages=args.pages, pairs_out=args.pairs_out, min_score=args.min_score,
+                      summary_json=args.summary_json)
+    except MtevalError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except OSError as err:  # an unwritable output path, a page that vanished
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(format_summary(summary))
+    unpaired = ", ".join(f"{n} {lang}" for lang, n in summary["unpaired"].items())
+    print(f"pairs written to {args.pairs_out}: {summary['pairs']}; unpaired blocks: {unpaired}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""A paired bootstrap over per-segment sufficient statistics, one-sided ("is the current run worse?")."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Turns summed sufficient statistics, one row per resample, into one corpus score per row.
+ScoreFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """What the paired test says about ``effect`` (current minus baseline, signed so > 0 is better).
+
+    Attributes:
+        effect: the observed corpus-level effect on the full test set.
+        p_value: one-sided p-value of "the current run is worse" (small = a significant drop).
+        ci_low, ci_high: 95% percentile interval of the effect over the resamples.
+        n_resamples, seed: what was drawn, so the number can be reproduced.
+    """
+
+    effect: float
+    p_value: float
+    ci_low: float
+    ci_high: float
+    n_resamples: int
+    seed: int
+
+
+def resample_counts(n: int, *, n_resamples: int, seed: int) -> np.ndarray:
+    """How often each of ``n`` segments is drawn in each resample: an ``(n_resamples, n)`` matrix.
+
+    Drawing the same indices for both systems is what makes the bootstrap paired.
+    """
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((n_resamples, n), dtype=np.float64)
+    for row in range(n_resamples):
+        counts[row] = np.bincount(rng.integers(0, n, size=n), minlength=n)
+    return counts
+
+
+def paired_bootstrap(
+    baseline: np.ndarray,
+    current: np.ndarray,
+    score: ScoreFn,
+    *,
+    higher_is_better: bool,
+    n_resamples: int = 1000,
+    seed: int = 12345,
+) -> PairedResult:
+    """Paired bootstrap resampling (Koehn, 2004) with the shift method for the p-value.
+
+    Each resample draws segments with replacement, sums both systems' sufficient statistics
+    over the drawn segments and recomputes both corpus scores from the sums (so BLEU and chrF are
+    recomputed as corpus metrics, not averaged). The bootstrap distribution of the effect is
+    centred at zero to model "no difference"; the p-value is the share of centred resamples at
+    or below the observed effect, with the +1 correction so it is never exactly 0.
+
+    Args:
+        baseline, current: ``(n_segments, k)`` sufficient statistics, row ``i`` the same segment.
+        score: summed statistics ``(m, k)`` -> corpus scores ``(m,)``.
+        higher_is_better: the metric's direction (TER: False).
+        n_resamples: bootstrap resamples. seed: the generator seed (fixed, so a gate is repeatable).
+    """
+    if baseline.shape != current.shape:
+        raise ValueError(f"paired statistics differ in shape: {baseline.shape} vs {current.shape}")
+    if baseline.shape[0] == 0:
+        raise ValueError("no segments to resample")
+    sign = 1.0 if higher_is_better else -1.0
+    observed = sign * float(score(current.sum(axis=0, keepdims=True))[0] - score(baseline.sum(axis=0, keepdims=True))[0])
+    counts = resample_counts(baseline.shape[0], n_resamples=n_resamples, seed=seed)
+    effects = sign * (score(counts @ current) - score(counts @ baseline))
+    centred = effects - effects.mean()
+    # A tolerance so that a run compared with itself (all effects exactly 0) gets p = 1.
+    p_value = (1 + int(np.sum(centred <= observed + 1e-12))) / (n_resamples + 1)
+    low, high = np.percentile(effects, [2.5, 97.5])
+    return PairedResult(observed, p_value, float(low), float(high), n_resamples, seed)
+
+
+def mean_score(sums: np.ndarray) -> np.ndarray:
+    """Score function for metrics that average segment scores (COMET): stats are ``[score, 1]``."""
+    return sums[:, 0] / sums[:, 1]
+
+
+def mean_stats(scores: list[float]) -> np.ndarray:
+    """Sufficient statistics of a mean: one ``[score, 1]`` row per segment."""
+    return np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(len(scores))])

@@ -1,0 +1,197 @@
+"""The gate's decision: refuse what cannot be compared, then per metric an effect test AND a paired test."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mteval.errors import ConfigError, IncomparableError
+from mteval.gate.baseline import RunView, rebuild_metric
+from mteval.gate.bootstrap import mean_score, mean_stats, paired_bootstrap
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Settings from ``conf/gate/*.yaml``.
+
+    Args:
+        min_effect: per metric, the smallest worsening (in the metric's units, a positive number)
+            that may fail the gate; a drop smaller than this passes however significant.
+        alpha: significance level of the one-sided paired test.
+        n_resamples: bootstrap resamples. seed: bootstrap seed (fixed, so a verdict is repeatable).
+        metrics: which metrics to gate; None gates every metric of the baseline.
+    """
+
+    min_effect: dict[str, float]
+    alpha: float = 0.05
+    n_resamples: int = 1000
+    seed: int = 12345
+    metrics: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> GateConfig:
+        """Read a gate YAML; unknown keys and missing thresholds are configuration errors."""
+        import yaml
+
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: gate config not found") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        allowed = {"min_effect", "alpha", "n_resamples", "seed", "metrics"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        effects = {str(k): float(v) for k, v in (data.get("min_effect") or {}).items()}
+        if any(v < 0 for v in effects.values()):
+            raise ConfigError(f"{path}: min_effect values are magnitudes of a drop and must be >= 0")
+        alpha = float(data.get("alpha", 0.05))
+        if not 0 < alpha < 1:
+            raise ConfigError(f"{path}: alpha must be between 0 and 1, got {alpha}")
+        metrics = data.get("metrics")
+        return cls(min_effect=effects, alpha=alpha, n_resamples=int(data.get("n_resamples", 1000)),
+                   seed=int(data.get("seed", 12345)), metrics=None if metrics is None else tuple(metrics))
+
+
+@dataclass
+class MetricVerdict:
+    """One metric's outcome. ``effect`` is current minus baseline signed so that negative is worse."""
+
+    name: str
+    higher_is_better: bool
+    baseline: float
+    current: float
+    effect: float
+    min_effect: float
+    p_value: float
+    ci_low: float
+    ci_high: float
+    n_segments: int
+    failed: bool
+    reason: str
+
+
+@dataclass
+class GateReport:
+    """Everything the summary and the JUnit file show."""
+
+    baseline: RunView
+    current: RunView | None
+    config: GateConfig
+    verdicts: list[MetricVerdict] = field(default_factory=list)
+    ungated: list[str] = field(default_factory=list)
+    refused: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 pass, 1 regression, 2 cannot compare."""
+        if self.refused is not None:
+            return 2
+        return 1 if any(v.failed for v in self.verdicts) else 0
+
+
+def check_comparable(base: RunView, cur: RunView, metrics: list[str]) -> None:
+    """Raise IncomparableError naming the first difference that makes the two runs incomparable."""
+    for what in ("dataset", "direction"):
+        a, b = getattr(base, what), getattr(cur, what)
+        if a != b:
+            raise IncomparableError(f"{what} differs: baseline {a!r}, current {b!r}")
+    if len(base.ids) != len(cur.ids):
+        raise IncomparableError(f"segment count differs: baseline {len(base.ids)}, current {len(cur.ids)} "
+                                "(was the current run made with dataset.load.limit?)")
+    for i, (a, b) in enumerate(zip(base.ids, cur.ids, strict=True)):
+        if a != b:
+            raise IncomparableError(f"segment ids differ at position {i + 1}: baseline {a!r}, current {b!r}")
+    for what, label in (("src_sha", "source"), ("refs_sha", "references")):
+        for i, (a, b) in enumerate(zip(getattr(base, what), getattr(cur, what), strict=True)):
+            if a != b:
+                raise IncomparableError(f"segment {base.ids[i]!r}: the {label} differ between baseline and current")
+    for name in metrics:
+        if name not in cur.metrics:
+            raise IncomparableError(f"the current run has no {name!r} score (it has: {', '.join(cur.metrics)})")
+        a, b = base.metrics[name]["signature"], cur.metrics[name]["signature"]
+        if a != b:
+            raise IncomparableError(f"{name} signatures differ: baseline {a}, current {b}")
+        if bool(base.metrics[name].get("higher_is_better", True)) != bool(cur.metrics[name].get("higher_is_better", True)):
+            raise IncomparableError(f"{name}: the runs disagree on whether higher is better")
+
+
+def _paired_inputs(name: str, base: RunView, cur: RunView) -> tuple[np.ndarray, np.ndarray, Any, int]:
+    """Sufficient statistics of both runs over the segments both scored, and the score function."""
+    base_sacre, cur_sacre = base.stats_for(name), cur.stats_for(name)
+    if (base_sacre is None) != (cur_sacre is None):
+        raise IncomparableError(f"{name}: one run has sufficient statistics and the other does not")
+    if base_sacre is not None and cur_sacre is not None:
+        pairs = [(a, b) for a, b in zip(base_sacre, cur_sacre, strict=True) if a is not None and b is not None]
+        sacre = rebuild_metric(name, cur.metrics[name], cur.label).sacrebleu_metric(cur.tgt_lang)
+
+        def score(sums: np.ndarray) -> np.ndarray:
+            return np.array([float(sacre._compute_score_from_stats(list(row)).score) for row in sums])
+
+        base_stats = np.array([a for a, _ in pairs], dtype=np.float64)
+        cur_stats = np.array([b for _, b in pairs], dtype=np.float64)
+    else:
+        a_scores, b_scores = base.segment_scores.get(name), cur.segment_scores.get(name)
+        if a_scores is None or b_scores is None or all(s is None for s in a_scores):
+            raise IncomparableError(f"{name}: no per-segment scores, so no paired test is possible")
+        pairs = [(a, b) for a, b in zip(a_scores, b_scores, strict=True) if a is not None and b is not None]
+        base_stats = mean_stats([a for a, _ in pairs])
+        cur_stats = mean_stats([b for _, b in pairs])
+        score = mean_score
+    if not pairs:
+        raise IncomparableError(f"{name}: no segment was scored in both runs")
+    for view, stats in ((base, base_stats), (cur, cur_stats)):
+        rebuilt = float(score(stats.sum(axis=0, keepdims=True))[0])
+        reported = float(view.metrics[name]["score"])
+        if abs(rebuilt - reported) > 1e-6 * max(1.0, abs(reported)):
+            raise IncomparableError(f"{view.label}: {name} from its segments is {rebuilt:.4f} but its corpus score "
+                                    f"is {reported:.4f}; the file was edited or is incomplete")
+    return base_stats, cur_stats, score, len(pairs)
+
+
+def decide(base: RunView, cur: RunView, config: GateConfig) -> GateReport:
+    """Compare ``cur`` with ``base``; a refusal is recorded in the report (exit 2), not raised."""
+    names = list(config.metrics) if config.metrics is not None else list(base.metrics)
+    report = GateReport(baseline=base, current=cur, config=config,
+                        ungated=[m for m in cur.metrics if m not in names])
+    missing_effect = [m for m in names if m not in config.min_effect]
+    if missing_effect:
+        raise ConfigError(f"gate config has no min_effect for {', '.join(missing_effect)}")
+    try:
+        unknown = [m for m in names if m not in base.metrics]
+        if unknown:
+            raise IncomparableError(f"the baseline has no {', '.join(unknown)} score (it has: {', '.join(base.metrics)})")
+        check_comparable(base, cur, names)
+        for name in names:
+            report.verdicts.append(_verdict(name, base, cur, config))
+    except IncomparableError as err:
+        report.refused = str(err)
+        report.verdicts = []
+    return report
+
+
+def _verdict(name: str, base: RunView, cur: RunView, config: GateConfig) -> MetricVerdict:
+    hib = bool(base.metrics[name].get("higher_is_better", True))
+    base_stats, cur_stats, score, n = _paired_inputs(name, base, cur)
+    res = paired_bootstrap(base_stats, cur_stats, score, higher_is_better=hib,
+                           n_resamples=config.n_resamples, seed=config.seed)
+    min_effect = config.min_effect[name]
+    worse_enough = res.effect <= -min_effect
+    significant = res.p_value < config.alpha
+    failed = worse_enough and significant
+    if failed:
+        reason = f"worse by {-res.effect:.4g} (>= {min_effect:g}) and significant (p = {res.p_value:.3g} < {config.alpha:g})"
+    elif worse_enough:
+        reason = f"worse by {-res.effect:.4g} but not significant (p = {res.p_value:.3g} >= {config.alpha:g})"
+    elif res.effect < 0:
+        reason = f"worse by {-res.effect:.4g}, below the minimum effect {min_effect:g}"
+    else:
+        reason = "not worse" if res.effect == 0 else f"better by {res.effect:.4g}"
+    return MetricVerdict(
+        name=name, higher_is_better=hib, baseline=float(base.metrics[name]["score"]),
+        current=float(cur.metrics[name]["score"]), effect=res.effect, min_effect=min_effect,
+        p_value=res.p_value, ci_low=res.ci_low, ci_high=res.ci_high, n_segments=n, failed=failed, reason=reason,
+    )

@@ -1,0 +1,229 @@
+"""``mteval-prefetch``: download every Hugging Face model a config names, so later runs work offline."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mteval.errors import MtevalError
+from mteval.provenance import ROOT
+
+# Weight formats the harness never loads (TensorFlow, Flax, Rust, ONNX, Core ML, OpenVINO, GGUF):
+# skipping them can halve a download (opus-mt ships tf_model.h5 and rust_model.ot beside PyTorch).
+NOT_LOADED = ["*.h5", "*.msgpack", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "*.tflite", "*.mlmodel",
+              "coreml/*", "openvino/*", "*.gguf"]
+# COMET loads its encoder's architecture and tokenizer, never the encoder's pretrained weights
+# (load_from_checkpoint passes load_pretrained_weights=False), so these files are enough.
+ENCODER_FILES = ["*.json", "*.model", "*.txt"]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One Hub repository to fetch. ``role``: ``system``, ``comet`` or ``encoder`` (named by a COMET checkpoint)."""
+
+    repo_id: str
+    revision: str | None
+    role: str
+    named_by: str
+
+
+def is_hub_id(model: str) -> bool:
+    """A Hub id (``org/name`` or ``name``) rather than a local path."""
+    return bool(_HUB_ID.match(model)) and not Path(model).exists()
+
+
+def models_in_config(cfg: Any) -> list[ModelRef]:
+    """The Hub models a composed config names: its system's ``model`` and each COMET metric's ``model``.
+
+    Encoders are found later, from each downloaded checkpoint's ``hparams.yaml``.
+    """
+    out: list[ModelRef] = []
+    system = cfg.get("system") or {}
+    model = system.get("model")
+    if isinstance(model, str) and is_hub_id(model):
+        out.append(ModelRef(model, system.get("revision"), "system", f"system {system.get('name')}"))
+    for name, metric in (cfg.get("metrics") or {}).items():
+        target = str(metric.get("_target_", ""))
+        model = metric.get("model")
+        if target.endswith(".Comet") and isinstance(model, str) and is_hub_id(model):
+            out.append(ModelRef(model, metric.get("revision"), "comet", f"metrics.{name}"))
+    return out
+
+
+def compose(overrides: Iterable[str]) -> Any:
+    """Compose ``conf/config.yaml`` with command-line overrides, as ``mteval`` would."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    import mteval.app  # noqa: F401 - registers the mteval_root resolver
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
+        return hydra_compose(config_name="config", overrides=list(overrides))
+
+
+def all_configs() -> list[Any]:
+    """One composed config per system option, each with every metric option."""
+    systems = sorted(p.stem for p in (ROOT / "conf" / "system").glob("*.yaml"))
+    metrics = sorted(p.stem for p in (ROOT / "conf" / "metrics").glob("*.yaml"))
+    out = []
+    for system in systems:
+        try:
+            out.append(compose([f"system={system}", f"metrics=[{','.join(metrics)}]"]))
+        except Exception as err:  # noqa: BLE001 - a system needing a path (system=file) names no model
+            if "MissingMandatoryValue" not in type(err).__name__ and "???" not in str(err):
+                raise
+    return out
+
+
+def encoder_of(checkpoint_dir: Path) -> str | None:
+    """The encoder a COMET checkpoint builds on (``pretrained_model`` in its ``hparams.yaml``)."""
+    import yaml
+
+    hparams = checkpoint_dir / "hparams.yaml"
+    if not hparams.is_file():
+        return None
+    return (yaml.safe_load(hparams.read_text(encoding="utf-8")) or {}).get("pretrained_model")
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, as huggingface_hub reads it."""
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def is_cached(repo_id: str, revision: str | None = None, filename: str = "config.json") -> bool:
+    """Whether ``filename`` of a Hub repository is in the local cache (no network, no torch)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(repo_id, filename, revision=revision), str)
+
+
+def check_offline(system: Any, metrics: Iterable[Any]) -> None:
+    """Under HF_HUB_OFFLINE=1, fail in seconds, before torch loads, when a model the run needs is not cached.
+
+    Checks the system's model and, for each COMET metric, the checkpoint and the encoder its
+    ``hparams.yaml`` names (xlm-roberta-large, microsoft/infoxlm-large), which COMET would
+    otherwise fail to find only after translating, under the checkpoint's name.
+
+    Raises:
+        ModelUnavailableError: naming the missing model and the fix.
+    """
+    from mteval.errors import ModelUnavailableError
+
+    if not hub_offline():
+        return
+    fix = ("HF_HUB_OFFLINE=1 is set and it is not in the local Hugging Face cache: run `make models` "
+           "(mteval-prefetch with the same overrides) where the Hub is reachable")
+    model = getattr(system, "model_id", None)
+    if isinstance(model, str) and is_hub_id(model) and not is_cached(model, getattr(system, "revision", None)):
+        raise ModelUnavailableError(f"cannot load model '{model}' (system {system.name}): {fix}")
+    for metric in metrics:
+        model = getattr(metric, "model_id", None)
+        if not isinstance(model, str) or getattr(metric, "preflight", None) is None:
+            continue
+        from mteval.metrics.comet import checkpoint_path
+
+        checkpoint = checkpoint_path(model, getattr(metric, "revision", None))  # names the checkpoint if missing
+        encoder = encoder_of(checkpoint.parents[1])
+        if encoder and is_hub_id(encoder) and not is_cached(encoder):
+            raise ModelUnavailableError(f"cannot load model '{encoder}', the encoder that COMET checkpoint '{model}' "
+                                        f"(metrics.{metric.name}) builds on: {fix}")
+
+
+def system_ignore_patterns(repo_id: str, revision: str | None, list_files: Callable[..., list[str]]) -> list[str]:
+    """Files to skip for a system model: formats never loaded, and ``*.bin`` when safetensors exist."""
+    files = list_files(repo_id, revision=revision)
+    return NOT_LOADED + (["*.bin"] if any(f.endswith(".safetensors") for f in files) else [])
+
+
+def prefetch(
+    refs: Iterable[ModelRef],
+    *,
+    snapshot_download: Callable[..., str] | None = None,
+    list_files: Callable[..., list[str]] | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[list[ModelRef], list[tuple[ModelRef, str]]]:
+    """Download each model (and each COMET checkpoint's encoder); return (fetched, failed with reason).
+
+    Args:
+        refs: the models to fetch (duplicates are fetched once).
+        snapshot_download, list_files: the Hub functions (injected by tests).
+    """
+    from mteval.systems.hf_loading import model_error
+
+    if snapshot_download is None:
+        from huggingface_hub import snapshot_download
+    if list_files is None:
+        from huggingface_hub import HfApi
+
+        list_files = HfApi().list_repo_files
+    queue = list(dict.fromkeys(refs))
+    seen: set[tuple[str, str | None]] = set()
+    fetched: list[ModelRef] = []
+    failed: list[tuple[ModelRef, str]] = []
+    while queue:
+        ref = queue.pop(0)
+        if (ref.repo_id, ref.revision) in seen:
+            continue
+        seen.add((ref.repo_id, ref.revision))
+        kwargs: dict[str, Any] = {"repo_id": ref.repo_id, "revision": ref.revision}
+        try:
+            if ref.role == "system":
+                kwargs["ignore_patterns"] = system_ignore_patterns(ref.repo_id, ref.revision, list_files)
+            elif ref.role == "encoder":
+                kwargs["allow_patterns"] = ENCODER_FILES
+            log(f"mteval-prefetch: {ref.repo_id} ({ref.role}, named by {ref.named_by}) ...")
+            path = Path(snapshot_download(**kwargs))
+        except Exception as err:  # noqa: BLE001 - each failure is reported, the others still download
+            failed.append((ref, str(model_error(ref.repo_id, err))))
+            continue
+        fetched.append(ref)
+        if ref.role == "comet":
+            encoder = encoder_of(path)
+            if encoder and is_hub_id(encoder):
+                queue.append(ModelRef(encoder, None, "encoder", f"{ref.repo_id}/hparams.yaml"))
+    return fetched, failed
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: ``mteval-prefetch [--all] [--dry-run] [hydra overrides...]``."""
+    parser = argparse.ArgumentParser(
+        prog="mteval-prefetch",
+        description="Download the models a config names (its system, COMET checkpoints and their encoders) into "
+                    "the Hugging Face cache, so that runs with HF_HUB_OFFLINE=1 work. Takes the same overrides "
+                    "as mteval, e.g. `mteval-prefetch system=nllb_600m 'metrics=[bleu,comet]'`.",
+    )
+    parser.add_argument("--all", action="store_true", help="every system and metric option in conf/")
+    parser.add_argument("--dry-run", action="store_true", help="list the models without downloading")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, as for mteval")
+    args = parser.parse_args(argv)
+    if hub_offline() and not args.dry_run:
+        print("mteval-prefetch: warning: HF_HUB_OFFLINE is set, so only models already cached can be found",
+              file=sys.stderr)
+    try:
+        configs = all_configs() if args.all else [compose(args.overrides)]
+        refs = list(dict.fromkeys(r for cfg in configs for r in models_in_config(cfg)))
+        if args.dry_run:
+            for r in refs:
+                print(f"{r.repo_id}\t{r.revision or 'main'}\t{r.role}\t{r.named_by}")
+            print("(COMET encoders are read from each checkpoint's hparams.yaml once it is downloaded)")
+            return
+        fetched, failed = prefetch(refs)
+    except MtevalError as err:
+        print(f"mteval-prefetch: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    print(f"mteval-prefetch: {len(fetched)} model(s) in the local cache" +
+          (f": {', '.join(r.repo_id for r in fetched)}" if fetched else ""))
+    for ref, reason in failed:
+        print(f"mteval-prefetch: error: {reason}", file=sys.stderr)
+    sys.exit(2 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""CTranslate2 backend for Marian/opus-mt, NLLB-200 and M2M100: converted once from the Hugging Face model, cached."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from mteval.errors import ConfigError
+from mteval.provenance import ROOT
+from mteval.systems.base import SentenceBatchedSystem
+from mteval.systems.hf_loading import load_or_explain, model_error
+
+log = logging.getLogger(__name__)
+
+#: Where converted models live unless ``converted_dir`` says otherwise (ignored by git).
+CACHE_DIR = ROOT / "results" / "cache" / "ct2"
+#: Written last into a finished conversion; a directory without it is a crashed one.
+MARKER = "mteval-ct2.json"
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (the affinity mask, not the machine's core count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _local_files(model: str) -> dict[str, list[int]] | None:
+    """Size and mtime of each file in a local model directory, so a rebuilt model is re-converted."""
+    path = Path(model)
+    if not path.is_dir():
+        return None
+    return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(path.iterdir()) if p.is_file()}
+
+
+class CT2Seq2Seq(SentenceBatchedSystem):
+    """A Hugging Face seq2seq model (Marian, NLLB, M2M100) run by CTranslate2.
+
+    The first use converts the model with ``ctranslate2.converters.TransformersConverter``
+    (weights kept as stored, float32 for these models) into ``converted_dir``; later runs load
+    the conversion. ``compute_type`` quantises at load time, so one conversion serves int8 on
+    CPU and float16 on GPU. Tokenisation, the target language token and the decoding settings
+    follow :class:`~mteval.systems.hf_seq2seq.HFSeq2Seq`, so both backends decode alike.
+
+    Args:
+        name: system name in results.
+        model: Hub id or local directory of the Hugging Face model.
+        revision: Hub revision.
+        src_lang_code: the tokenizer's source language code (``eng_Latn``, ``en``); None for opus-mt.
+        tgt_lang_code: the target language, forced as the first target token (``zho_Hans``, ``zh``).
+        num_beams: beam size, as in the Hugging Face backend (1 = greedy).
+        max_new_tokens: generation bound per sentence, counted as Hugging Face counts it.
+        batch_size: sentences per batch. max_tokens: bound on padded source tokens per batch.
+        max_input_tokens: longer sentences are split further (never truncated).
+        split_sentences: translate sentence by sentence and re-join.
+        device: ``auto`` (cuda when CTranslate2 sees a GPU), ``cpu``, ``cuda`` or ``cuda:N``.
+        compute_type: ``auto`` = int8 on CPU, float16 on GPU; or any CTranslate2 compute type
+            (``float32``, ``int8_float32``, ``bfloat16``, ...).
+        inter_threads: batches translated in parallel. intra_threads: threads per batch; 0 uses
+            every core this process may run on (CTranslate2's own default is 4, too many on 2 cores).
+        converted_dir: where the converted model is stored; None = ``results/cache/ct2/<name>-<hash>``.
+        trust_remote_code: off unless a config turns it on.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: str,
+        revision: str | None = None,
+        src_lang_code: str | None = None,
+        tgt_lang_code: str | None = None,
+        num_beams: int = 4,
+        max_new_tokens: int = 256,
+        batch_size: int = 32,
+        max_tokens: int | None = 8192,
+        max_input_tokens: int = 512,
+        split_sentences: bool = True,
+        device: str = "auto",
+        compute_type: str = "auto",
+        inter_threads: int = 1,
+        intra_threads: int = 0,
+        converted_dir: str | None = None,
+        trust_remote_code: bool = False,
+    ):
+        super().__init__(name=name, batch_size=batch_size, max_tokens=max_tokens,
+                         max_input_tokens=max_input_tokens, split_sentences=split_sentences)
+        self.model_id = model
+        self.revision = revision
+        self.src_lang_code = src_lang_code
+        self.tgt_lang_code = tgt_lang_code
+        self.num_beams = num_beams
+        self.max_new_tokens = max_new_tokens
+        self.device = device
+        self.compute_type = compute_type
+        self.inter_threads = inter_threads
+        self.intra_threads = intra_threads
+        self.converted_dir = converted_dir
+        self.trust_remote_code = trust_remote_code
+        self._tok: Any = None
+        self._translator: Any = None
+        self._decoding: dict[str, Any] = {}
+        self._prefix: list[str] | None = None
+
+    # -- where and how it runs -------------------------------------------------------------
+    def device_and_index(self) -> tuple[str, int]:
+        """(``cpu`` | ``cuda``, device index) from the ``device`` setting."""
+        import ctranslate2
+
+        if self.device == "auto":
+            return ("cuda", 0) if ctranslate2.get_cuda_device_count() > 0 else ("cpu", 0)
+        kind, _, index = self.device.partition(":")
+        if kind not in {"cpu", "cuda"}:
+            raise ConfigError(f"{self.name}: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
+        return kind, int(index or 0)
+
+    def resolved_compute_type(self) -> str:
+        """``auto`` -> int8 on CPU, float16 on GPU; an explicit type is checked against the device."""
+        import ctranslate2
+
+        device, _ = self.device_and_index()
+        if self.compute_type == "auto":
+            return "int8" if device == "cpu" else "float16"
+        supported = ctranslate2.get_supported_compute_types(device)
+        if self.compute_type not in supported:
+            raise ConfigError(f"{self.name}: compute_type {self.compute_type!r} is not supported on {device}; "
+                              f"use one of {sorted(supported)}")
+        return self.compute_type
+
+    def converted_path(self) -> Path:
+        """The directory of the converted model: ``converted_dir`` or a content-addressed cache entry."""
+        if self.converted_dir is not None:
+            return Path(self.converted_dir)
+        key = {"model": self.model_id, "revision": self.revision, "files": _local_files(self.model_id),
+               "ctranslate2": version("ctranslate2"), "transformers": version("transformers")}
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+        return CACHE_DIR / f"{Path(self.model_id).name}-{digest}"
+
+    def convert(self) -> Path:
+        """Convert the Hugging Face model once; a finished conversion is reused as it is."""
+        out = self.converted_path()
+        if (out / MARKER).is_file() or (self.converted_dir is not None and (out / "model.bin").is_file()):
+            return out
+        from ctranslate2.converters import TransformersConverter
+
+        log.info("%s: converting %s to CTranslate2 (once) into %s", self.name, self.model_id, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Convert beside the target and rename, so a crash or a parallel run never leaves half a model.
+        scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            converter = TransformersConverter(self.model_id, revision=self.revision,
+                                              trust_remote_code=self.trust_remote_code)
+            try:
+                converter.convert(str(scratch), force=True)
+            except ValueError as err:  # an architecture the converter does not know
+                raise ConfigError(f"{self.name}: CTranslate2 cannot convert {self.model_id}: {err}") from err
+            except OSError as err:  # missing, mistyped or gated model
+                raise model_error(self.model_id, err) from err
+            provenance = {"model": self.model_id, "revision": self.revision,
+                          "ctranslate2": version("ctranslate2"), "transformers": version("transformers")}
+            (scratch / MARKER).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+            scratch.chmod(0o755)
+            if not (out / MARKER).is_file():
+                if out.exists():
+                    shutil.rmtree(out)
+                scratch.rename(out)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return out
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load the tokenizer and the decoding settings, convert if needed, start the translator."""
+        if self._translator is not None:
+            return
+        import ctranslate2
+        from transformers import AutoTokenizer
+
+        kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
+        self._tok = load_or_explain(self.model_id, lambda: AutoTokenizer.from_pretrained(self.model_id, **kw))
+        if self.src_lang_code is not None:
+            self._tok.src_lang = self.src_lang_code
+        self._prefix = None if self.tgt_lang_code is None else [target_language_token(self._tok, self.tgt_lang_code)]
+        path = self.convert()
+        self._decoding = decoding_options(self._generation_config(), self._tok, path,
+                                          num_beams=self.num_beams, max_new_tokens=self.max_new_tokens)
+        device, index = self.device_and_index()
+        threads = self.intra_threads or (available_cores() if device == "cpu" else 0)
+        self._translator = ctranslate2.Translator(
+            str(path), device=device, device_index=index, compute_type=self.resolved_compute_type(),
+            inter_threads=self.inter_threads, intra_threads=threads,
+        )
+
+    def _generation_config(self) -> Any:
+        """The model's generation config, as ``generate`` in the Hugging Face backend would use it."""
+        from transformers import AutoConfig, GenerationConfig
+
+        kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
+        try:
+            return GenerationConfig.from_pretrained(self.model_id, revision=self.revision)
+        except OSError:  # older repos have none; transformers then derives it from config.json
+            config = load_or_explain(self.model_id, lambda: AutoConfig.from_pretrained(self.model_id, **kw))
+            return GenerationConfig.from_model_config(config)
+
+    @property
+    def tokenizer(self) -> Any:
+        self.load()
+        return self._tok
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=True)["input_ids"]]
+
+    def _translate_batch(self, sentences, *, src_lang, tgt_lang):
+        self.load()
+        tok = self._tok
+        source = [tok.convert_ids_to_tokens(ids) for ids in tok(sentences, add_special_tokens=True)["input_ids"]]
+        prefix = None if self._prefix is None else [list(self._prefix) for _ in sentences]
+        results = self._translator.translate_batch(source, target_prefix=prefix, **self._decoding)
+        skip = len(self._prefix or [])
+        outputs = []
+        for result in results:
+            tokens = result.hypotheses[0][skip:]
+            outputs.append(tok.decode(tok.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip())
+        return outputs
+
+    def fingerprint(self) -> dict[str, Any]:
+        device, _ = self.device_and_index()
+        return {
+            **super().fingerprint(),
+            "model": self.model_id, "revision": self.revision, "src_lang_code": self.src_lang_code,
+            "tgt_lang_code": self.tgt_lang_code, "num_beams": self.num_beams,
+            "max_new_tokens": self.max_new_tokens, "device": device,
+            "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2"),
+        }
+
+
+def target_language_token(tok: Any, code: str) -> str:
+    """The token forced first on the target side: ``zho_Hans`` for NLLB, ``__zh__`` for M2M100."""
+    tid = tok.get_lang_id(code) if hasattr(tok, "get_lang_id") else tok.convert_tokens_to_ids(code)
+    if tid is None or tid == tok.unk_token_id:
+        raise ValueError(f"tokenizer has no language code {code!r}")
+    return tok.convert_ids_to_tokens(tid)
+
+
+def decoding_options(gen: Any, tok: Any, converted: Path, *, num_beams: int, max_new_tokens: int) -> dict[str, Any]:
+    """``translate_batch`` options that decode as ``generate`` does with the same generation config.
+
+    ``max_new_tokens`` counts the forced language token in both libraries. Where the model
+    forces EOS at the length limit (Marian's ``forced_eos_token_id``), ``generate`` keeps one
+    token fewer, so CTranslate2 gets one fewer too. ``bad_words_ids`` become suppressed
+    sequences; those CTranslate2 cannot emit anyway (Marian's ``<pad>``, dropped by the
+    converter) are left out. Inputs are never truncated: long ones were split before.
+    """
+    forced_eos = getattr(gen, "forced_eos_token_id", None) is not None
+    vocab = _target_vocabulary(converted)
+    suppress = []
+    for ids in getattr(gen, "bad_words_ids", None) or []:
+        tokens = tok.convert_ids_to_tokens(list(ids))
+        if vocab is None or all(t in vocab for t in tokens):
+            suppress.append(tokens)
+    return {
+        "beam_size": num_beams,
+        "max_decoding_length": max_new_tokens - 1 if forced_eos else max_new_tokens,
+        "min_decoding_length": 0,
+        "max_input_length": 0,
+        "length_penalty": _setting(gen, "length_penalty", 1.0),
+        "repetition_penalty": _setting(gen, "repetition_penalty", 1.0),
+        "no_repeat_ngram_size": int(_setting(gen, "no_repeat_ngram_size", 0)),
+        "suppress_sequences": suppress or None,
+    }
+
+
+def _setting(gen: Any, key: str, default: float) -> float:
+    """A generation-config number, or ``generate``'s default when it is unset."""
+    value = getattr(gen, key, None)
+    return float(default if value is None else value)
+
+
+def _target_vocabulary(converted: Path) -> set[str] | None:
+    """The converted model's target vocabulary (shared or separate), or None if it is not found."""
+    for name in ("target_vocabulary.json", "shared_vocabulary.json"):
+        path = converted / name
+        if path.is_file():
+            return set(json.loads(path.read_text(encoding="utf-8")))
+    return None

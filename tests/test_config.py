@@ -1,0 +1,113 @@
+"""Contract tests over every config option: each composes, instantiates and matches its class."""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+from hydra.utils import get_class, get_method, instantiate
+
+from mteval.metrics.base import Metric
+from mteval.systems.base import System
+from mteval.types import Corpus
+from tests.conftest import ROOT, WMT_EN_ZH
+
+CONF = ROOT / "conf"
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+def required_overrides(group: str, option: str, tmp_path: Path) -> list[str]:
+    """Values a user must give for options with ``???`` fields."""
+    src = WMT_EN_ZH / "generaltest2022.en-zh.src.en"
+    if (group, option) == ("system", "file"):
+        return [f"system.path={WMT_EN_ZH / 'system-outputs/generaltest2022.en-zh.hyp.LanguageX.zh'}"]
+    if (group, option) == ("dataset", "files"):
+        return [f"dataset.load.src={src}", f"dataset.load.refs=[{WMT_EN_ZH / 'generaltest2022.en-zh.ref.A.zh'}]"]
+    if (group, option) == ("dataset", "jsonl"):
+        path = tmp_path / "c.jsonl"
+        path.write_text('{"id": "a", "src": "Hello.", "ref": "你好。"}\n', encoding="utf-8")
+        return [f"dataset.load.path={path}"]
+    return []
+
+
+@pytest.mark.parametrize("option", options("system"))
+def test_every_system_instantiates_without_loading_a_model(compose, option, tmp_path):
+    cfg = compose(f"system={option}", "dataset=wmt22_en_zh", *required_overrides("system", option, tmp_path))
+    system = instantiate(cfg.system, _convert_="all")
+    assert isinstance(system, System)
+    assert system.name
+    assert getattr(system, "_model", None) is None  # heavy loading waits for the first translate
+
+
+@pytest.mark.parametrize("option", options("system"))
+def test_system_yaml_keys_match_constructor(option):
+    """Every YAML key is an explicit keyword of the target, so a typo fails at instantiation."""
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.load(CONF / "system" / f"{option}.yaml")
+    if "_target_" not in raw:
+        return  # extends another option through its defaults list
+    target = raw["_target_"]
+    try:
+        fn = get_class(target)
+    except (ValueError, ImportError):
+        fn = get_method(target)
+    params = inspect.signature(fn).parameters
+    assert not any(p.kind is p.VAR_KEYWORD for p in params.values()), f"{target} takes **kwargs"
+    unknown = set(raw.keys()) - {"_target_", "defaults"} - set(params)
+    assert not unknown, f"{option}.yaml keys not accepted by {target}: {unknown}"
+
+
+@pytest.mark.parametrize("option", options("metrics"))
+def test_every_metric_instantiates_and_declares_its_contract(compose, option):
+    cfg = compose(f"metrics=[{option}]", "dataset=wmt22_en_zh")
+    (node,) = cfg.metrics.values()
+    metric = instantiate(node, _convert_="all")
+    assert isinstance(metric, Metric)
+    assert metric.name in {"bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi"} or metric.name.startswith("comet")
+    assert isinstance(metric.higher_is_better, bool)
+    assert isinstance(metric.needs_ref, bool) and isinstance(metric.needs_src, bool)
+
+
+@pytest.mark.parametrize("option", options("dataset"))
+def test_every_dataset_loads(compose, option, tmp_path):
+    cfg = compose(f"dataset={option}", "dataset.load.limit=5", *required_overrides("dataset", option, tmp_path))
+    corpus = instantiate(cfg.dataset.load, _convert_="all")
+    assert isinstance(corpus, Corpus)
+    assert 0 < len(corpus) <= 5
+    assert corpus.direction == cfg.dataset.direction
+    assert cfg.dataset.zh_punct in {"none", "halfwidth"}
+
+
+def test_metric_normalisation_follows_the_dataset(compose):
+    wmt = compose("dataset=wmt22_en_zh", "metrics=[bleu]")
+    abstracts = compose("dataset=abstracts", "metrics=[bleu]")
+    assert instantiate(wmt.metrics.bleu).zh_punct == "none"
+    assert instantiate(abstracts.metrics.bleu).zh_punct == "halfwidth"
+
+
+def test_default_experiment_is_opus_mt_on_abstracts_with_bleu_chrf_comet_kiwi(compose):
+    cfg = compose()
+    assert cfg.system.model == "Helsinki-NLP/opus-mt-en-zh"
+    assert cfg.dataset.name == "abstracts"
+    assert set(cfg.metrics) == {"bleu", "chrf", "comet", "cometkiwi"}
+    assert cfg.metrics.comet.model == "Unbabel/wmt22-comet-da"
+    assert cfg.metrics.cometkiwi.model == "Unbabel/wmt22-cometkiwi-da"
+
+
+def test_real_model_ids_are_configured(compose):
+    ids = {opt: compose(f"system={opt}").system.get("model") for opt in options("system")}
+    assert ids["nllb_600m"] == "facebook/nllb-200-distilled-600M"
+    assert ids["m2m100_418m"] == "facebook/m2m100_418M"
+    assert ids["qwen2_5_1_5b"] == "Qwen/Qwen2.5-1.5B-Instruct"
+    nllb = compose("system=nllb_600m").system
+    assert (nllb.src_lang_code, nllb.tgt_lang_code) == ("eng_Latn", "zho_Hans")
+
+
+def test_typo_in_override_fails_at_instantiation(compose):
+    cfg = compose("system=opus_mt_en_zh", "+system.num_beam=3")
+    with pytest.raises(Exception, match="num_beam"):
+        instantiate(cfg.system)
