@@ -1,12 +1,4 @@
-"""Find the English and Chinese versions of the same abstract among seed-page blocks (issue #6).
-
-Signals, model-free first: lexical overlap through CC-CEDICT in both directions (as Hunalign
-does, Varga et al. 2005), tokens that survive Google Translate verbatim (numbers, acronyms,
-names, URLs, LaTeX), and the length ratio; optionally chrF between an MT system's translation
-of the English block and the Chinese one. Each signal adds log-odds; a global one-to-one
-assignment (Hungarian) picks pairs, and only confident, unambiguous ones are kept: a wrong
-pair is worse than a missing one.
-"""
+"""Find the English and Chinese versions of the same abstract among seed-page blocks (issue #6)."""
 from __future__ import annotations
 
 import logging
@@ -22,6 +14,13 @@ from mteval.data.dictionary import load_lexicon
 from mteval.types import Block
 
 log = logging.getLogger(__name__)
+
+# How: model-free signals first: lexical overlap through CC-CEDICT in both directions (as
+# Hunalign does, Varga et al. 2005), whether the shared words keep their order, tokens that
+# survive Google Translate verbatim (numbers, acronyms, names, URLs, LaTeX) and the length
+# ratio; optionally chrF between an MT system's translation of the English block and the
+# Chinese one. Each signal adds log-odds; a global one-to-one assignment (Hungarian) picks
+# pairs, and only confident, unambiguous ones are kept: a wrong pair is worse than a missing one.
 
 # Log-odds weights. The dictionary signal is the coverage's lift over what the same blocks reach
 # with everything else (the median of their row and column): unrelated texts of one field share
@@ -63,7 +62,8 @@ class Pair:
         en: the English block.
         zh: the Chinese block.
         score: probability-like confidence in [0, 1] (the logistic of the summed log-odds).
-        evidence: every signal's value and log-odds, and ``signals``: those that spoke for the pair.
+        evidence: every signal's value and log-odds; ``signals`` names those that spoke for the
+            pair, ``against`` those that spoke against it.
     """
 
     en: Block
@@ -271,6 +271,7 @@ def _evidence(
     """What each signal saw for one pair, in JSON-ready form."""
     out: dict[str, Any] = {
         "signals": [k for k, v in parts.items() if v > 0],
+        "against": [k for k, v in parts.items() if v < 0],
         "log_odds": {k: round(v, 3) for k, v in parts.items()},
         "margin": round(margin, 3) if math.isfinite(margin) else None,
     }

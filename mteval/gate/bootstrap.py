@@ -1,4 +1,9 @@
-"""A paired bootstrap over per-segment sufficient statistics, one-sided ("is the current run worse?")."""
+"""A one-sided paired bootstrap ("is the current run worse?") over per-segment sufficient statistics.
+
+The resampling is the comparison engine's (``mteval.compare.stats``: sacrebleu's draws, one
+matrix product for all resamples); the gate adds the one-sided p-value, since a gate asks only
+whether the current run got worse, not whether the two differ.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,11 +39,9 @@ def resample_counts(n: int, *, n_resamples: int, seed: int) -> np.ndarray:
 
     Drawing the same indices for both systems is what makes the bootstrap paired.
     """
-    rng = np.random.default_rng(seed)
-    counts = np.zeros((n_resamples, n), dtype=np.float64)
-    for row in range(n_resamples):
-        counts[row] = np.bincount(rng.integers(0, n, size=n), minlength=n)
-    return counts
+    from mteval.compare.stats import bootstrap_indices, index_counts
+
+    return index_counts(bootstrap_indices(n, n_resamples, seed), n)
 
 
 def paired_bootstrap(
@@ -79,11 +82,6 @@ def paired_bootstrap(
     return PairedResult(observed, p_value, float(low), float(high), n_resamples, seed)
 
 
-def mean_score(sums: np.ndarray) -> np.ndarray:
-    """Score function for metrics that average segment scores (COMET): stats are ``[score, 1]``."""
-    return sums[:, 0] / sums[:, 1]
-
-
 def mean_stats(scores: list[float]) -> np.ndarray:
-    """Sufficient statistics of a mean: one ``[score, 1]`` row per segment."""
+    """Sufficient statistics of a mean (COMET): one ``[score, 1]`` row per segment."""
     return np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(len(scores))])

@@ -9,7 +9,8 @@ import numpy as np
 
 from mteval.errors import ConfigError, IncomparableError
 from mteval.gate.baseline import RunView, rebuild_metric
-from mteval.gate.bootstrap import mean_score, mean_stats, paired_bootstrap
+from mteval.compare.scorers import MeanScorer, scorer_for
+from mteval.gate.bootstrap import mean_stats, paired_bootstrap
 
 
 @dataclass(frozen=True)
@@ -126,10 +127,7 @@ def _paired_inputs(name: str, base: RunView, cur: RunView) -> tuple[np.ndarray, 
         raise IncomparableError(f"{name}: one run has sufficient statistics and the other does not")
     if base_sacre is not None and cur_sacre is not None:
         pairs = [(a, b) for a, b in zip(base_sacre, cur_sacre, strict=True) if a is not None and b is not None]
-        sacre = rebuild_metric(name, cur.metrics[name], cur.label).sacrebleu_metric(cur.tgt_lang)
-
-        def score(sums: np.ndarray) -> np.ndarray:
-            return np.array([float(sacre._compute_score_from_stats(list(row)).score) for row in sums])
+        score = scorer_for(rebuild_metric(name, cur.metrics[name], cur.label).sacrebleu_metric(cur.tgt_lang)).scores
 
         base_stats = np.array([a for a, _ in pairs], dtype=np.float64)
         cur_stats = np.array([b for _, b in pairs], dtype=np.float64)
@@ -140,7 +138,7 @@ def _paired_inputs(name: str, base: RunView, cur: RunView) -> tuple[np.ndarray, 
         pairs = [(a, b) for a, b in zip(a_scores, b_scores, strict=True) if a is not None and b is not None]
         base_stats = mean_stats([a for a, _ in pairs])
         cur_stats = mean_stats([b for _, b in pairs])
-        score = mean_score
+        score = MeanScorer().scores
     if not pairs:
         raise IncomparableError(f"{name}: no segment was scored in both runs")
     for view, stats in ((base, base_stats), (cur, cur_stats)):

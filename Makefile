@@ -1,0 +1,39 @@
+# mteval: `make test` and `make eval` set everything up on a fresh machine (.venv included).
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+PIP   := $(VENV)/bin/pip
+MTEVAL := $(VENV)/bin/mteval
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+# torch first, pinned to the CPU wheel on this machine: a bare `torch` requirement pulls several GB of CUDA wheels.
+TORCH ?= torch==2.13.0
+
+.PHONY: venv test test-fast eval demo compare gate bench models clean-runs
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## every test tier: tables, config contracts, end-to-end on tiny models (offline)
+test: venv
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_ARGS)
+
+## the fast tiers only (no model runs)
+test-fast: venv
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+
+## the default experiment: opus-mt-en-zh on the abstracts and on WMT22 en-zh (needs the models: `make models`)
+eval: venv
+	$(MTEVAL)
+	$(MTEVAL) dataset=wmt22_en_zh
+	@echo; echo "leaderboard: results/leaderboard.csv"; tail -n 5 results/leaderboard.csv
+
+## download every model the default configs name, for later offline runs
+models: venv
+	$(VENV)/bin/mteval-prefetch
