@@ -131,7 +131,7 @@ def extract(text: str, *, lang: str, truncated: bool, lexicon: Lexicon | None) -
                 common = all(_is_word(k, lexicon) for k in chunk)
                 anchors["tok:" + " ".join(chunk)] = 0.5 if common else 1.0
     feats.anchors = anchors
-    feats.matchable.update(t[1:].lower() for t in _LATEX.findall(text))  # MT may split "\\" off
+    feats.matchable.update(t[1:].lower() for t in _LATEX.findall(text))  # MT may detach the backslash: "\ textbf"
     feats.matchable = {"tok:" + m for m in feats.matchable} | set(anchors)
     if lexicon is None:
         return feats
