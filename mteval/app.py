@@ -46,10 +46,8 @@ def run(cfg: DictConfig) -> dict:
     corpus = instantiate(cfg.dataset.load, _convert_="all")
     system = instantiate(cfg.system, _convert_="all")
     metrics = [instantiate(m, _convert_="all") for m in cfg.metrics.values()]
-    if "pages" in corpus.summary:
-        log.info("%s", format_summary(corpus.summary))
-    else:
-        log.info("corpus %s: %s", corpus.name, corpus.summary)
+    log.info("corpus %s (%s, %d segments)\n%s", corpus.name, corpus.direction, len(corpus),
+             format_summary(corpus.summary))
     cache = Cache(cfg.cache) if cfg.cache else None
     provenance = {**environment(), "config": OmegaConf.to_container(cfg, resolve=True), "seed": cfg.seed,
                   "run_dir": str(run_dir)}

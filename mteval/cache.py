@@ -51,15 +51,28 @@ class Cache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise sqlite3.OperationalError(f"could not switch to WAL mode (got {mode})")
+            self._switch_to_wal(timeout)
             self._db.execute("PRAGMA synchronous=NORMAL")
             with self._transaction():
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(statement)
         except (sqlite3.Error, OSError) as err:
             raise ConfigError(f"cache {self.path}: {err}; delete the file or run with cache=null") from None
+
+    def _switch_to_wal(self, timeout: float) -> None:
+        """Turn on WAL mode, retrying: SQLite answers "database is locked" at once, without waiting
+        for the busy timeout, when several processes open a new cache file at the same moment."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) and "busy" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"could not switch to WAL mode (got {mode})")
 
     def close(self) -> None:
         self._db.close()

@@ -184,6 +184,8 @@ def evaluate(
         else:
             results[metric.name] = result
     prov = {**(provenance or {}), "system": system.fingerprint(), "data": corpus.provenance,
-            "timings": timings, "skipped_metrics": skipped}
+            "timings": timings, "skipped_metrics": skipped,
+            "sentences_split_further": getattr(system, "n_split_further", 0),
+            "outputs_length_capped": getattr(system, "n_length_capped", 0)}
     return RunResult(dataset=corpus.name, system=system.name, corpus=corpus, hypotheses=hyps,
                      metrics=results, provenance=prov)

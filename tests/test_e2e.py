@@ -101,6 +101,9 @@ def test_every_model_family_on_a_wmt22_slice(tiny_models, tmp_path, system, mode
     assert "tok:zh" in scores["metrics"]["bleu"]["signature"]
     assert scores["metrics"]["ter"]["higher_is_better"] is False
     assert scores["provenance"]["system"]["model"] == str(tiny_models[model_key])
+    # Random weights never stop early: every output hits max_new_tokens=8, and the run says so.
+    assert scores["provenance"]["outputs_length_capped"] >= 12
+    assert "reached max_new_tokens=8" in proc.stderr + proc.stdout
     rows = [json.loads(line) for line in (run_dir / "segments.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows][:2] == ["en_zh-TW_CLIENT-05_2020-12-20-44_doc0:1",
                                            "en_zh-TW_CLIENT-05_2020-12-20-44_doc0:2"]

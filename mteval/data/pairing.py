@@ -272,7 +272,7 @@ def _evidence(
     out: dict[str, Any] = {
         "signals": [k for k, v in parts.items() if v > 0],
         "against": [k for k, v in parts.items() if v < 0],
-        "log_odds": {k: round(v, 3) for k, v in parts.items()},
+        "log_odds": {k: round(v, 3) + 0.0 for k, v in parts.items()},  # + 0.0: no "-0.0"
         "margin": round(margin, 3) if math.isfinite(margin) else None,
     }
     if "coverage" in raw:

@@ -46,7 +46,9 @@ def summarize_blocks(
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """One short human-readable paragraph for the terminal."""
+    """One short human-readable paragraph for the terminal (seed-page or file-based corpora)."""
+    if "pages" not in summary:
+        return "; ".join(f"{k}: {v}" for k, v in summary.items())
     langs = ", ".join(f"{n} {lang}" for lang, n in summary["by_lang"].items())
     lines = [
         f"corpus: {summary['pages']} pages, {summary['blocks']} blocks, {summary['unique']} unique "

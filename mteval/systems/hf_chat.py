@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mteval.systems.base import SentenceBatchedSystem
-from mteval.systems.hf_loading import load_or_explain, resolve_device, resolve_dtype
+from mteval.systems.hf_loading import count_length_capped, load_or_explain, resolve_device, resolve_dtype
 
 LANG_NAMES = {"en": "English", "zh": "Simplified Chinese", "de": "German", "fr": "French", "ja": "Japanese"}
 
@@ -100,6 +100,7 @@ class HFChat(SentenceBatchedSystem):
                 pad_token_id=self._tok.pad_token_id,
             )
         new_tokens = out[:, enc["input_ids"].shape[1]:]
+        count_length_capped(self, new_tokens, self._model.generation_config.eos_token_id)
         return [t.strip() for t in self._tok.batch_decode(new_tokens, skip_special_tokens=True)]
 
     def fingerprint(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Loading Hugging Face models: device and dtype choice, and readable errors when a model is missing."""
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -8,6 +9,7 @@ from typing import Any, TypeVar
 from mteval.errors import ModelUnavailableError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def resolve_device(device: str) -> str:
@@ -61,3 +63,25 @@ def load_or_explain(model_id: str, loader: Callable[[], T]) -> T:
         if type(err).__module__.startswith(("huggingface_hub", "requests", "urllib3", "httpx")):
             raise model_error(model_id, err) from err
         raise
+
+
+def count_length_capped(system: Any, generated: Any, eos_token_id: int | list[int] | None) -> int:
+    """Count outputs that filled ``max_new_tokens`` without an end-of-sentence token.
+
+    Such an output was cut off by the generation bound; the count is kept on the system
+    (``n_length_capped``, reported in the run's provenance) and warned about, never silent.
+    """
+    if eos_token_id is None or generated.shape[1] < system.max_new_tokens:
+        return 0
+    eos = [eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id)
+    import torch
+
+    # Some models force EOS at the last allowed step (Marian's forced_eos_token_id), so an output
+    # is capped when no EOS appears before the last position.
+    has_eos = torch.isin(generated[:, : system.max_new_tokens - 1], torch.tensor(eos, device=generated.device)).any(dim=1)
+    capped = int((~has_eos).sum())
+    if capped:
+        system.n_length_capped = getattr(system, "n_length_capped", 0) + capped
+        log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise system.max_new_tokens",
+                    system.name, capped, system.max_new_tokens)
+    return capped

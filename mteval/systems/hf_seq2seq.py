@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 from mteval.systems.base import SentenceBatchedSystem
-from mteval.systems.hf_loading import load_or_explain, resolve_device, resolve_dtype
+from mteval.systems.hf_loading import count_length_capped, load_or_explain, resolve_device, resolve_dtype
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ class HFSeq2Seq(SentenceBatchedSystem):
             gen["forced_bos_token_id"] = bos
         with torch.inference_mode():
             out = self._model.generate(**enc, **gen)
+        count_length_capped(self, out[:, 1:], self._model.generation_config.eos_token_id)
         return [t.strip() for t in self._tok.batch_decode(out, skip_special_tokens=True)]
 
     def fingerprint(self) -> dict[str, Any]:

@@ -1,0 +1,244 @@
+"""mteval-gate: refuse incomparable runs, fail only on a drop that is both large enough and significant."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from mteval.errors import ConfigError
+from mteval.gate.baseline import load_baseline, view_of_run, write_baseline
+from mteval.gate.cli import run as gate
+from mteval.gate.decide import GateConfig, decide
+from mteval.metrics.sacre import BLEU, TER, ChrF
+from mteval.pipeline import score
+from mteval.runio import write_run
+from mteval.types import Corpus, MetricResult, RunResult, Segment
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "results" / "baselines" / "wmt22_en_zh_LanguageX.json"
+REFS = ["今天天气很好。", "我们提出一种新方法。", "模型规模很重要。", "请检查你的订单。", "这家商店周日关门。",
+        "他昨天去了北京。", "数据集包含两千个句子。", "翻译质量提高了。", "会议推迟到下周。", "价格包括运费。"]
+BAD = ["天气", "方法", "模型", "订单", "商店", "北京", "句子", "质量", "会议", "运费"]
+
+
+def make_run(path: Path, hyps: list[str], *, refs: list[str] = REFS, dataset: str = "toy", metrics=None,
+             mean_scores: dict[str, tuple[list[float], bool]] | None = None, ids: list[str] | None = None) -> Path:
+    """Write a run directory: real sacrebleu metrics, plus made-up mean metrics (name -> (scores, higher_is_better))."""
+    corpus = Corpus(name=dataset, src_lang="en", tgt_lang="zh", segments=[
+        Segment(id=(ids[i] if ids else f"s{i}"), src=f"source {i}", refs=[r]) for i, r in enumerate(refs)])
+    results: dict[str, MetricResult] = {}
+    for metric in metrics if metrics is not None else [BLEU(), ChrF()]:
+        results[metric.name] = score(metric, corpus, hyps)
+    for name, (segs, hib) in (mean_scores or {}).items():
+        results[name] = MetricResult(name, sum(segs) / len(segs), f"{name}-sig", higher_is_better=hib,
+                                     segment_scores=list(segs), n_scored=len(segs),
+                                     extra={"metric": {"class": "mteval.metrics.comet.Comet", "settings": {}}})
+    write_run(path, RunResult(dataset=dataset, system=path.name, corpus=corpus, hypotheses=hyps, metrics=results))
+    return path
+
+
+def config(**min_effect: float) -> GateConfig:
+    return GateConfig(min_effect={"bleu": 0.5, "chrf": 0.5, "ter": 0.5, "comet": 0.005, **min_effect},
+                      n_resamples=300, seed=1)
+
+
+def test_identical_runs_pass_with_p_one(tmp_path):
+    a = make_run(tmp_path / "a", REFS[:5] + BAD[5:])
+    report = decide(view_of_run(a), view_of_run(a), config())
+    assert report.exit_code == 0 and report.refused is None
+    assert [(v.name, v.effect, v.p_value) for v in report.verdicts] == [("bleu", 0.0, 1.0), ("chrf", 0.0, 1.0)]
+
+
+def test_large_significant_drop_fails_and_improvement_passes(tmp_path):
+    good = make_run(tmp_path / "good", list(REFS))
+    bad = make_run(tmp_path / "bad", list(BAD))
+    worse = decide(view_of_run(good), view_of_run(bad), config())
+    assert worse.exit_code == 1
+    assert all(v.failed and v.effect < -0.5 and v.p_value < 0.05 for v in worse.verdicts)
+    better = decide(view_of_run(bad), view_of_run(good), config())
+    assert better.exit_code == 0
+    assert all(not v.failed and v.effect > 0 and v.reason.startswith("better") for v in better.verdicts)
+
+
+def test_ter_direction_comes_from_higher_is_better(tmp_path):
+    good = make_run(tmp_path / "good", list(REFS), metrics=[TER()])
+    bad = make_run(tmp_path / "bad", list(BAD), metrics=[TER()])
+    report = decide(view_of_run(good), view_of_run(bad), config())
+    (v,) = report.verdicts
+    assert not v.higher_is_better and v.current > v.baseline  # TER rose ...
+    assert v.effect < 0 and v.failed and report.exit_code == 1  # ... which is worse
+    assert decide(view_of_run(bad), view_of_run(good), config()).exit_code == 0
+
+
+def test_significant_drop_below_min_effect_passes(tmp_path):
+    n = 10
+    base = [0.80] * n
+    cur = [0.797] * n  # 0.003 worse on every segment: p is tiny, the effect below 0.005
+    a = make_run(tmp_path / "a", REFS, metrics=[], mean_scores={"comet": (base, True)})
+    b = make_run(tmp_path / "b", REFS, metrics=[], mean_scores={"comet": (cur, True)})
+    (v,) = decide(view_of_run(a), view_of_run(b), config()).verdicts
+    assert v.p_value < 0.05 and not v.failed and "below the minimum effect" in v.reason
+
+
+def test_large_drop_that_is_noise_passes(tmp_path):
+    base = [0.9, 0.1] * 5
+    cur = [0.1, 0.9] * 4 + [0.1, 0.8]  # mean 0.01 lower, paired differences of +-0.8
+    a = make_run(tmp_path / "a", REFS, metrics=[], mean_scores={"comet": (base, True)})
+    b = make_run(tmp_path / "b", REFS, metrics=[], mean_scores={"comet": (cur, True)})
+    (v,) = decide(view_of_run(a), view_of_run(b), config()).verdicts
+    assert v.effect == pytest.approx(-0.01)
+    assert v.p_value >= 0.05 and not v.failed and "not significant" in v.reason
+
+
+def test_lower_is_better_mean_metric(tmp_path):
+    a = make_run(tmp_path / "a", REFS, metrics=[], mean_scores={"comet": ([0.2] * 10, False)})
+    b = make_run(tmp_path / "b", REFS, metrics=[], mean_scores={"comet": ([0.3] * 10, False)})
+    (v,) = decide(view_of_run(a), view_of_run(b), config()).verdicts
+    assert v.effect == pytest.approx(-0.1) and v.failed
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"dataset": "other"}, "dataset differs"),
+        ({"ids": [f"x{i}" for i in range(10)]}, "segment ids differ at position 1"),
+        ({"refs": REFS[:9] + ["不同的参考。"]}, "the references differ"),
+        ({"metrics": [BLEU(tokenize="13a"), ChrF()]}, "bleu signatures differ"),
+        ({"metrics": [BLEU()]}, "the current run has no 'chrf' score"),
+        ({"metrics": [BLEU(tokenize="zh"), ChrF()]}, None),  # "auto" resolves to zh: same signature, comparable
+    ],
+)
+def test_incomparable_runs_are_refused(tmp_path, change, message):
+    base = make_run(tmp_path / "base", list(REFS))
+    cur = make_run(tmp_path / "cur", list(BAD), **change)
+    report = decide(view_of_run(base), view_of_run(cur), config())
+    if message is None:
+        assert report.refused is None and report.exit_code == 1
+    else:
+        assert report.exit_code == 2 and message in report.refused and not report.verdicts
+
+
+def test_edited_run_directory_is_refused(tmp_path):
+    base = make_run(tmp_path / "base", list(REFS))
+    cur = make_run(tmp_path / "cur", list(BAD))
+    scores = json.loads((cur / "scores.json").read_text(encoding="utf-8"))
+    scores["metrics"]["bleu"]["score"] += 30  # someone "fixed" the number by hand
+    (cur / "scores.json").write_text(json.dumps(scores), encoding="utf-8")
+    report = decide(view_of_run(base), view_of_run(cur), config())
+    assert report.exit_code == 2 and "edited" in report.refused
+
+
+def test_baseline_round_trip(tmp_path):
+    run = make_run(tmp_path / "run", REFS[:5] + BAD[5:], mean_scores={"comet": ([0.5 + i / 100 for i in range(10)], True)})
+    out = write_baseline(run, tmp_path / "b" / "base.json")
+    loaded, fresh = load_baseline(out), view_of_run(run)
+    assert (loaded.ids, loaded.hyps, loaded.src_sha, loaded.refs_sha) == (fresh.ids, fresh.hyps, fresh.src_sha, fresh.refs_sha)
+    for name in ("bleu", "chrf"):
+        assert loaded.stats[name] == fresh.stats_for(name)
+    assert loaded.segment_scores == fresh.segment_scores
+    assert decide(loaded, fresh, config()).exit_code == 0
+    only = load_baseline(write_baseline(run, tmp_path / "only.json", metrics=["bleu"]))
+    assert list(only.metrics) == ["bleu"] and list(only.stats) == ["bleu"]
+
+
+def test_cli_writes_summary_and_junit(tmp_path):
+    good = make_run(tmp_path / "good", list(REFS))
+    bad = make_run(tmp_path / "bad", list(BAD), metrics=[BLEU(), ChrF(), TER()])
+    assert gate(["--write-baseline", str(good), "--out", str(tmp_path / "base.json")]) == 0
+    cfg = tmp_path / "gate.yaml"
+    cfg.write_text("alpha: 0.05\nn_resamples: 200\nmin_effect: {bleu: 0.5, chrf: 100}\n", encoding="utf-8")
+    md, junit = tmp_path / "out" / "summary.md", tmp_path / "out" / "junit.xml"
+    code = gate(["--baseline", str(tmp_path / "base.json"), "--current", str(bad), "--config", str(cfg),
+                 "--summary-md", str(md), "--junit", str(junit)])
+    assert code == 1
+    text = md.read_text(encoding="utf-8")
+    assert text.startswith("## mteval quality gate: FAIL") and "| bleu ↑ |" in text and "Largest bleu drops" in text
+    assert "Not gated (no baseline or not selected): ter." in text
+    suite = ET.parse(junit).getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {"bleu", "chrf"} and suite.get("failures") == "1"
+    assert cases["bleu"].find("failure") is not None and cases["chrf"].find("failure") is None
+
+
+def test_cli_refusal_is_an_error_testcase(tmp_path):
+    base = make_run(tmp_path / "base", list(REFS))
+    other = make_run(tmp_path / "other", list(REFS), dataset="other")
+    gate(["--write-baseline", str(base), "--out", str(tmp_path / "b.json")])
+    junit = tmp_path / "j.xml"
+    assert gate(["--baseline", str(tmp_path / "b.json"), "--current", str(other), "--junit", str(junit)]) == 2
+    (case,) = ET.parse(junit).getroot().iter("testcase")
+    assert case.find("error") is not None and "dataset differs" in case.find("error").get("message")
+    assert gate(["--baseline", str(tmp_path / "b.json"), "--current", str(tmp_path / "missing")]) == 2
+
+
+def test_config_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("alpha: 0.05\nmin_efect: {bleu: 0.5}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown key"):
+        GateConfig.from_file(bad)
+    run = make_run(tmp_path / "run", list(REFS))
+    with pytest.raises(ConfigError, match="no min_effect for chrf"):
+        decide(view_of_run(run), view_of_run(run), GateConfig(min_effect={"bleu": 0.5}))
+
+
+def test_default_config_and_committed_baseline():
+    cfg = GateConfig.from_file(ROOT / "conf" / "gate" / "default.yaml")
+    assert cfg.min_effect["bleu"] == 0.5 and cfg.min_effect["comet"] == 0.005 and 0 < cfg.alpha < 1
+    assert BASELINE.stat().st_size < 2_000_000
+    base = load_baseline(BASELINE)
+    assert (base.dataset, base.system, len(base.ids)) == ("wmt22_en_zh", "LanguageX", 2037)
+    assert base.metrics["bleu"]["score"] == pytest.approx(54.346, abs=1e-3)  # sacrebleu -l en-zh, published
+
+
+@pytest.fixture(scope="module")
+def wmt22_runs(tmp_path_factory) -> dict[str, Path]:
+    """WMT22 en-zh runs of two shipped submissions, and LanguageX scored with BLEU's 13a tokenizer."""
+    from mteval.data.wmt_xml import load_wmt_xml
+    from mteval.pipeline import evaluate
+    from mteval.systems.file import wmt22_submission
+
+    root = tmp_path_factory.mktemp("wmt22")
+    corpus = load_wmt_xml(name="wmt22_en_zh", path=str(ROOT / "data/wmt22/en-zh/wmttest2022.en-zh.all.xml"),
+                          src_lang="en", tgt_lang="zh", translators=["A"])
+    runs = {}
+    for label, submission, bleu in (("LanguageX", "LanguageX", BLEU(zh_punct="none")),
+                                    ("Online-G", "Online-G", BLEU(zh_punct="none")),
+                                    ("13a", "LanguageX", BLEU(tokenize="13a", zh_punct="none"))):
+        system = wmt22_submission(submission=submission, direction="en-zh", data_dir=str(ROOT / "data"))
+        runs[label] = write_run(root / label, evaluate(corpus, system, [bleu, ChrF(zh_punct="none")]))
+    return runs
+
+
+def _gate_cli(tmp_path: Path, current: Path) -> tuple[int, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mteval.gate.cli", "--baseline", str(BASELINE), "--current", str(current),
+         "--summary-md", str(tmp_path / "gate.md"), "--junit", str(tmp_path / "gate.xml")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert "Traceback" not in proc.stderr
+    return proc.returncode, proc.stdout, (tmp_path / "gate.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_wmt22_online_g_against_languagex_fails(wmt22_runs, tmp_path):
+    code, out, md = _gate_cli(tmp_path, wmt22_runs["Online-G"])
+    assert code == 1, out
+    assert "FAIL" in md and md.count("**FAIL**") == 2
+
+
+@pytest.mark.slow
+def test_wmt22_languagex_against_itself_passes(wmt22_runs, tmp_path):
+    code, out, md = _gate_cli(tmp_path, wmt22_runs["LanguageX"])
+    assert code == 0, out
+    assert md.startswith("## mteval quality gate: PASS")
+
+
+@pytest.mark.slow
+def test_wmt22_other_bleu_tokenizer_is_refused(wmt22_runs, tmp_path):
+    code, out, md = _gate_cli(tmp_path, wmt22_runs["13a"])
+    assert code == 2, out
+    assert "bleu signatures differ" in md and "tok:13a" in md
