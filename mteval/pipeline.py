@@ -30,6 +30,8 @@ def translate(system: System, corpus: Corpus, *, cache: Cache | None = None, chu
     sources = [s.src for s in corpus.segments]
     kwargs = {"src_lang": corpus.src_lang, "tgt_lang": corpus.tgt_lang}
     if cache is None or not getattr(system, "uses_model", False):
+        if getattr(system, "uses_model", False):
+            warn_long_sources(system, corpus, set(sources))
         hyps = system.translate(sources, **kwargs)
         _check_count(system, len(sources), hyps)
         return hyps

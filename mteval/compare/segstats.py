@@ -68,31 +68,49 @@ def _scored_positions(runset: RunSet, name: str) -> np.ndarray:
     return np.flatnonzero(masks[0])
 
 
-# Shared with forked workers: the sacrebleu object with its reference cache, and the hypotheses.
+# Shared with forked workers: the sacrebleu object, prepared references and hypotheses.
 _WORK: dict[str, Any] = {}
 
 
-def _extract(i: int) -> np.ndarray:
-    return np.asarray(_WORK["metric"]._extract_corpus_statistics(_WORK["hyps"][i], None), dtype=np.float64)
+def _extract_chunk(bounds: tuple[int, int]) -> list[np.ndarray]:
+    """Statistics of segments ``lo:hi`` for every run: references cached for the chunk, and each
+    distinct hypothesis of a segment scored once (a fifth of WMT22 outputs repeat another system's)."""
+    lo, hi = bounds
+    sacre, streams, hyps = _WORK["metric"], _WORK["streams"], _WORK["hyps"]
+    cache = sacre._cache_references([stream[lo:hi] for stream in streams])
+    where: dict[tuple[int, str], int] = {}
+    for run_hyps in hyps:
+        for k in range(lo, hi):
+            where.setdefault((k, run_hyps[k]), len(where))
+    keys = list(where)
+    sacre._ref_cache = [cache[k - lo] for k, _ in keys]
+    stats = np.asarray(sacre._extract_corpus_statistics([h for _, h in keys], None), dtype=np.float64)
+    return [stats[[where[(k, run_hyps[k])] for k in range(lo, hi)]] for run_hyps in hyps]
 
 
 def _sacrebleu_stats(metric: Any, sacre: Any, runset: RunSet, pos: np.ndarray, jobs: int) -> list[np.ndarray]:
-    """sacrebleu's per-segment statistics for every run, references cached once, runs in parallel."""
+    """sacrebleu's per-segment statistics for every run, in segment chunks spread over ``jobs``
+    forked processes (references are processed once per chunk, not once per run)."""
     from mteval.metrics.sacre import ref_streams
 
     tgt = runset.tgt_lang
     refs = [metric.prepare(runset.refs[k], tgt) for k in pos]
-    sacre._ref_cache = sacre._cache_references(ref_streams(refs))
     hyps = [metric.prepare([runset.hyps(i)[k] for k in pos], tgt) for i in range(len(runset.runs))]
-    _WORK.update(metric=sacre, hyps=hyps)
+    _WORK.update(metric=sacre, streams=ref_streams(refs), hyps=hyps)
+    n = len(pos)
+    parallel = jobs > 1 and n >= 2 * jobs and "fork" in mp.get_all_start_methods()
+    n_chunks = 4 * jobs if parallel else 1
+    edges = np.linspace(0, n, n_chunks + 1).astype(int)
+    chunks = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
     try:
-        n = len(hyps)
-        if jobs > 1 and n > 1 and "fork" in mp.get_all_start_methods():
-            with mp.get_context("fork").Pool(min(jobs, n)) as pool:
-                return pool.map(_extract, range(n), chunksize=1)
-        return [_extract(i) for i in range(n)]
+        if parallel:
+            with mp.get_context("fork").Pool(jobs) as pool:
+                parts = pool.map(_extract_chunk, chunks, chunksize=1)
+        else:
+            parts = [_extract_chunk(c) for c in chunks]
     finally:
         _WORK.clear()
+    return [np.vstack([part[i] for part in parts]) for i in range(len(hyps))]
 
 
 def metric_stats(runset: RunSet, name: str, *, jobs: int = 1) -> MetricStats:

@@ -13,6 +13,8 @@ _ABBREV = {
 _EN_END = re.compile(r"""[.!?]["')\]]*\s+(?=["'(\[]?[A-Z0-9\\])""")
 # Chinese: 。！？ (full-width) or ! ? (ASCII, as Google Translate writes them), closing quotes optional.
 _ZH_END = re.compile(r"""(?:[。！？]|[!?](?=\s*[\u4e00-\u9fff]))[”’」』)）]*\s*""")
+# Where split_long may cut: after a clause mark, else after whitespace.
+_CUTS = (re.compile(r"(?<=[,;:，；：、])"), re.compile(r"(?<=\s)"))
 
 
 def _abbrev_before(text: str, end: int) -> bool:
@@ -63,14 +65,23 @@ def split_long(text: str, max_chars: int) -> list[str]:
     """Split a piece longer than ``max_chars`` at clause marks, then spaces, then hard, in order.
 
     Used when a sentence is still too long for the model; the pieces, concatenated, give
-    back ``text`` exactly.
+    back ``text`` exactly. Each cut is the last clause mark (or else the last space) within
+    ``max_chars`` characters of the previous one. A loop, not recursion: a long unbroken line
+    (a pasted table, a base64 blob) needs thousands of cuts.
     """
-    if len(text) <= max_chars:
-        return [text]
-    for pattern in (r"(?<=[,;:，；：、])", r"(?<=\s)"):
-        cuts = [m.start() for m in re.finditer(pattern, text) if 0 < m.start() < len(text)]
-        best = [c for c in cuts if c <= max_chars]
-        if best:
-            cut = best[-1]
-            return [text[:cut]] + split_long(text[cut:], max_chars)
-    return [text[:max_chars]] + split_long(text[max_chars:], max_chars)
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+    parts: list[str] = []
+    rest = text
+    while len(rest) > max_chars:
+        window = rest[: max_chars + 1]
+        cut = max_chars
+        for pattern in _CUTS:
+            cuts = [m.start() for m in pattern.finditer(window) if 0 < m.start() <= max_chars]
+            if cuts:
+                cut = cuts[-1]
+                break
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    parts.append(rest)
+    return parts

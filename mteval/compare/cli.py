@@ -1,0 +1,97 @@
+"""``mteval-compare RUN_DIR_OR_SWEEP_DIR...``: the comparison table, printed and saved with the report."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from mteval.errors import MtevalError
+
+
+def _seed(text: str) -> int | None:
+    return None if text.lower() == "none" else int(text)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mteval-compare",
+        description="Compare finished mteval runs on the same dataset: scores, 95%% bootstrap intervals, paired "
+                    "bootstrap and approximate-randomisation p-values against a baseline, rank clusters, output "
+                    "checks; writes table.csv, results.json, checks.csv, report.md and report.html.")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run dirs, or sweep dirs holding run dirs")
+    p.add_argument("--baseline", help="system the paired tests compare against (default: the first run)")
+    p.add_argument("--metrics", help="comma-separated metrics (default: every metric all runs have)")
+    p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
+    p.add_argument("--n-ar", type=int, default=10000,
+                   help="approximate-randomisation trials, 0 to skip (default: %(default)s, as sacrebleu)")
+    p.add_argument("--seed", type=_seed, default=12345, help="random seed, or 'none' (default: %(default)s)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=None, help="processes for statistics (default: the CPUs)")
+    p.add_argument("--worst", type=int, default=5, help="worst segments per system in the report (default: 5)")
+    p.add_argument("--out", help="output dir (default: SWEEP_DIR/compare for one sweep dir, "
+                                 "else results/compare/<time>)")
+    p.add_argument("--no-report", action="store_true", help="print and save the table only, no HTML")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    return p
+
+
+def default_out(runs: list[str]) -> Path:
+    from mteval.provenance import ROOT
+
+    if len(runs) == 1 and not (Path(runs[0]) / "scores.json").is_file():
+        return Path(runs[0]) / "compare"
+    return ROOT / "results" / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S")
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Load, compare, print the Markdown table, write the outputs; returns the output dir."""
+    from mteval.compare.comparison import compare_runs
+    from mteval.compare.load import load_runset, select_metrics
+    from mteval.compare.segstats import default_jobs
+    from mteval.compare.table import flagged_segments, record, summary_frame
+    from mteval.report.markdown import markdown_report
+
+    for name, value, low in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-ar", args.n_ar, 0)):
+        if value < low:
+            raise MtevalError(f"{name} must be at least {low}, got {value}")
+    runset = load_runset(args.runs)
+    requested = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    metrics = select_metrics(runset.runs, requested)
+    comp = compare_runs(runset, metrics, baseline=args.baseline, n_bootstrap=args.n_bootstrap, n_ar=args.n_ar,
+                        seed=args.seed, alpha=args.alpha, jobs=args.jobs or default_jobs())
+    out = Path(args.out) if args.out else default_out(args.runs)
+    out.mkdir(parents=True, exist_ok=True)
+    summary_frame(comp).to_csv(out / "table.csv", index=False)
+    flagged_segments(comp).to_csv(out / "checks.csv", index=False)
+    (out / "results.json").write_text(json.dumps(record(comp), ensure_ascii=False, indent=2) + "\n",
+                                      encoding="utf-8")
+    html_path = None
+    if not args.no_report:
+        from mteval.report.html import html_report
+
+        html_path = out / "report.html"
+        html_path.write_text(html_report(comp, worst=args.worst), encoding="utf-8")
+    text = markdown_report(comp, html_path=str(html_path) if html_path else None)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    print(text, end="")
+    print(f"outputs: {out}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point; an error the user can act on prints one line and exits 2."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s: %(message)s")
+    try:
+        run(args)
+    except MtevalError as err:
+        print(f"mteval-compare: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
+
+
+if __name__ == "__main__":
+    main()

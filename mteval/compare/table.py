@@ -1,0 +1,83 @@
+"""The comparison as data: one wide table (a row per system) and a JSON-ready record of everything."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mteval.compare.comparison import Comparison
+from mteval.text.checks import CHECKS
+
+
+def system_order(comp: Comparison) -> list[int]:
+    """Systems best first by the first metric (ties keep run order)."""
+    first = comp.metrics[0]
+    return list(np.argsort(-first.scores if first.higher_is_better else first.scores, kind="stable"))
+
+
+def summary_frame(comp: Comparison) -> pd.DataFrame:
+    """One row per system, best first: for every metric its score, bootstrap mean, half-width and
+    95% bounds, p-values against the baseline (bootstrap and approximate randomisation) and rank
+    cluster; then how many segments fail each check."""
+    counts = comp.check_counts()
+    rows = []
+    for i in system_order(comp):
+        row: dict[str, Any] = {"system": comp.names[i], "baseline": i == comp.baseline}
+        for m in comp.metrics:
+            iv = m.intervals[i]
+            row.update({m.name: m.scores[i], f"{m.name}_mean": iv.mean, f"{m.name}_ci": iv.half_width,
+                        f"{m.name}_lo": iv.lower, f"{m.name}_hi": iv.upper, f"{m.name}_p_bs": m.p_bs[i],
+                        f"{m.name}_p_ar": m.p_ar[i], f"{m.name}_rank": int(m.ranks[i])})
+        row.update(counts[i])
+        row["run_dir"] = str(comp.runset.runs[i].path)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def flagged_segments(comp: Comparison) -> pd.DataFrame:
+    """Every failed check: system, check, segment id, detail, source, hypothesis, reference."""
+    rs = comp.runset
+    rows = []
+    for i, per_seg in enumerate(comp.checks):
+        hyps = rs.hyps(i)
+        for k, flags in enumerate(per_seg):
+            for check in CHECKS:
+                if check in flags:
+                    rows.append({"system": comp.names[i], "check": check, "id": rs.ids[k], "detail": flags[check],
+                                 "src": rs.srcs[k], "hyp": hyps[k], "ref": (rs.refs[k] or [""])[0]})
+    return pd.DataFrame(rows, columns=["system", "check", "id", "detail", "src", "hyp", "ref"])
+
+
+def _num(x: Any) -> Any:
+    if x is None:
+        return None
+    return float(x) if isinstance(x, (float, np.floating)) else x
+
+
+def record(comp: Comparison) -> dict[str, Any]:
+    """Everything as plain JSON values: settings, per-metric results, pairwise p-values, domains, checks."""
+    rs = comp.runset
+    return {
+        "dataset": rs.dataset, "direction": rs.direction, "n_segments": rs.n_segments,
+        "baseline": comp.names[comp.baseline], "n_bootstrap": comp.n_bootstrap, "n_ar": comp.n_ar,
+        "seed": comp.seed, "alpha": comp.alpha,
+        "systems": [{"name": n, "system": r.system, "run_dir": str(r.path)} for n, r in zip(comp.names, rs.runs,
+                                                                                           strict=True)],
+        "metrics": {
+            m.name: {
+                "signature": m.signature, "higher_is_better": m.higher_is_better, "n_scored": m.n_scored,
+                "systems": {
+                    comp.names[i]: {"score": _num(m.scores[i]), "mean": m.intervals[i].mean,
+                                    "ci": m.intervals[i].half_width, "lower": m.intervals[i].lower,
+                                    "upper": m.intervals[i].upper, "p_bs": _num(m.p_bs[i]),
+                                    "p_ar": _num(m.p_ar[i]), "rank": int(m.ranks[i])}
+                    for i in range(len(comp.names))
+                },
+                "pairwise_p_bs": m.pairwise_p.round(6).tolist(),
+                "domains": {d: [float(x) for x in v] for d, v in m.domains.items()},
+            }
+            for m in comp.metrics
+        },
+        "checks": {n: c for n, c in zip(comp.names, comp.check_counts(), strict=True)},
+    }
