@@ -131,24 +131,28 @@ def score(
     refs = [list(s.refs) for s in corpus.segments]
     if len(hyps) != len(srcs):
         raise RuntimeError(f"{metric.name}: {len(hyps)} hypotheses for {len(srcs)} segments")
+    fp = metric_fingerprint(metric)
     key = None
+    result: MetricResult | None
     if cache is not None:
-        key = digest({"metric": metric_fingerprint(metric), "tgt": corpus.tgt_lang,
-                      "src": srcs, "hyp": list(hyps), "refs": refs})
+        key = digest({"metric": fp, "tgt": corpus.tgt_lang, "src": srcs, "hyp": list(hyps), "refs": refs})
         hit = cache.get_metric(key)
         if hit is not None:
             log.info("%s: cached result", metric.name)
-            return None if hit.get("none") else MetricResult(**hit)
+            return None if hit.get("none") else _with_settings(MetricResult(**hit), metric, fp)
     if not metric.needs_ref or any(refs):
         warn_long_for_metric(metric, corpus, hyps)
     result = metric.score(hyps, refs, srcs, tgt_lang=corpus.tgt_lang)
-    if result is not None:
-        # Enough to rebuild the metric later (compare and gate resample BLEU/chrF statistics).
-        fp = metric_fingerprint(metric)
-        result.extra["metric"] = {"class": f"{type(metric).__module__}.{type(metric).__qualname__}",
-                                  "settings": fp["settings"]}
     if cache is not None and key is not None:
         cache.put_metric(key, {"none": True} if result is None else result.__dict__)
+    return None if result is None else _with_settings(result, metric, fp)
+
+
+def _with_settings(result: MetricResult, metric: Metric, fp: dict[str, Any]) -> MetricResult:
+    """Record the class and settings that rebuild the metric (compare and gate resample BLEU/chrF
+    statistics with it). Set on cached results too, which may predate this field."""
+    result.extra["metric"] = {"class": f"{type(metric).__module__}.{type(metric).__qualname__}",
+                              "settings": fp["settings"]}
     return result
 
 

@@ -205,3 +205,22 @@ def test_systems_without_a_model_bypass_the_cache(tmp_path):
         assert cache.count()["translation"] == 0
 
 
+
+
+def test_cached_metric_results_carry_the_settings_that_rebuild_the_metric(tmp_path):
+    """A result cached before scores.json recorded metric settings still gets them (the gate needs them)."""
+    import json
+
+    from mteval.pipeline import score
+
+    hyps = [f"译{s}" for s in SOURCES]
+    with Cache(tmp_path / "c.sqlite") as cache:
+        first = score(BLEU(), corpus(), hyps, cache=cache)
+        (key, text), = cache._db.execute("SELECT key, result FROM metric").fetchall()
+        old = json.loads(text)
+        old["extra"].pop("metric", None)
+        cache.put_metric(key, old)
+        again = score(BLEU(), corpus(), hyps, cache=cache)
+    assert again.score == first.score
+    assert again.extra["metric"] == {"class": "mteval.metrics.sacre.BLEU",
+                                     "settings": {"zh_punct": "halfwidth", "tokenize": "auto", "lowercase": False}}

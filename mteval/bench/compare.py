@@ -30,23 +30,33 @@ def submission_file(name: str) -> Path:
 
 
 def build_submission_runs(out_dir: str | Path, names: tuple[str, ...] = SUBMISSIONS,
-                          metrics: tuple[str, ...] = ("bleu", "chrf")) -> list[Path]:
+                          metrics: tuple[str, ...] = ("bleu", "chrf"), limit: int | None = None) -> list[Path]:
     """Score WMT22 en-zh submissions into run dirs ``out_dir/<i>_<name>`` (as a sweep would),
-    through the pipeline and the shipped configs' settings, without Hydra or the cache."""
+    through the pipeline and the shipped configs' settings, without Hydra or the cache.
+
+    Args:
+        limit: score only the first ``limit`` segments (tests).
+    """
     from mteval.data.wmt_xml import load_wmt_xml
     from mteval.metrics.sacre import BLEU, ChrF, TER
     from mteval.pipeline import evaluate
     from mteval.runio import write_run
-    from mteval.systems.file import wmt22_submission
+    from mteval.systems.file import FileSystem, wmt22_submission
 
     # conf/dataset/wmt22_en_zh.yaml: reference A, punctuation as published (zh_punct: none).
     corpus = load_wmt_xml(name="wmt22_en_zh", path=str(WMT22_EN_ZH / "wmttest2022.en-zh.all.xml"),
-                          src_lang="en", tgt_lang="zh", translators=["A"])
+                          src_lang="en", tgt_lang="zh", translators=["A"], limit=limit)
     known = {"bleu": lambda: BLEU(zh_punct="none"), "chrf": lambda: ChrF(zh_punct="none"),
              "ter": lambda: TER(zh_punct="none")}
     dirs = []
     for i, name in enumerate(names):
         system = wmt22_submission(submission=name, direction="en-zh", data_dir=str(ROOT / "data"))
+        if limit is not None:  # a file system must have one line per segment: cut the file too
+            cut = Path(out_dir) / ".hyps" / f"{name}.zh"
+            cut.parent.mkdir(parents=True, exist_ok=True)
+            lines = submission_file(name).read_text(encoding="utf-8").split("\n")[:limit]
+            cut.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            system = FileSystem(path=str(cut), name=name)
         result = evaluate(corpus, system, [known[m]() for m in metrics])
         dirs.append(write_run(Path(out_dir) / f"{i}_{name}", result))
     return dirs
@@ -73,16 +83,16 @@ def main(argv: list[str] | None = None) -> None:
             build_submission_runs(runs)
         hyps = [str(submission_file(BASELINE))] + [str(submission_file(n)) for n in SUBMISSIONS if n != BASELINE]
         ref = str(WMT22_EN_ZH / "generaltest2022.en-zh.ref.A.zh")
+        compare = [sys.executable, "-m", "mteval.compare.cli", str(runs), "--baseline", BASELINE,
+                   "--metrics", "bleu,chrf", "--n-bootstrap", "1000", "--seed", "12345"]
         commands = {
             "sacrebleu --paired-bs": [str(bindir / "sacrebleu"), ref, "-i", *hyps, "-l", "en-zh", "-m", "bleu",
                                       "chrf", "--paired-bs", "--paired-bs-n", "1000", "-f", "json"],
-            # The full command: loading, statistics, bootstrap and AR tests, checks, Markdown and HTML report.
-            "mteval-compare": [sys.executable, "-m", "mteval.compare.cli", str(runs), "--baseline", BASELINE, "--metrics",
-                               "bleu,chrf", "--n-bootstrap", "1000", "--seed", "12345", "--out", str(Path(tmp) / "c")],
-            # The statistics alone, as sacrebleu computes them: no AR test, no report.
-            "mteval-compare --n-ar 0 --no-report": [sys.executable, "-m", "mteval.compare.cli", str(runs), "--baseline",
-                                                    BASELINE, "--metrics", "bleu,chrf", "--n-bootstrap", "1000",
-                                                    "--n-ar", "0", "--no-report", "--out", str(Path(tmp) / "c2")],
+            # The whole command: loading, statistics, bootstrap and AR tests, checks, Markdown and HTML report.
+            "mteval-compare": [*compare, "--out", str(Path(tmp) / "c")],
+            # What sacrebleu --paired-bs computes: no approximate randomisation, no report.
+            "mteval-compare --n-ar 0 --no-report": [*compare, "--n-ar", "0", "--no-report",
+                                                    "--out", str(Path(tmp) / "c2")],
         }
         times: dict[str, list[float]] = {k: [] for k in commands}
         for r in range(args.repeats):

@@ -20,7 +20,7 @@ from mteval.compare.stats import (
     rank_clusters,
     swap_mask,
 )
-from mteval.text.checks import CHECKS, check_run
+from mteval.text.checks import CHECKS, check_run, expected_lengths
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,9 @@ def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = N
         log.info("%s: %d systems, %d segments, %d resamples", name, len(runset.runs), n_seg, n_bootstrap)
         results.append(compare_metric(ms, baseline=base, counts=counts, swap=swap, alpha=alpha,
                                       domains=runset.domains))
-    checks = [check_run(runset.srcs, runset.hyps(i), runset.refs, tgt_lang=runset.tgt_lang)
+    srcs, refs = runset.srcs, runset.refs
+    expected = expected_lengths(srcs, refs)
+    checks = [check_run(srcs, runset.hyps(i), refs, tgt_lang=runset.tgt_lang, expected=expected)
               for i in range(len(runset.runs))]
     return Comparison(runset=runset, baseline=base, metrics=results, checks=checks, n_bootstrap=n_bootstrap,
                       n_ar=n_ar, seed=seed, alpha=alpha)

@@ -46,16 +46,27 @@ class MetricStats:
 
 
 def rebuild_metric(info: dict[str, Any]) -> Any:
-    """Instantiate the mteval metric a run was scored with, from scores.json's ``metric`` entry.
+    """The sacrebleu-backed mteval metric a run was scored with, rebuilt from scores.json's
+    ``metric`` entry (class and settings); None for other metrics (their segment scores suffice).
 
     Only classes under ``mteval.metrics`` are imported: the class name comes from a file.
     """
+    from mteval.metrics.sacre import SacreMetric
+
     path = info.get("class", "")
     module_name, _, cls_name = path.rpartition(".")
     if not module_name.startswith("mteval.metrics"):
         raise IncomparableError(f"cannot rebuild metric class {path!r}: not an mteval metric")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    return cls(**info.get("settings", {}))
+    try:
+        cls = getattr(importlib.import_module(module_name), cls_name)
+    except (ImportError, AttributeError):
+        raise IncomparableError(f"metric class {path!r} no longer exists") from None
+    if not (isinstance(cls, type) and issubclass(cls, SacreMetric)):
+        return None
+    try:
+        return cls(**info.get("settings", {}))
+    except (TypeError, ValueError) as err:
+        raise IncomparableError(f"cannot rebuild {path} from its stored settings: {err}") from None
 
 
 def _scored_positions(runset: RunSet, name: str) -> np.ndarray:
@@ -129,9 +140,7 @@ def metric_stats(runset: RunSet, name: str, *, jobs: int = 1) -> MetricStats:
     if len(pos) == 0:
         raise IncomparableError(f"{name}: no segment has a score")
     metric = rebuild_metric(info["metric"]) if "metric" in info else None
-    from mteval.metrics.sacre import SacreMetric
-
-    if isinstance(metric, SacreMetric):
+    if metric is not None:
         sacre = metric.sacrebleu_metric(runset.tgt_lang)
         scorer: Scorer = scorer_for(sacre)
         stats = _sacrebleu_stats(metric, sacre, runset, pos, jobs)

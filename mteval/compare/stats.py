@@ -76,7 +76,15 @@ def estimate_ci(samples: np.ndarray) -> Interval:
 
 
 def p_value(null_stats: np.ndarray, observed: float) -> float:
-    """``(#{null > observed} + 1) / (n + 1)``: a difference of exactly zero is never "by chance"."""
+    """``(#{null > observed} + 1) / (n + 1)``, as sacrebleu (after multeval), except that two
+    systems with exactly the same score get p = 1.
+
+    sacrebleu returns ``1 / (n + 1)`` there: no resample exceeds a zero difference, so a system
+    compared with an identical copy of itself comes out "significantly different", and two runs
+    of one system would land in different rank clusters.
+    """
+    if observed == 0:
+        return 1.0
     return (int(np.sum(null_stats > observed)) + 1) / (len(null_stats) + 1)
 
 

@@ -9,6 +9,7 @@ from mteval.compare.table import system_order
 from mteval.report import plots
 from mteval.report.markdown import (
     CHECK_HEADERS,
+    digits,
     fmt_score,
     metric_label,
     settings_line,
@@ -92,7 +93,7 @@ def _worst_segments(comp: Comparison, k: int) -> str:
         for score, kk in rows[:k]:
             flags = "; ".join(f"{CHECK_HEADERS[c]}: {comp.checks[i][kk][c]}" for c in CHECKS if c in comp.checks[i][kk])
             body.append(f"<tr><td>{escape(rs.ids[kk])}</td><td>{escape(rs.domains[kk] or '')}</td>"
-                        f"<td class='num'>{fmt_score(score)}</td><td class='text'>{escape(rs.srcs[kk])}</td>"
+                        f"<td class='num'>{fmt_score(score, digits(m))}</td><td class='text'>{escape(rs.srcs[kk])}</td>"
                         f"<td class='text'>{escape(' ||| '.join(rs.refs[kk]))}</td>"
                         f"<td class='text'>{escape(hyps[kk])}</td><td>{escape(flags)}</td></tr>")
         parts.append(f"<details open><summary>{escape(comp.names[i])}</summary><table class='worst'><thead><tr>"

@@ -1,7 +1,7 @@
 """The comparison as Markdown: the table printed in the terminal and saved as report.md."""
 from __future__ import annotations
 
-from mteval.compare.comparison import Comparison
+from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
 from mteval.text.checks import CHECKS, DESCRIPTIONS
 
@@ -15,9 +15,13 @@ def metric_label(name: str) -> str:
     return METRIC_LABELS.get(name, name)
 
 
-def fmt_score(x: float) -> str:
-    """Scores on a 0-100 scale with 2 decimals; COMET-like 0-1 scores with 4."""
-    return f"{x:.4f}" if abs(x) <= 1.5 else f"{x:.2f}"
+def digits(m: MetricComparison) -> int:
+    """Decimals to show: 2 for 0-100 metrics (BLEU, chrF, TER), 4 for COMET-like 0-1 scores."""
+    return 4 if float(abs(m.scores).max()) <= 1.5 else 2
+
+
+def fmt_score(x: float, n_digits: int = 2) -> str:
+    return f"{x:.{n_digits}f}"
 
 
 def fmt_p(p: float | None, alpha: float) -> str:
@@ -40,8 +44,8 @@ def table_cells(comp: Comparison) -> tuple[list[str], list[list[str]]]:
         name = comp.names[i] + (" (baseline)" if i == comp.baseline else "")
         row = [name]
         for m in comp.metrics:
-            iv = m.intervals[i]
-            row += [fmt_score(m.scores[i]), f"{fmt_score(iv.lower)}-{fmt_score(iv.upper)}",
+            iv, d = m.intervals[i], digits(m)
+            row += [fmt_score(m.scores[i], d), f"{fmt_score(iv.lower, d)}-{fmt_score(iv.upper, d)}",
                     fmt_p(m.p_bs[i], comp.alpha), fmt_p(m.p_ar[i], comp.alpha) if comp.n_ar else "n/a",
                     str(m.ranks[i])]
         row += [str(counts[i][c]) for c in CHECKS]

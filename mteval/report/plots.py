@@ -7,7 +7,7 @@ import numpy as np
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
-from mteval.report.markdown import metric_label
+from mteval.report.markdown import digits, metric_label
 
 
 def _pyplot():
@@ -17,6 +17,14 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _horizontal() -> dict:
+    """Horizontal boxes: ``orientation`` since matplotlib 3.10, ``vert`` (deprecated in 3.11) before."""
+    import matplotlib
+
+    major, minor = (int(x) for x in matplotlib.__version__.split(".")[:2])
+    return {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
 
 
 def _png(fig) -> bytes:
@@ -68,8 +76,8 @@ def segment_distributions(comp: Comparison) -> bytes:
         for i in order:
             vals = [row.get(m.name) for row in comp.runset.runs[i].segments]
             data.append([v for v in vals if v is not None])
-        ax.boxplot(data, vert=False, positions=np.arange(len(order))[::-1], widths=0.6, showfliers=False,
-                   showmeans=True, meanprops={"markersize": 4})
+        ax.boxplot(data, positions=np.arange(len(order))[::-1], widths=0.6, showfliers=False, showmeans=True,
+                   meanprops={"markersize": 4}, **_horizontal())
         ax.set_title(f"{metric_label(m.name)} per segment")
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].set_yticks(np.arange(len(order))[::-1], [comp.names[i] for i in order])
@@ -91,12 +99,13 @@ def domain_scores(comp: Comparison) -> bytes | None:
     for ax, m in zip(axes[0], metrics, strict=True):
         names = list(m.domains)
         grid = np.array([[m.domains[d][i] for d in names] for i in order])
-        shown = grid if m.higher_is_better else -grid  # darker = better in every panel
+        shown = grid if m.higher_is_better else -grid  # brighter = better in every panel
+        places = 1 if digits(m) == 2 else 3
         ax.imshow(shown, aspect="auto", cmap="viridis")
         for r in range(grid.shape[0]):
             for c in range(grid.shape[1]):
                 z = (shown[r, c] - shown.min()) / (np.ptp(shown) or 1)
-                ax.text(c, r, f"{grid[r, c]:.1f}" if abs(grid[r, c]) > 1.5 else f"{grid[r, c]:.3f}",
+                ax.text(c, r, f"{grid[r, c]:.{places}f}",
                         ha="center", va="center", fontsize=7, color="black" if z > 0.5 else "white")
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
         ax.set_yticks(range(len(order)), [comp.names[i] for i in order])

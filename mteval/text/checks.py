@@ -1,4 +1,4 @@
-"""Per-segment output checks: empty, copied source, off-target script, Traditional characters, punctuation width, length."""
+"""Per-segment output checks: empty, copied source, wrong script, Traditional characters, punctuation, length."""
 from __future__ import annotations
 
 import re
@@ -98,7 +98,8 @@ def _punct_width(hyp: str, refs: Sequence[str], tgt_lang: str) -> str | None:
             return None
         if any(_ASCII_NEXT_TO_CJK.search(r) and fullwidth_share(r) < 0.5 for r in refs):
             return None  # the reference writes ASCII too (Google-translated references do)
-        return f"ASCII {''.join(dict.fromkeys(ascii_marks))} in Chinese text (full-width share {fullwidth_share(hyp):.2f})"
+        marks = "".join(dict.fromkeys(ascii_marks))
+        return f"ASCII {marks} in Chinese text (full-width share {fullwidth_share(hyp):.2f})"
     if tgt_lang in CJK_TARGETS:
         return None
     marks = _FULLWIDTH_PUNCT.findall(hyp)
@@ -117,7 +118,8 @@ def check_segment(src: str, hyp: str, refs: Sequence[str], *, tgt_lang: str,
     """
     flags: dict[str, str] = {}
     if not hyp.strip():
-        flags["empty"] = "empty output" if src.strip() else "empty output (empty source)"
+        if src.strip():  # an empty source may well have an empty translation
+            flags["empty"] = "empty output"
         return flags
     if src.strip() and _squash(hyp) == _squash(src) and not any(_squash(r) == _squash(src) for r in refs):
         flags["copy"] = "identical to the source"
@@ -157,9 +159,14 @@ def expected_lengths(srcs: Sequence[str], refs: Sequence[Sequence[str]]) -> list
     return out
 
 
-def check_run(srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[Sequence[str]], *,
-              tgt_lang: str) -> list[dict[str, str]]:
-    """Every check on every segment of one system's output; one ``{check: detail}`` dict per segment."""
-    expected = expected_lengths(srcs, refs)
+def check_run(srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[Sequence[str]], *, tgt_lang: str,
+              expected: Sequence[float | None] | None = None) -> list[dict[str, str]]:
+    """Every check on every segment of one system's output; one ``{check: detail}`` dict per segment.
+
+    Args:
+        expected: :func:`expected_lengths` of the corpus, when already computed for another system.
+    """
+    if expected is None:
+        expected = expected_lengths(srcs, refs)
     return [check_segment(s, h, r, tgt_lang=tgt_lang, expected_len=e)
             for s, h, r, e in zip(srcs, hyps, refs, expected, strict=True)]
