@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mteval.systems.base import SentenceBatchedSystem
-from mteval.systems.hf_loading import count_length_capped, load_or_explain, resolve_device, resolve_dtype
+from mteval.systems.hf_loading import count_length_capped, load_hf, require_chat_template
 
 LANG_NAMES = {"en": "English", "zh": "Simplified Chinese", "de": "German", "fr": "French", "ja": "Japanese"}
 
@@ -59,21 +59,14 @@ class HFChat(SentenceBatchedSystem):
         """Load tokenizer and model once."""
         if self._model is not None:
             return
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
-        self._tok = load_or_explain(self.model_id, lambda: AutoTokenizer.from_pretrained(self.model_id, **kw))
+        self._tok, self._model, self._device = load_hf(
+            self.model_id, auto_class="AutoModelForCausalLM", revision=self.revision,
+            trust_remote_code=self.trust_remote_code, device=self.device, dtype=self.dtype,
+        )
+        require_chat_template(self.model_id, self._tok)
         self._tok.padding_side = "left"  # decoder-only models continue from the right edge
         if self._tok.pad_token is None:
             self._tok.pad_token = self._tok.eos_token
-        if not getattr(self._tok, "chat_template", None):
-            raise ValueError(f"{self.model_id}: the tokenizer has no chat template; use an instruct/chat model")
-        self._device = resolve_device(self.device)
-        dtype = resolve_dtype(self.dtype, self._device)
-        self._model = load_or_explain(
-            self.model_id, lambda: AutoModelForCausalLM.from_pretrained(self.model_id, dtype=dtype, **kw)
-        )
-        self._model.to(self._device).eval()
 
     def prompt(self, text: str, *, src_lang: str, tgt_lang: str) -> str:
         """The full prompt string after the chat template, ending where the answer starts."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from mteval.errors import ModelUnavailableError
+from mteval.errors import ConfigError, ModelUnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -85,3 +85,32 @@ def count_length_capped(system: Any, generated: Any, eos_token_id: int | list[in
         log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise system.max_new_tokens",
                     system.name, capped, system.max_new_tokens)
     return capped
+
+
+def load_hf(
+    model_id: str, *, auto_class: str, revision: str | None, trust_remote_code: bool, device: str, dtype: str
+) -> tuple[Any, Any, str]:
+    """Load a tokenizer and a model (``AutoModelForSeq2SeqLM`` or ``AutoModelForCausalLM``).
+
+    Safetensors are used when the repository has them (transformers' default preference);
+    remote code runs only when the system config turns ``trust_remote_code`` on.
+
+    Returns:
+        (tokenizer, model in eval mode on its device, the resolved device string).
+    """
+    import transformers
+
+    auto = getattr(transformers, auto_class)
+    kw = {"revision": revision, "trust_remote_code": trust_remote_code}
+    tok = load_or_explain(model_id, lambda: transformers.AutoTokenizer.from_pretrained(model_id, **kw))
+    resolved = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, resolved)
+    model = load_or_explain(model_id, lambda: auto.from_pretrained(model_id, dtype=torch_dtype, **kw))
+    model.to(resolved).eval()
+    return tok, model, resolved
+
+
+def require_chat_template(model_id: str, tokenizer: Any) -> None:
+    """A chat system needs a chat template; say so in one line instead of failing in Jinja."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise ConfigError(f"model '{model_id}' has no chat template: use an instruct/chat model for system=hf_chat")

@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 from mteval.systems.base import SentenceBatchedSystem
-from mteval.systems.hf_loading import count_length_capped, load_or_explain, resolve_device, resolve_dtype
+from mteval.systems.hf_loading import count_length_capped, load_hf
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +65,10 @@ class HFSeq2Seq(SentenceBatchedSystem):
         """Load tokenizer and model once (lazily, on first use)."""
         if self._model is not None:
             return
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-        kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
-        self._tok = load_or_explain(self.model_id, lambda: AutoTokenizer.from_pretrained(self.model_id, **kw))
-        device = resolve_device(self.device)
-        dtype = resolve_dtype(self.dtype, device)
-        self._model = load_or_explain(
-            self.model_id,
-            lambda: AutoModelForSeq2SeqLM.from_pretrained(self.model_id, dtype=dtype, use_safetensors=None, **kw),
+        self._tok, self._model, self._device = load_hf(
+            self.model_id, auto_class="AutoModelForSeq2SeqLM", revision=self.revision,
+            trust_remote_code=self.trust_remote_code, device=self.device, dtype=self.dtype,
         )
-        self._model.to(device).eval()
-        self._device = device
         if self.src_lang_code is not None:
             self._tok.src_lang = self.src_lang_code
 
