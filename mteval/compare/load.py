@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from mteval.errors import IncomparableError, InputError
@@ -69,24 +70,29 @@ class RunSet:
     def n_segments(self) -> int:
         return len(self.first.segments)
 
-    @property
+    @cached_property
     def ids(self) -> list[str]:
         return [row["id"] for row in self.first.segments]
 
-    @property
+    @cached_property
     def srcs(self) -> list[str]:
         return [row["src"] for row in self.first.segments]
 
-    @property
+    @cached_property
     def refs(self) -> list[list[str]]:
         return [list(row.get("refs") or []) for row in self.first.segments]
 
-    @property
+    @cached_property
     def domains(self) -> list[str | None]:
         return [row.get("domain") for row in self.first.segments]
 
+    @cached_property
+    def _hyps(self) -> list[list[str]]:
+        return [[row["hyp"] for row in run.segments] for run in self.runs]
+
     def hyps(self, i: int) -> list[str]:
-        return [row["hyp"] for row in self.runs[i].segments]
+        """Run ``i``'s hypotheses, in segment order."""
+        return self._hyps[i]
 
     def index(self, name: str) -> int:
         """The position of a system, by display name or system name.

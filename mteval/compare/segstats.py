@@ -105,8 +105,12 @@ def _sacrebleu_stats(metric: Any, sacre: Any, runset: RunSet, pos: np.ndarray, j
     from mteval.metrics.sacre import ref_streams
 
     tgt = runset.tgt_lang
-    refs = [metric.prepare(runset.refs[k], tgt) for k in pos]
-    hyps = [metric.prepare([runset.hyps(i)[k] for k in pos], tgt) for i in range(len(runset.runs))]
+    all_refs = runset.refs
+    refs = [metric.prepare(all_refs[k], tgt) for k in pos]
+    hyps = []
+    for i in range(len(runset.runs)):
+        run_hyps = runset.hyps(i)
+        hyps.append(metric.prepare([run_hyps[k] for k in pos], tgt))
     _WORK.update(metric=sacre, streams=ref_streams(refs), hyps=hyps)
     n = len(pos)
     parallel = jobs > 1 and n >= 2 * jobs and "fork" in mp.get_all_start_methods()

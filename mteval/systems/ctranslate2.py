@@ -224,10 +224,16 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         prefix = None if self._prefix is None else [list(self._prefix) for _ in sentences]
         results = self._translator.translate_batch(source, target_prefix=prefix, **self._decoding)
         skip = len(self._prefix or [])
-        outputs = []
+        limit = self._decoding["max_decoding_length"]
+        outputs, capped = [], 0
         for result in results:
-            tokens = result.hypotheses[0][skip:]
-            outputs.append(tok.decode(tok.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip())
+            hypothesis = result.hypotheses[0]  # the prefix included, EOS not
+            capped += len(hypothesis) >= limit  # stopped by the bound, not by EOS
+            outputs.append(tok.decode(tok.convert_tokens_to_ids(hypothesis[skip:]), skip_special_tokens=True).strip())
+        if capped:  # counted and reported as the Hugging Face backend does
+            self.n_length_capped = getattr(self, "n_length_capped", 0) + capped
+            log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise system.max_new_tokens",
+                        self.name, capped, self.max_new_tokens)
         return outputs
 
     def fingerprint(self) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Chat LLMs through vLLM on a GPU (the optional ``vllm`` extra): HFChat's prompts, vLLM's batched decoding."""
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from mteval.errors import ModelUnavailableError
 from mteval.systems.hf_chat import HFChat
-from mteval.systems.hf_loading import load_or_explain
+from mteval.systems.hf_loading import load_or_explain, require_chat_template
+
+log = logging.getLogger(__name__)
 
 
 class VLLMChat(HFChat):
@@ -73,8 +76,7 @@ class VLLMChat(HFChat):
 
         kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
         self._tok = load_or_explain(self.model_id, lambda: AutoTokenizer.from_pretrained(self.model_id, **kw))
-        if not getattr(self._tok, "chat_template", None):
-            raise ValueError(f"{self.model_id}: the tokenizer has no chat template; use an instruct/chat model")
+        require_chat_template(self.model_id, self._tok)
         self._model = load_or_explain(self.model_id, lambda: vllm.LLM(
             model=self.model_id, revision=self.revision, tokenizer_revision=self.revision, dtype=self.dtype,
             gpu_memory_utilization=self.gpu_memory_utilization, max_model_len=self.max_model_len,
@@ -90,6 +92,11 @@ class VLLMChat(HFChat):
         ids = self._tok(prompts, add_special_tokens=False)["input_ids"]
         params = SamplingParams(temperature=0.0, max_tokens=self.max_new_tokens)
         outputs = self._model.generate([{"prompt_token_ids": i} for i in ids], params, use_tqdm=False)
+        capped = sum(o.outputs[0].finish_reason == "length" for o in outputs)
+        if capped:  # counted and reported like the transformers backends' cut-off outputs
+            self.n_length_capped = getattr(self, "n_length_capped", 0) + capped
+            log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise "
+                        "system.max_new_tokens", self.name, capped, self.max_new_tokens)
         return [o.outputs[0].text.strip() for o in outputs]
 
     def fingerprint(self) -> dict[str, Any]:
