@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)
     print(f"mteval-prefetch: {len(fetched)} model(s) in the local cache" +
           (f": {', '.join(r.repo_id for r in fetched)}" if fetched else ""))
-    for ref, reason in failed:
+    for _, reason in failed:
         print(f"mteval-prefetch: error: {reason}", file=sys.stderr)
     sys.exit(2 if failed else 0)
 

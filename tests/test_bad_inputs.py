@@ -87,7 +87,8 @@ CASES = [
          r"src\.en:2: contains the control character U\+0000 at column 4 \(is this a binary file\?\)"),
     Case("mid-bom", "a byte-order mark in the middle of the file (files joined with cat)",
          {"src.en": U8("Hello world.\nThe model translates abstracts.\n\ufeffThird sentence.\n"), "ref.zh": U8(REF)},
-         files_dataset(), r"src\.en:3: contains a byte-order mark \(U\+FEFF\) at column 1, after the start of the file"),
+         files_dataset(),
+         r"src\.en:3: contains a byte-order mark \(U\+FEFF\) at column 1, after the start of the file"),
     Case("empty-src-line", "an empty line in the source",
          {"src.en": U8("Hello world.\n\nThird sentence here.\n"), "ref.zh": U8(REF)}, files_dataset(),
          r"src\.en:2: empty segment \(every source and reference line needs text\)"),
@@ -114,7 +115,8 @@ CASES = [
          {"data.jsonl": jl({"id": "a", "src": "Hello."}, {"id": "a", "src": "Hi."})}, jsonl_dataset(),
          r"data\.jsonl:2: duplicate segment id 'a'"),
     Case("jsonl-not-string", "a JSONL source that is a number",
-         {"data.jsonl": jl({"id": "a", "src": 42})}, jsonl_dataset(), r"data\.jsonl:1: field 'src' must be a string, got int"),
+         {"data.jsonl": jl({"id": "a", "src": 42})}, jsonl_dataset(),
+         r"data\.jsonl:1: field 'src' must be a string, got int"),
     Case("jsonl-empty-src", "a JSONL source of spaces only",
          {"data.jsonl": jl({"id": "a", "src": "Hi."}, {"id": "b", "src": "  "})}, jsonl_dataset(),
          r"data\.jsonl:2: field 'src' is empty"),
@@ -128,8 +130,8 @@ CASES = [
          ["dataset=abstracts", "dataset.load.pages={d}/pages", "dataset.load.references={d}/refs.jsonl"],
          r"refs\.jsonl:1: id 'abs-000000000000' is not a en block of the pages"),
     # Repaired or legitimate: the run finishes and the log names the place.
-    Case("bom", "a UTF-8 byte-order mark at the start (repaired)", {"src.en": b"\xef\xbb\xbf" + U8(SRC), "ref.zh": U8(REF)},
-         files_dataset(), r"src\.en:1: dropped a UTF-8 byte-order mark at the start of the file", code=0),
+    Case("bom", "a UTF-8 byte-order mark at the start (repaired)",
+         {"src.en": b"\xef\xbb\xbf" + U8(SRC), "ref.zh": U8(REF)}, files_dataset(), r"src\.en:1: dropped a UTF-8 byte-order mark at the start of the file", code=0),
     Case("crlf", "Windows CRLF line endings (repaired)",
          {"src.en": U8(SRC.replace("\n", "\r\n")), "ref.zh": U8(REF)}, files_dataset(),
          r"src\.en:1: 3 line\(s\) had Windows CRLF endings \(the first here\); read as LF", code=0),
@@ -145,7 +147,8 @@ CASES = [
     Case("long-for-comet", "a hypothesis longer than COMET's encoder reads (warned)",
          {"src.en": U8(SRC), "ref.zh": U8(REF), "hyp.zh": U8("你好世界。\n" + "模型翻译了摘要。" * 120 + "\n第三句。\n")},
          files_dataset() + HYP_FILE + ["metrics=[comet]"],
-         r"src\.en:2: the hypothesis has \d+ tokens; comet reads at most 510, the rest is not scored", code=0, tiny=True),
+         r"src\.en:2: the hypothesis has \d+ tokens; comet reads at most 510, the rest is not scored",
+         code=0, tiny=True),
 ]
 
 
@@ -209,6 +212,7 @@ def test_empty_hypothesis_lines_are_scored_in_place(tmp_path):
     assert [r["hyp"] for r in rows] == ["你好，世界。", "", "这是第三句。"]
     assert [r["src"] for r in rows] == SRC.splitlines()
     assert rows[1]["bleu"] == 0.0 and rows[1]["chrf"] == 0.0  # scored, as empty
-    assert rows[0]["bleu"] == pytest.approx(100) and rows[2]["bleu"] == pytest.approx(100)  # neighbours keep their own hypotheses
+    # The neighbours keep their own hypotheses.
+    assert rows[0]["bleu"] == pytest.approx(100) and rows[2]["bleu"] == pytest.approx(100)
     assert result.metrics["bleu"].n_scored == 3
     assert (tmp_path / "run" / "hypotheses.txt").read_text(encoding="utf-8").split("\n") == ["你好，世界。", "", "这是第三句。", ""]

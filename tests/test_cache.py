@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 

@@ -133,10 +133,12 @@ def test_edited_run_directory_is_refused(tmp_path):
 
 
 def test_baseline_round_trip(tmp_path):
-    run = make_run(tmp_path / "run", REFS[:5] + BAD[5:], mean_scores={"comet": ([0.5 + i / 100 for i in range(10)], True)})
+    comet = [0.5 + i / 100 for i in range(10)]
+    run = make_run(tmp_path / "run", REFS[:5] + BAD[5:], mean_scores={"comet": (comet, True)})
     out = write_baseline(run, tmp_path / "b" / "base.json")
     loaded, fresh = load_baseline(out), view_of_run(run)
-    assert (loaded.ids, loaded.hyps, loaded.src_sha, loaded.refs_sha) == (fresh.ids, fresh.hyps, fresh.src_sha, fresh.refs_sha)
+    for field in ("ids", "hyps", "src_sha", "refs_sha"):
+        assert getattr(loaded, field) == getattr(fresh, field)
     for name in ("bleu", "chrf"):
         assert loaded.stats[name] == fresh.stats_for(name)
     assert loaded.segment_scores == fresh.segment_scores

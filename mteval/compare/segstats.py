@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from mteval.compare.fasttok import speed_up
 from mteval.compare.load import RunSet
 from mteval.compare.scorers import MeanScorer, Scorer, scorer_for
 from mteval.errors import IncomparableError
@@ -146,6 +147,7 @@ def metric_stats(runset: RunSet, name: str, *, jobs: int = 1) -> MetricStats:
     metric = rebuild_metric(info["metric"]) if "metric" in info else None
     if metric is not None:
         sacre = metric.sacrebleu_metric(runset.tgt_lang)
+        speed_up(sacre)
         scorer: Scorer = scorer_for(sacre)
         stats = _sacrebleu_stats(metric, sacre, runset, pos, jobs)
         is_sacre = True

@@ -81,7 +81,8 @@ def read_lines(path: str | Path) -> list[tuple[int, str]]:
                 path, number, f"not valid UTF-8 at byte {err.start} of the line ({chunk[err.start:err.start + 4]!r})"
             ) from None
         if "\r" in text:
-            raise InputError(path, number, f"contains a bare carriage return (\\r) at column {text.index(chr(13)) + 1}, "
+            column = text.index("\r") + 1
+            raise InputError(path, number, f"contains a bare carriage return (\\r) at column {column}, "
                                            "an old Mac line break inside the line")
         problem = bad_char_message(text)
         if problem is not None:

@@ -72,7 +72,9 @@ def paired_bootstrap(
     if baseline.shape[0] == 0:
         raise ValueError("no segments to resample")
     sign = 1.0 if higher_is_better else -1.0
-    observed = sign * float(score(current.sum(axis=0, keepdims=True))[0] - score(baseline.sum(axis=0, keepdims=True))[0])
+    totals = np.vstack([current.sum(axis=0), baseline.sum(axis=0)])
+    cur_score, base_score = score(totals)
+    observed = sign * float(cur_score - base_score)
     counts = resample_counts(baseline.shape[0], n_resamples=n_resamples, seed=seed)
     effects = sign * (score(counts @ current) - score(counts @ baseline))
     centred = effects - effects.mean()

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from mteval.errors import MtevalError
+from mteval.errors import ConfigError, MtevalError
 from mteval.provenance import ROOT
 
 DEFAULT_CONFIG = ROOT / "conf" / "gate" / "default.yaml"
@@ -61,9 +61,9 @@ def run(argv: list[str] | None = None) -> int:
     base = load_baseline(args.baseline)
     try:
         report = decide(base, view_of_run(args.current), config)
-    except MtevalError as err:
-        if type(err).__name__ == "ConfigError":
-            raise
+    except ConfigError:
+        raise
+    except MtevalError as err:  # the current run cannot be read or compared: a refusal, reported as such
         report = GateReport(baseline=base, current=None, config=config, refused=str(err))
     if args.summary_md:
         _write(args.summary_md, markdown(report))

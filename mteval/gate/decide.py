@@ -116,7 +116,8 @@ def check_comparable(base: RunView, cur: RunView, metrics: list[str]) -> None:
         a, b = base.metrics[name]["signature"], cur.metrics[name]["signature"]
         if a != b:
             raise IncomparableError(f"{name} signatures differ: baseline {a}, current {b}")
-        if bool(base.metrics[name].get("higher_is_better", True)) != bool(cur.metrics[name].get("higher_is_better", True)):
+        directions = {bool(run.metrics[name].get("higher_is_better", True)) for run in (base, cur)}
+        if len(directions) > 1:
             raise IncomparableError(f"{name}: the runs disagree on whether higher is better")
 
 
@@ -161,7 +162,8 @@ def decide(base: RunView, cur: RunView, config: GateConfig) -> GateReport:
     try:
         unknown = [m for m in names if m not in base.metrics]
         if unknown:
-            raise IncomparableError(f"the baseline has no {', '.join(unknown)} score (it has: {', '.join(base.metrics)})")
+            raise IncomparableError(f"the baseline has no {', '.join(unknown)} score "
+                                    f"(it has: {', '.join(base.metrics)})")
         check_comparable(base, cur, names)
         for name in names:
             report.verdicts.append(_verdict(name, base, cur, config))
@@ -181,7 +183,8 @@ def _verdict(name: str, base: RunView, cur: RunView, config: GateConfig) -> Metr
     significant = res.p_value < config.alpha
     failed = worse_enough and significant
     if failed:
-        reason = f"worse by {-res.effect:.4g} (>= {min_effect:g}) and significant (p = {res.p_value:.3g} < {config.alpha:g})"
+        reason = (f"worse by {-res.effect:.4g} (>= {min_effect:g}) and significant "
+                  f"(p = {res.p_value:.3g} < {config.alpha:g})")
     elif worse_enough:
         reason = f"worse by {-res.effect:.4g} but not significant (p = {res.p_value:.3g} >= {config.alpha:g})"
     elif res.effect < 0:

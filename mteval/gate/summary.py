@@ -31,14 +31,16 @@ def markdown(report: GateReport) -> str:
     """A self-contained Markdown section: verdict, per-metric table, method, worst segments."""
     base, cur, cfg = report.baseline, report.current, report.config
     lines = [f"## mteval quality gate: {_STATUS[report.exit_code]}", ""]
-    lines.append(f"- baseline: `{base.label}` ({base.system}, {base.dataset} {base.direction}, {len(base.ids)} segments)")
-    if cur is not None:
-        lines.append(f"- current: `{cur.label}` ({cur.system}, {cur.dataset} {cur.direction}, {len(cur.ids)} segments)")
+    for role, view in (("baseline", base), ("current", cur)):
+        if view is not None:
+            lines.append(f"- {role}: `{view.label}` ({view.system}, {view.dataset} {view.direction}, "
+                         f"{len(view.ids)} segments)")
     lines.append("")
     if report.refused is not None:
         lines += [f"**Refused:** {_cell(report.refused)}", "",
                   "The runs must share the dataset, the segment ids, sources, references and every metric "
-                  "signature; make the baseline again with `mteval-gate --write-baseline` if the change is intended.", ""]
+                  "signature; if the change is intended, make the baseline again with "
+                  "`mteval-gate --write-baseline`.", ""]
         return "\n".join(lines)
     lines += ["| metric | baseline | current | effect | min effect | p (one-sided) | 95% CI of effect | verdict |",
               "|---|---:|---:|---:|---:|---:|---|---|"]
@@ -55,8 +57,8 @@ def markdown(report: GateReport) -> str:
     for v in report.verdicts:
         if not v.failed:
             continue
-        lines += ["", f"### Largest {v.name} drops", "", "| segment | drop | baseline hypothesis | current hypothesis |",
-                  "|---|---:|---|---|"]
+        lines += ["", f"### Largest {v.name} drops", "",
+                  "| segment | drop | baseline hypothesis | current hypothesis |", "|---|---:|---|---|"]
         for seg_id, drop, a, b in worst_segments(report, v):
             lines.append(f"| `{_cell(seg_id)}` | {drop:.2f} | {_cell(a)} | {_cell(b)} |")
     return "\n".join(lines) + "\n"

@@ -129,7 +129,7 @@ class SentenceBatchedSystem(System):
         for batch in plan_batches(lengths, batch_size=self.batch_size, max_tokens=self.max_tokens):
             texts = [unique[i] for i in batch]
             outs = self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
-            done.update(zip(texts, outs))
+            done.update(zip(texts, outs, strict=True))
             finished += len(texts)
             if self.on_progress is not None:
                 self.on_progress(finished, len(unique))
