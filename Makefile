@@ -34,6 +34,16 @@ eval: venv
 	$(MTEVAL) dataset=wmt22_en_zh
 	@echo; echo "leaderboard: results/leaderboard.csv"; tail -n 5 results/leaderboard.csv
 
-## download every model the default configs name, for later offline runs
+GATE_BASELINE ?= results/baselines/wmt22_en_zh_LanguageX.json
+GATE_RUN      ?= results/runs/gate
+GATE_EVAL     ?= dataset=wmt22_en_zh system=wmt22_submission system.submission=LanguageX 'metrics=[bleu,chrf]'
+MODELS        ?=
+
+## evaluate GATE_EVAL, then gate it against GATE_BASELINE (exit 1 regression, 2 cannot compare)
+gate: venv
+	$(MTEVAL) $(GATE_EVAL) hydra.run.dir=$(GATE_RUN) leaderboard=$(GATE_RUN)/leaderboard.csv
+	$(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN) --summary-md $(GATE_RUN)/gate.md --junit $(GATE_RUN)/gate-junit.xml
+
+## download every model a config names (MODELS="system=nllb_600m 'metrics=[comet]'" or MODELS=--all)
 models: venv
-	$(VENV)/bin/mteval-prefetch
+	$(VENV)/bin/mteval-prefetch $(MODELS)

@@ -30,9 +30,10 @@ def write_run(run_dir: str | Path, result: RunResult, *, config_yaml: str | None
     table = pd.DataFrame(rows)
     table["refs"] = table["refs"].map(lambda r: " ||| ".join(r))
     table.to_csv(run_dir / "segments.csv", index=False)
-    # Hypotheses one per line; a line break inside a hypothesis would shift every later line.
+    # Hypotheses one per line; a line break inside a hypothesis (\n, \r, U+2028, NEL...) would
+    # shift every later line when the file is read back with system=file.
     (run_dir / "hypotheses.txt").write_text(
-        "".join(h.replace("\r", " ").replace("\n", " ") + "\n" for h in result.hypotheses), encoding="utf-8"
+        "".join(" ".join(h.splitlines()) + "\n" for h in result.hypotheses), encoding="utf-8"
     )
     write_json(run_dir / "corpus_summary.json", result.corpus.summary)
     if config_yaml is not None:

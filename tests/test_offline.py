@@ -212,11 +212,16 @@ def test_offline_run_with_an_uncached_comet_encoder_exits_2(tmp_path, tiny_model
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
-def test_seq2seq_loading_prefers_safetensors_and_keeps_remote_code_off(tiny_models, monkeypatch):
+def test_seq2seq_loading_prefers_safetensors_and_keeps_remote_code_off(tiny_models, tmp_path, monkeypatch):
     import transformers
 
     from mteval.systems.hf_seq2seq import HFSeq2Seq
 
+    model_dir = tmp_path / "marian"
+    shutil.copytree(tiny_models["marian"], model_dir)
+    assert (model_dir / "model.safetensors").is_file()
+    # A pickle beside the safetensors file that would fail (and could run code) if it were loaded.
+    (model_dir / "pytorch_model.bin").write_bytes(b"not a pickle")
     seen: list[dict] = []
     original = transformers.AutoModelForSeq2SeqLM.from_pretrained
 
@@ -225,8 +230,7 @@ def test_seq2seq_loading_prefers_safetensors_and_keeps_remote_code_off(tiny_mode
         return original(model, **kw)
 
     monkeypatch.setattr(transformers.AutoModelForSeq2SeqLM, "from_pretrained", spy)
-    system = HFSeq2Seq(name="t", model=str(tiny_models["marian"]), num_beams=1, max_new_tokens=4, device="cpu")
+    system = HFSeq2Seq(name="t", model=str(model_dir), num_beams=1, max_new_tokens=4, device="cpu")
     assert len(system.translate(["Hello world."], src_lang="en", tgt_lang="zh")) == 1
     (kw,) = seen
-    # None = transformers' "prefer": model.safetensors when present, else pytorch_model.bin (weights_only).
-    assert kw["use_safetensors"] is None and kw["trust_remote_code"] is False
+    assert kw.get("use_safetensors") in (None, True) and kw["trust_remote_code"] is False
