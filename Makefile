@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # torch first, pinned to the CPU wheel on this machine: a bare `torch` requirement pulls several GB of CUDA wheels.
 TORCH ?= torch==2.13.0
 
-.PHONY: venv test test-fast eval demo compare gate bench models clean-runs
+.PHONY: venv test test-fast eval demo compare bench bench-compare gate models
 
 venv: $(STAMP)
 
@@ -47,3 +47,20 @@ gate: venv
 ## download every model a config names (MODELS="system=nllb_600m 'metrics=[comet]'" or MODELS=--all)
 models: venv
 	$(VENV)/bin/mteval-prefetch $(MODELS)
+
+## compare finished runs: make compare RUNS="results/multirun/<dir> ..." BASELINE=<system> (default: newest sweep)
+RUNS ?= $(shell ls -td results/multirun/*/ 2>/dev/null | head -1)
+BASELINE ?=
+compare: venv
+	@test -n "$(RUNS)" || { echo "no sweep under results/multirun: pass RUNS=..."; exit 2; }
+	$(VENV)/bin/mteval-compare $(RUNS) $(if $(BASELINE),--baseline $(BASELINE))
+
+## offline: score the 13 shipped WMT22 en-zh submissions (a Hydra sweep), then compare them (table + HTML report)
+DEMO_DIR ?= results/multirun/demo_wmt22_en_zh
+demo: venv
+	$(MTEVAL) -m +experiment=wmt22_submissions hydra.sweep.dir=$(DEMO_DIR)
+	$(VENV)/bin/mteval-compare $(DEMO_DIR) --baseline LanguageX
+
+## mteval-compare vs sacrebleu --paired-bs on the 13 WMT22 submissions -> results/bench/compare.json
+bench-compare: venv
+	$(PY) -m mteval.bench.compare

@@ -55,6 +55,15 @@ def test_segments_without_reference_are_not_scored_and_stay_in_place():
     assert r.segment_scores[0] == pytest.approx(100.0)
 
 
+def test_variable_reference_counts_ignore_missing_references():
+    # Segment 1 has two references, segment 2 one: the missing one must not act as an empty reference.
+    mixed = TER(zh_punct="none").score(["今天天气很好", "我们提出方法"],
+                                      [["今天天气不好", "今天天气很好"], ["我们提出新方法"]], tgt_lang="zh")
+    single = TER(zh_punct="none").score(["我们提出方法"], [["我们提出新方法"]], tgt_lang="zh")
+    assert mixed.segment_scores[1] == pytest.approx(single.score)
+    assert mixed.segment_scores[1] == pytest.approx(100 / 7, abs=0.01)
+
+
 def test_no_reference_at_all_returns_none():
     assert BLEU().score(["a"], [[]], tgt_lang="zh") is None
 

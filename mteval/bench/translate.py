@@ -33,15 +33,29 @@ def _lines(path: Path, idx: Sequence[int]) -> list[str]:
     return [lines[i].strip() for i in idx]
 
 
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """Run ``fn`` once; return its result and the wall-clock seconds it took."""
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
+class Clock:
+    """Sums wall-clock and process CPU seconds over several timed calls."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = 0.0
+
+    def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Return ``fn(*args)``, adding the time it took."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = fn(*args)
+        self.wall += time.perf_counter() - wall
+        self.cpu += time.process_time() - cpu
+        return out
+
+    def rate(self, count: int, unit: str, threads: int) -> dict[str, float]:
+        """Throughput, plus the CPU share the process got: well under 1 means other load competed."""
+        return {unit: round(count / self.wall, 2), "seconds": round(self.wall, 3), "count": count,
+                "cpu_share": round(self.cpu / (self.wall * threads), 2)}
 
 
-def naive_loop(model_dir: Path, sources: list[str], new_tokens: int, device: str = "cpu") -> float:
-    """What a first script does: one ``generate`` call per sentence. Returns seconds for all sources."""
+def naive_translator(model_dir: Path, new_tokens: int, device: str = "cpu") -> Callable[[list[str]], list[str]]:
+    """What a first script does: load the model, then one ``generate`` call per sentence."""
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(model_dir)
@@ -57,31 +71,47 @@ def naive_loop(model_dir: Path, sources: list[str], new_tokens: int, device: str
             out.append(tok.decode(ids[0], skip_special_tokens=True))
         return out
 
-    run(sources[:1])  # warm-up: first-call allocations and kernel selection
-    return timed(lambda: run(sources))[1]
+    return run
 
 
-def backend_seconds(system: Any, sources: list[str]) -> float:
-    """Seconds for ``system.translate(sources)`` after loading and one warm-up sentence."""
-    system.translate(sources[:1], src_lang="en", tgt_lang="zh")
-    outs, seconds = timed(lambda: system.translate(sources, src_lang="en", tgt_lang="zh"))
-    if len(outs) != len(sources):
-        raise RuntimeError(f"{system.name}: {len(outs)} outputs for {len(sources)} sources")
-    return seconds
+def system_translator(system: Any) -> Callable[[list[str]], list[str]]:
+    """``system.translate`` for English->Chinese, checked to return one output per source."""
+
+    def run(texts: list[str]) -> list[str]:
+        outs = system.translate(texts, src_lang="en", tgt_lang="zh")
+        if len(outs) != len(texts):
+            raise RuntimeError(f"{system.name}: {len(outs)} outputs for {len(texts)} sources")
+        return outs
+
+    return run
 
 
 def check_fixed_length(system: Any, sources: list[str], new_tokens: int) -> None:
-    """Assert the CTranslate2 model decodes exactly ``new_tokens`` tokens per sentence, as generate does."""
-    system.load()
-    tok = system.tokenizer
+    """Assert the CTranslate2 backend decodes exactly ``new_tokens`` tokens per sentence, as generate does."""
+    tok = system.tokenizer  # loads the translator and its decoding options
     source = [tok.convert_ids_to_tokens(ids) for ids in tok(sources)["input_ids"]]
     lengths = {len(r.hypotheses[0]) for r in system._translator.translate_batch(source, **system._decoding)}
     if lengths != {new_tokens}:
         raise RuntimeError(f"CTranslate2 decoded {sorted(lengths)} tokens, expected {new_tokens}")
 
 
-def rate(count: int, seconds: float, unit: str) -> dict[str, float]:
-    return {unit: round(count / seconds, 2), "seconds": round(seconds, 3), "count": count}
+def interleaved(paths: dict[str, Callable[[list[str]], list[str]]], sources: list[str], rounds: int,
+                threads: int, tokens_per_source: int) -> dict[str, dict[str, float]]:
+    """Time every path on the same sources, in ``rounds`` chunks taken by all paths in turn.
+
+    Interleaving spreads any background load over the paths alike, so their ratios stay fair
+    on a shared machine. Each path is warmed up on one sentence first (allocations, kernel choice).
+    """
+    clocks = {key: Clock() for key in paths}
+    for run in paths.values():
+        run(sources[:1])
+    size = -(-len(sources) // rounds)
+    for start in range(0, len(sources), size):
+        chunk = sources[start : start + size]
+        for key, run in paths.items():
+            clocks[key](run, chunk)
+    return {key: clock.rate(len(sources) * tokens_per_source, "tokens_per_s", threads)
+            for key, clock in clocks.items()}
 
 
 def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
@@ -93,22 +123,20 @@ def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict
 
     torch.set_num_threads(args.threads)
     sources = _lines(SOURCE_FILE, load_inputs(args.sentences))
-    tokens = len(sources) * args.new_tokens
     common = dict(model=str(models["marian"]), num_beams=1, max_new_tokens=args.new_tokens,
                   batch_size=args.batch_size, max_tokens=args.max_tokens, max_input_tokens=512,
                   split_sentences=False)  # one output of new_tokens per input, so tokens are counted exactly
     ct2_dir = Path(args.work_dir) / "ct2-opus-mt-en-zh-sized"
-    out: dict[str, Any] = {"sentences": len(sources), "new_tokens_per_sentence": args.new_tokens,
-                           "decoding": "greedy", "threads": args.threads}
-    naive_sources = sources[: args.naive_sentences]
-    out["naive"] = rate(len(naive_sources) * args.new_tokens,
-                        naive_loop(models["marian"], naive_sources, args.new_tokens), "tokens_per_s")
     hf = HFSeq2Seq(name="hf", device="cpu", dtype="float32", **common)
-    out["hf_backend"] = rate(tokens, backend_seconds(hf, sources), "tokens_per_s")
     ct2 = CT2Seq2Seq(name="ct2", device="cpu", compute_type="int8", intra_threads=args.threads,
                      converted_dir=str(ct2_dir), **common)
-    out["ct2_int8"] = rate(tokens, backend_seconds(ct2, sources), "tokens_per_s")
     check_fixed_length(ct2, sources[:4], args.new_tokens)
+    paths = {"naive": naive_translator(models["marian"], args.new_tokens),
+             "hf_backend": system_translator(hf), "ct2_int8": system_translator(ct2)}
+    out: dict[str, Any] = {"sentences": len(sources), "new_tokens_per_sentence": args.new_tokens,
+                           "decoding": "greedy", "threads": args.threads, "rounds": args.rounds,
+                           "batch_size": args.batch_size, "max_tokens": args.max_tokens}
+    out.update(interleaved(paths, sources, args.rounds, args.threads, args.new_tokens))
     out["ratios"] = {
         "hf_vs_naive": round(out["hf_backend"]["tokens_per_s"] / out["naive"]["tokens_per_s"], 2),
         "ct2_vs_hf": round(out["ct2_int8"]["tokens_per_s"] / out["hf_backend"]["tokens_per_s"], 2),
@@ -128,13 +156,14 @@ def bench_translation_gpu(common: dict, ct2_dir: Path, sources: list[str], args)
     gpu = {**common, "batch_size": args.gpu_batch_size, "max_tokens": None}
     many = (sources * (args.gpu_sentences // len(sources) + 1))[: args.gpu_sentences]
     many = [f"{s} ({i})" for i, s in enumerate(many)]  # distinct, so none is deduplicated away
-    tokens = len(many) * args.new_tokens
+    paths = {
+        "hf_bf16": system_translator(HFSeq2Seq(name="hf", device="cuda", dtype="bfloat16", **gpu)),
+        "ct2_fp16": system_translator(CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16",
+                                                 converted_dir=str(ct2_dir), **gpu)),
+    }
     out: dict[str, Any] = {"device": torch.cuda.get_device_name(0), "sentences": len(many),
                            "batch_size": args.gpu_batch_size}
-    out["hf_bf16"] = rate(tokens, backend_seconds(HFSeq2Seq(name="hf", device="cuda", dtype="bfloat16", **gpu), many),
-                          "tokens_per_s")
-    ct2 = CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16", converted_dir=str(ct2_dir), **gpu)
-    out["ct2_fp16"] = rate(tokens, backend_seconds(ct2, many), "tokens_per_s")
+    out.update(interleaved(paths, many, 1, args.threads, args.new_tokens))
     return out
 
 
@@ -155,9 +184,9 @@ def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, 
                        cpu_threads=args.threads if device == "cpu" else None)
         metric.score(hyps[:2], [[r] for r in refs[:2]], srcs[:2])  # load and warm up
         many = (list(range(len(idx))) * (n // len(idx) + 1))[:n]
-        _, seconds = timed(lambda: metric.score([hyps[i] for i in many], [[refs[i]] for i in many],
-                                                [srcs[i] for i in many]))
-        out[f"{size}_{device}"] = rate(n, seconds, "segments_per_s")
+        clock = Clock()
+        clock(metric.score, [hyps[i] for i in many], [[refs[i]] for i in many], [srcs[i] for i in many])
+        out[f"{size}_{device}"] = clock.rate(n, "segments_per_s", args.threads)
     return out
 
 
@@ -167,12 +196,12 @@ def format_table(result: dict[str, Any]) -> str:
     naive = tr["naive"]["tokens_per_s"]
     lines = [f"Translation: opus-mt-en-zh-sized Marian (random weights), greedy, {tr['new_tokens_per_sentence']} "
              f"new tokens per sentence, {tr['sentences']} WMT22 sentences, {tr['threads']} CPU threads",
-             f"{'path':<34}{'tokens/s':>10}{'x naive':>9}{'seconds':>9}"]
+             f"{'path':<34}{'tokens/s':>10}{'x naive':>9}{'seconds':>9}{'cpu share':>11}"]
     rows = [("naive per-sentence generate()", tr["naive"]), ("mteval HF backend (fp32, batched)", tr["hf_backend"]),
             ("mteval CTranslate2 backend (int8)", tr["ct2_int8"])]
     for label, row in rows:
         lines.append(f"{label:<34}{row['tokens_per_s']:>10.1f}{row['tokens_per_s'] / naive:>9.1f}"
-                     f"{row['seconds']:>9.1f}")
+                     f"{row['seconds']:>9.1f}{row['cpu_share']:>11.2f}")
     for key, label in (("hf_vs_naive", "HF backend / naive"), ("ct2_vs_hf", "CTranslate2 int8 / HF backend")):
         target = tr["targets"][key]
         lines.append(f"{label}: {tr['ratios'][key]:.2f}x (target >= {target['min']}x: "
@@ -187,15 +216,15 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append("COMET (src, mt, ref), mteval metric, batch 16:")
         for key, row in result["comet"].items():
             if isinstance(row, dict):
-                lines.append(f"  {key:<12}{row['segments_per_s']:>10.1f} segments/s ({row['count']} segments)")
+                lines.append(f"  {key:<12}{row['segments_per_s']:>10.1f} segments/s ({row['count']} segments, "
+                             f"cpu share {row['cpu_share']:.2f})")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mteval.bench.translate", description=__doc__)
     parser.add_argument("--sentences", type=int, default=128, help="sentences for the batched backends")
-    parser.add_argument("--naive-sentences", type=int, default=None,
-                        help="only the first N for the naive loop (default: all, the same inputs)")
+    parser.add_argument("--rounds", type=int, default=2, help="chunks taken by the three paths in turn")
     parser.add_argument("--new-tokens", type=int, default=32, help="tokens generated per sentence (fixed)")
     parser.add_argument("--batch-size", type=int, default=32, help="as conf/system/opus_mt_en_zh*.yaml")
     parser.add_argument("--max-tokens", type=int, default=8192, help="as conf/system/opus_mt_en_zh*.yaml")
@@ -215,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("mteval.systems").setLevel(logging.ERROR)
     from mteval.testing._build import quiet
 
+    load_start = round(os.getloadavg()[0], 2)
     with quiet():
         models = build_bench_models(Path(args.work_dir))
         result: dict[str, Any] = {"translate": bench_translation(models, args)}
@@ -222,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["comet"] = bench_comet(models, args)
     result["machine"] = {"cpu_cores": available_cores(), "platform": platform.platform(),
                          "processor": platform.processor() or platform.machine(),
-                         "load_average_1m": round(os.getloadavg()[0], 2)}
+                         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
     result["versions"] = package_versions()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, result)

@@ -8,10 +8,14 @@ from mteval.text.normalize import normalize_punct
 from mteval.types import MetricResult
 
 
-def ref_streams(refs: list[list[str]]) -> list[list[str]]:
-    """Transpose per-segment reference lists into sacrebleu's streams, padding with '' (ignored)."""
+def ref_streams(refs: list[list[str]]) -> list[list[str | None]]:
+    """Transpose per-segment reference lists into sacrebleu's streams, padding with None.
+
+    sacrebleu drops only None from a segment's references; an empty string would count as a
+    real (empty) reference and distort TER and BLEU's brevity penalty.
+    """
     n = max(len(r) for r in refs)
-    return [[r[k] if k < len(r) else "" for r in refs] for k in range(n)]
+    return [[r[k] if k < len(r) else None for r in refs] for k in range(n)]
 
 
 class SacreMetric(Metric):

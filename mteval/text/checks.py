@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from mteval.text.normalize import fullwidth_share
-from mteval.text.script import is_cjk, script_shares
+from mteval.text.script import script_shares
 
 CHECKS = ("empty", "copy", "off_target", "traditional", "punct_width", "length")
 DESCRIPTIONS = {
