@@ -156,13 +156,16 @@ def bench_translation_gpu(common: dict, ct2_dir: Path, sources: list[str], args)
     gpu = {**common, "batch_size": args.gpu_batch_size, "max_tokens": None}
     many = (sources * (args.gpu_sentences // len(sources) + 1))[: args.gpu_sentences]
     many = [f"{s} ({i})" for i, s in enumerate(many)]  # distinct, so none is deduplicated away
-    paths = {
-        "hf_bf16": system_translator(HFSeq2Seq(name="hf", device="cuda", dtype="bfloat16", **gpu)),
-        "ct2_fp16": system_translator(CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16",
-                                                 converted_dir=str(ct2_dir), **gpu)),
-    }
+    import ctranslate2
+
+    paths = {"hf_bf16": system_translator(HFSeq2Seq(name="hf", device="cuda", dtype="bfloat16", **gpu))}
     out: dict[str, Any] = {"device": torch.cuda.get_device_name(0), "sentences": len(many),
                            "batch_size": args.gpu_batch_size}
+    if ctranslate2.get_cuda_device_count() > 0:
+        paths["ct2_fp16"] = system_translator(CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16",
+                                                         converted_dir=str(ct2_dir), **gpu))
+    else:  # e.g. a CTranslate2 wheel without the CUDA libraries it needs
+        out["ct2_fp16"] = None
     out.update(interleaved(paths, many, 1, args.threads, args.new_tokens))
     return out
 
@@ -208,8 +211,9 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{'met' if target['met'] else 'NOT MET'})")
     if tr.get("gpu"):
         gpu = tr["gpu"]
+        ct2 = f"{gpu['ct2_fp16']['tokens_per_s']:.0f} tokens/s" if gpu["ct2_fp16"] else "skipped (no CUDA for it)"
         lines.append(f"GPU {gpu['device']}: HF bf16 {gpu['hf_bf16']['tokens_per_s']:.0f} tokens/s, "
-                     f"CTranslate2 fp16 {gpu['ct2_fp16']['tokens_per_s']:.0f} tokens/s")
+                     f"CTranslate2 fp16 {ct2}")
     else:
         lines.append("GPU: none visible, GPU rows skipped")
     if "comet" in result:
