@@ -6,6 +6,7 @@ import logging
 import os
 import platform
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -126,10 +127,9 @@ def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict
     common = dict(model=str(models["marian"]), num_beams=1, max_new_tokens=args.new_tokens,
                   batch_size=args.batch_size, max_tokens=args.max_tokens, max_input_tokens=512,
                   split_sentences=False)  # one output of new_tokens per input, so tokens are counted exactly
-    ct2_dir = Path(args.work_dir) / "ct2-opus-mt-en-zh-sized"
     hf = HFSeq2Seq(name="hf", device="cpu", dtype="float32", **common)
-    ct2 = CT2Seq2Seq(name="ct2", device="cpu", compute_type="int8", intra_threads=args.threads,
-                     converted_dir=str(ct2_dir), **common)
+    # Converted once into results/cache/ct2/, keyed by the model files, like any CT2 system.
+    ct2 = CT2Seq2Seq(name="ct2", device="cpu", compute_type="int8", intra_threads=args.threads, **common)
     check_fixed_length(ct2, sources[:4], args.new_tokens)
     paths = {"naive": naive_translator(models["marian"], args.new_tokens),
              "hf_backend": system_translator(hf), "ct2_int8": system_translator(ct2)}
@@ -142,12 +142,13 @@ def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict
         "ct2_vs_hf": round(out["ct2_int8"]["tokens_per_s"] / out["hf_backend"]["tokens_per_s"], 2),
     }
     out["targets"] = {k: {"min": v, "met": out["ratios"][k] >= v} for k, v in TARGETS.items()}
-    out["gpu"] = bench_translation_gpu(common, ct2_dir, sources, args) if torch.cuda.is_available() else None
+    out["gpu"] = bench_translation_gpu(common, sources, args) if torch.cuda.is_available() else None
     return out
 
 
-def bench_translation_gpu(common: dict, ct2_dir: Path, sources: list[str], args) -> dict[str, Any]:
+def bench_translation_gpu(common: dict, sources: list[str], args) -> dict[str, Any]:
     """bf16 Hugging Face and fp16 CTranslate2 throughput on the first GPU, with bigger batches."""
+    import ctranslate2
     import torch
 
     from mteval.systems.ctranslate2 import CT2Seq2Seq
@@ -156,14 +157,11 @@ def bench_translation_gpu(common: dict, ct2_dir: Path, sources: list[str], args)
     gpu = {**common, "batch_size": args.gpu_batch_size, "max_tokens": None}
     many = (sources * (args.gpu_sentences // len(sources) + 1))[: args.gpu_sentences]
     many = [f"{s} ({i})" for i, s in enumerate(many)]  # distinct, so none is deduplicated away
-    import ctranslate2
-
     paths = {"hf_bf16": system_translator(HFSeq2Seq(name="hf", device="cuda", dtype="bfloat16", **gpu))}
     out: dict[str, Any] = {"device": torch.cuda.get_device_name(0), "sentences": len(many),
                            "batch_size": args.gpu_batch_size}
     if ctranslate2.get_cuda_device_count() > 0:
-        paths["ct2_fp16"] = system_translator(CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16",
-                                                         converted_dir=str(ct2_dir), **gpu))
+        paths["ct2_fp16"] = system_translator(CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16", **gpu))
     else:  # e.g. a CTranslate2 wheel without the CUDA libraries it needs
         out["ct2_fp16"] = None
     out.update(interleaved(paths, many, 1, args.threads, args.new_tokens))
@@ -191,6 +189,20 @@ def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, 
         clock(metric.score, [hyps[i] for i in many], [[refs[i]] for i in many], [srcs[i] for i in many])
         out[f"{size}_{device}"] = clock.rate(n, "segments_per_s", args.threads)
     return out
+
+
+def cpu_description() -> dict[str, Any]:
+    """Cores, CPU model and the vector extensions that decide int8 and fp32 GEMM speed."""
+    info: dict[str, Any] = {"cpu_cores": available_cores(), "platform": platform.platform()}
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:  # not Linux
+        return {**info, "cpu_model": platform.processor()}
+    model = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
+    flags = re.search(r"^flags\s*:\s*(.+)$", text, re.MULTILINE)
+    wanted = {"avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8"}
+    return {**info, "cpu_model": model.group(1) if model else platform.processor(),
+            "isa": sorted(wanted & set(flags.group(1).split())) if flags else []}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -222,6 +234,10 @@ def format_table(result: dict[str, Any]) -> str:
             if isinstance(row, dict):
                 lines.append(f"  {key:<12}{row['segments_per_s']:>10.1f} segments/s ({row['count']} segments, "
                              f"cpu share {row['cpu_share']:.2f})")
+    if "machine" in result:
+        m = result["machine"]
+        lines.append(f"CPU: {m.get('cpu_model')} ({', '.join(m.get('isa', []))}), {m['cpu_cores']} cores; 1-min load "
+                     f"{m['load_average_1m']['start']} at start, {m['load_average_1m']['end']} at end")
     return "\n".join(lines)
 
 
@@ -254,8 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: dict[str, Any] = {"translate": bench_translation(models, args)}
         if not args.skip_comet:
             result["comet"] = bench_comet(models, args)
-    result["machine"] = {"cpu_cores": available_cores(), "platform": platform.platform(),
-                         "processor": platform.processor() or platform.machine(),
+    result["machine"] = {**cpu_description(),
                          "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
     result["versions"] = package_versions()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
