@@ -1,7 +1,6 @@
 """Per-segment sufficient statistics of one metric for every run: sacrebleu's, or the segment scores."""
 from __future__ import annotations
 
-import importlib
 import logging
 import multiprocessing as mp
 import os
@@ -52,17 +51,15 @@ def rebuild_metric(info: dict[str, Any]) -> Any:
 
     Only classes under ``mteval.metrics`` are imported: the class name comes from a file.
     """
+    from mteval.metrics.base import metric_class
     from mteval.metrics.sacre import SacreMetric
 
     path = info.get("class", "")
-    module_name, _, cls_name = path.rpartition(".")
-    if not module_name.startswith("mteval.metrics"):
-        raise IncomparableError(f"cannot rebuild metric class {path!r}: not an mteval metric")
     try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError):
-        raise IncomparableError(f"metric class {path!r} no longer exists") from None
-    if not (isinstance(cls, type) and issubclass(cls, SacreMetric)):
+        cls = metric_class(path)
+    except LookupError as err:
+        raise IncomparableError(f"cannot rebuild metric: {err}") from None
+    if not issubclass(cls, SacreMetric):
         return None
     try:
         return cls(**info.get("settings", {}))

@@ -11,7 +11,6 @@ file small (~0.6 MB for WMT22 en-zh with BLEU and chrF) and its git diffs readab
 from __future__ import annotations
 
 import hashlib
-import importlib
 import inspect
 import json
 import time
@@ -78,13 +77,12 @@ def rebuild_metric(name: str, entry: dict[str, Any], where: str) -> Any:
     if not isinstance(spec, dict) or "class" not in spec:
         raise IncomparableError(f"{where}: metric {name!r} has no 'metric.class' in scores.json; "
                                 "re-run it with this version of mteval")
-    module_name, _, cls_name = spec["class"].rpartition(".")
-    if not module_name.startswith("mteval."):
-        raise IncomparableError(f"{where}: metric {name!r} names class {spec['class']!r} outside mteval")
+    from mteval.metrics.base import metric_class
+
     try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError):
-        raise IncomparableError(f"{where}: metric {name!r}: class {spec['class']!r} not found") from None
+        cls = metric_class(spec["class"])
+    except LookupError as err:
+        raise IncomparableError(f"{where}: metric {name!r}: {err}") from None
     params = inspect.signature(cls).parameters
     return cls(**{k: v for k, v in spec.get("settings", {}).items() if k in params})
 

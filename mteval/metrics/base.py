@@ -1,6 +1,7 @@
 """The Metric base class: declares direction and inputs, scores hypotheses into a MetricResult."""
 from __future__ import annotations
 
+import importlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -69,3 +70,24 @@ class Metric(ABC):
     def cache_key(self) -> str:
         """What identifies this metric's results in the cache; subclasses add their settings."""
         return self.name
+
+
+def metric_class(path: str) -> type[Metric]:
+    """Import the metric class a results file names (``mteval.metrics.sacre.BLEU``).
+
+    Only classes inside ``mteval.metrics`` are imported: the name comes from a file, which must
+    not be able to run arbitrary code.
+
+    Raises:
+        LookupError: the name is outside ``mteval.metrics``, missing, or not a Metric.
+    """
+    module_name, _, cls_name = path.rpartition(".")
+    if not module_name.startswith("mteval.metrics"):
+        raise LookupError(f"class {path!r} is not an mteval metric")
+    try:
+        cls = getattr(importlib.import_module(module_name), cls_name)
+    except (ImportError, AttributeError):
+        raise LookupError(f"metric class {path!r} no longer exists") from None
+    if not (isinstance(cls, type) and issubclass(cls, Metric)):
+        raise LookupError(f"class {path!r} is not a metric")
+    return cls

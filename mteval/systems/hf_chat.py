@@ -6,6 +6,9 @@ from typing import Any
 from mteval.systems.base import SentenceBatchedSystem
 from mteval.systems.hf_loading import count_length_capped, load_hf, require_chat_template
 
+DEFAULT_SYSTEM_PROMPT = "You are a professional translator."
+DEFAULT_PROMPT_TEMPLATE = ("Translate the following {src_lang} text into {tgt_lang}. "
+                           "Reply with the translation only.\n\n{text}")
 LANG_NAMES = {"en": "English", "zh": "Simplified Chinese", "de": "German", "fr": "French", "ja": "Japanese"}
 
 
@@ -30,9 +33,8 @@ class HFChat(SentenceBatchedSystem):
         name: str,
         model: str,
         revision: str | None = None,
-        system_prompt: str | None = "You are a professional translator.",
-        prompt_template: str = ("Translate the following {src_lang} text into {tgt_lang}. "
-                                "Reply with the translation only.\n\n{text}"),
+        system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
+        prompt_template: str = DEFAULT_PROMPT_TEMPLATE,
         max_new_tokens: int = 512,
         batch_size: int = 8,
         max_tokens: int | None = 8192,

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from mteval.errors import ModelUnavailableError
-from mteval.systems.hf_chat import HFChat
+from mteval.systems.hf_chat import DEFAULT_PROMPT_TEMPLATE, DEFAULT_SYSTEM_PROMPT, HFChat
 from mteval.systems.hf_loading import load_or_explain, require_chat_template
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,8 @@ class VLLMChat(HFChat):
         name: str,
         model: str,
         revision: str | None = None,
-        system_prompt: str | None = "You are a professional translator.",
-        prompt_template: str = ("Translate the following {src_lang} text into {tgt_lang}. "
-                                "Reply with the translation only.\n\n{text}"),
+        system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
+        prompt_template: str = DEFAULT_PROMPT_TEMPLATE,
         max_new_tokens: int = 512,
         batch_size: int = 256,
         max_tokens: int | None = None,
