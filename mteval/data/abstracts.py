@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 from mteval.data.jsonl import references_by_id
+from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.data.seeds import page_paths, read_pages
 from mteval.data.summary import summarize_blocks
@@ -71,8 +72,7 @@ def load_abstracts(
             refs[seg_id].extend(user_refs)
             meta[seg_id]["ref_source"] = "user" if meta[seg_id]["ref_source"] is None else "pair+user"
     sources = [b for b in blocks if b.lang == src_lang]
-    if limit:
-        sources = sources[:limit]
+    sources = first(sources, limit, pages)
     segments = [
         Segment(id=b.id, src=b.text, refs=refs[b.id], origin=str(b.origins[0]), meta=meta[b.id]) for b in sources
     ]

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.data.textfile import bad_char_message, read_lines
 from mteval.errors import InputError
@@ -112,10 +113,7 @@ def load_jsonl(
             segments.append(Segment(id=seg_id, src=src, refs=refs, origin=f"{Path(path).name}:{number}"))
     if not segments:
         raise InputError(path, None, "no segments")
-    if limit is not None:
-        if limit < 1:
-            raise InputError(path, None, f"limit must be at least 1, got {limit}")
-        segments = segments[:limit]
+    segments = first(segments, limit, path)
     return Corpus(
         name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
         summary={"segments": len(segments), "with_reference": sum(1 for s in segments if s.refs)},

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.data.textfile import check_same_length, read_segments
-from mteval.errors import InputError
 from mteval.types import Corpus, Segment
 
 
@@ -38,10 +38,7 @@ def load_files(
         Segment(id=str(i + 1), src=s, refs=[lines[r][i] for r in refs], origin=f"{Path(src).name}:{i + 1}")
         for i, s in enumerate(lines[src])
     ]
-    if limit is not None:
-        if limit < 1:
-            raise InputError(src, None, f"limit must be at least 1, got {limit}")
-        segments = segments[:limit]
+    segments = first(segments, limit, src)
     return Corpus(
         name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
         summary={"segments": len(segments), "with_reference": len(segments) if refs else 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.errors import InputError
 from mteval.types import Corpus, Segment
@@ -62,8 +63,7 @@ def load_wmt_xml(
             ))
     if not segments:
         raise InputError(path, None, "no <doc>/<seg> elements found")
-    if limit is not None:
-        segments = segments[:limit]
+    segments = first(segments, limit, path)
     domains: dict[str, int] = {}
     for seg in segments:
         domains[seg.domain or "none"] = domains.get(seg.domain or "none", 0) + 1
