@@ -33,13 +33,14 @@ def test_table_states_each_target():
     row = {"tokens_per_s": 10.0, "seconds": 1.0, "count": 10, "cpu_share": 1.0}
     result = {"translate": {"new_tokens_per_sentence": 32, "sentences": 4, "threads": 2, "naive": row,
                             "hf_backend": {**row, "tokens_per_s": 90.0}, "ct2_int8": {**row, "tokens_per_s": 180.0},
-                            "ratios": {"hf_vs_naive": 9.0, "ct2_vs_hf": 2.0},
+                            "ct2_float32": {**row, "tokens_per_s": 150.0},
+                            "ratios": {"hf_vs_naive": 9.0, "ct2_vs_hf": 2.0, "ct2_int8_vs_float32": 1.2},
                             "targets": {"hf_vs_naive": {"min": 8.0, "met": True},
                                         "ct2_vs_hf": {"min": 2.5, "met": False}},
                             "gpu": None}}
     table = format_table(result)
     assert "9.00x (target >= 8.0x: met)" in table and "2.00x (target >= 2.5x: NOT MET)" in table
-    assert "GPU: none visible" in table
+    assert "GPU: none visible" in table and "int8 / its float32: 1.20x" in table
     assert TARGETS == {"hf_vs_naive": 8.0, "ct2_vs_hf": 2.5}  # issue #5
 
 

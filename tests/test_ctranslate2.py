@@ -134,3 +134,63 @@ def test_conversion_is_cached_and_reused(tiny_models, tmp_path, monkeypatch):
     again = _system(str(tiny_models["marian"]), compute_type="int8")
     assert again.translate(SOURCES[:2], src_lang="en", tgt_lang="zh")
     assert again.converted_path() == path and (path / "model.bin").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize(
+    ("cores", "inter", "intra", "expected"),
+    [
+        (1, 0, 0, (1, 1)),
+        (2, 0, 0, (2, 1)),  # 2 batches of 1 thread: 12% faster than 1 of 2 on the 2-core bench machine
+        (3, 0, 0, (2, 1)),
+        (16, 0, 0, (2, 8)),
+        (16, 4, 0, (4, 4)),
+        (2, 1, 0, (1, 2)),  # one batch at a time gets every core
+        (8, 0, 3, (2, 3)),  # explicit settings are kept
+    ],
+)
+def test_split_cores_table(cores, inter, intra, expected):
+    assert ct2.split_cores(cores, inter, intra) == expected
+
+
+@pytest.mark.slow
+def test_parallel_batches_keep_order_and_outputs(tiny_models, tmp_path_factory):
+    converted = str(tmp_path_factory.getbasetemp() / "ct2-parallel")
+    sources = [f"{s} ({i})" for i, s in enumerate(SOURCES[:4] * 3)]
+    one = _system(str(tiny_models["marian"]), compute_type="float32", converted_dir=converted, inter_threads=1,
+                  intra_threads=1)
+    two = _system(str(tiny_models["marian"]), compute_type="float32", converted_dir=converted, inter_threads=2,
+                  intra_threads=1)
+    progress = []
+    two.on_progress = lambda done, total: progress.append((done, total))
+    assert two.translate(sources, src_lang="en", tgt_lang="zh") == one.translate(sources, src_lang="en", tgt_lang="zh")
+    assert two._translator.num_translators == 2
+    # 16 distinct sentences (one source has two), batches of 2, reported in order as each finishes
+    assert progress == [(done, 16) for done in range(2, 17, 2)]
+
+
+@pytest.mark.slow
+def test_parallel_batch_out_of_memory_is_retried_alone(tiny_models, tmp_path_factory, monkeypatch):
+    converted = str(tmp_path_factory.getbasetemp() / "ct2-parallel")
+    system = _system(str(tiny_models["marian"]), compute_type="float32", converted_dir=converted, inter_threads=2,
+                     intra_threads=1)
+    expected = _system(str(tiny_models["marian"]), compute_type="float32", converted_dir=converted,
+                       inter_threads=1).translate(SOURCES[:4], src_lang="en", tgt_lang="zh")
+    real_submit = system._submit
+
+    class Failed:
+        def result(self):
+            raise RuntimeError("CUDA failed with error out of memory")
+
+    def submit(sentences, *, asynchronous=False):
+        return [Failed() for _ in sentences] if asynchronous else real_submit(sentences)
+
+    monkeypatch.setattr(system, "_submit", submit)
+    assert system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh") == expected
+
+    class Broken:
+        def result(self):
+            raise RuntimeError("vocabulary mismatch")
+
+    monkeypatch.setattr(system, "_submit", lambda sentences, asynchronous=False: [Broken() for _ in sentences])
+    with pytest.raises(RuntimeError, match="vocabulary mismatch"):
+        system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from mteval.errors import MtevalError
@@ -126,9 +126,10 @@ class SentenceBatchedSystem(System):
         lengths = self.count_tokens(unique) if unique else []
         done: dict[str, str] = {"": ""}
         finished = 0
-        for batch in plan_batches(lengths, batch_size=self.batch_size, max_tokens=self.max_tokens):
-            texts = [unique[i] for i in batch]
-            outs = self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
+        batches = [[unique[i] for i in batch]
+                   for batch in plan_batches(lengths, batch_size=self.batch_size, max_tokens=self.max_tokens)]
+        for texts, outs in zip(batches, self._translate_batches(batches, src_lang=src_lang, tgt_lang=tgt_lang),
+                               strict=True):
             done.update(zip(texts, outs, strict=True))
             finished += len(texts)
             if self.on_progress is not None:
@@ -136,6 +137,12 @@ class SentenceBatchedSystem(System):
         return [
             join_sentences([done[p] if p.strip() else "" for p in pieces], tgt_lang) for pieces in pieces_per_source
         ]
+
+    def _translate_batches(self, batches: list[list[str]], *, src_lang: str,
+                           tgt_lang: str) -> Iterator[list[str]]:
+        """Outputs of each planned batch, in order; one at a time here, a backend may overlap them."""
+        for texts in batches:
+            yield self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
 
     def _translate_fitting(self, texts: list[str], *, src_lang: str, tgt_lang: str) -> list[str]:
         """Translate ``texts`` in parts no larger than the largest batch known to fit in memory."""

@@ -93,7 +93,8 @@ def load_hf(
     """Load a tokenizer and a model (``AutoModelForSeq2SeqLM`` or ``AutoModelForCausalLM``).
 
     Safetensors are used when the repository has them (transformers' default preference);
-    remote code runs only when the system config turns ``trust_remote_code`` on.
+    remote code runs only when the system config turns ``trust_remote_code`` on. On CPU the
+    speed-ups of :mod:`mteval.systems.cpu_speed` are applied (same outputs, faster products).
 
     Returns:
         (tokenizer, model in eval mode on its device, the resolved device string).
@@ -105,8 +106,16 @@ def load_hf(
     tok = load_or_explain(model_id, lambda: transformers.AutoTokenizer.from_pretrained(model_id, **kw))
     resolved = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, resolved)
+    if resolved == "cpu":
+        from mteval.systems.cpu_speed import reproducible_mkl
+
+        reproducible_mkl()
     model = load_or_explain(model_id, lambda: auto.from_pretrained(model_id, dtype=torch_dtype, **kw))
     model.to(resolved).eval()
+    if resolved == "cpu":
+        from mteval.systems.cpu_speed import speed_up_for_cpu
+
+        speed_up_for_cpu(model)
     return tok, model, resolved
 
 
