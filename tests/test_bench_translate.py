@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from mteval.bench.models import OPUS_MT_EN_ZH, SOURCE_FILE
-from mteval.bench.translate import TARGETS, format_table, interleaved, load_inputs
+from mteval.bench.translate import TARGETS, ProcessPath, format_table, interleaved, load_inputs
 
 
 def test_inputs_are_distinct_ordinary_sentences_fixed_by_the_seed():
@@ -20,13 +20,13 @@ def test_every_path_translates_every_source_in_turn():
     calls = []
 
     def path(name):
-        return lambda texts: calls.append((name, list(texts))) or texts
+        return lambda texts: calls.append((name, list(texts))) or (0.5 * len(texts), 0.25 * len(texts))
 
     sources = [f"s{i}" for i in range(5)]
     rates = interleaved({"a": path("a"), "b": path("b")}, sources, rounds=2, threads=1, tokens_per_source=4)
     assert calls[:2] == [("a", ["s0"]), ("b", ["s0"])]  # warm-up
     assert calls[2:] == [("a", sources[:3]), ("b", sources[:3]), ("a", sources[3:]), ("b", sources[3:])]
-    assert rates["a"]["count"] == 20 and rates["a"]["tokens_per_s"] > 0
+    assert rates["a"] == {"tokens_per_s": 8.0, "seconds": 2.5, "count": 20, "cpu_share": 0.5}  # warm-up not timed
 
 
 def test_table_states_each_target():
@@ -57,3 +57,19 @@ def test_the_benchmark_model_is_opus_mt_en_zh_sized():
         model.model.encoder.embed_tokens.weight is model.model.decoder.embed_tokens.weight)
     assert (len(model.model.encoder.layers), len(model.model.decoder.layers)) == (6, 6)
     assert 77_000_000 < sum(p.numel() for p in model.parameters()) < 79_000_000
+
+
+@pytest.mark.slow
+def test_process_path_times_in_its_own_process_and_reports_failures(tiny_models):
+    naive = ProcessPath({"kind": "naive", "kwargs": {"model": str(tiny_models["marian"]), "new_tokens": 4}}, 1)
+    try:
+        wall, cpu = naive(["A short sentence.", "Another one."])
+        assert wall > 0 and cpu > 0
+    finally:
+        naive.close()
+    broken = ProcessPath({"kind": "hf", "kwargs": {"name": "hf", "model": "/nonexistent/model", "device": "cpu"}}, 1)
+    try:
+        with pytest.raises(RuntimeError, match="benchmark path 'hf' failed: .*cannot load model '/nonexistent/model'"):
+            broken(["A sentence."])
+    finally:
+        broken.close()

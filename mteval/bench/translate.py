@@ -96,12 +96,97 @@ def check_fixed_length(system: Any, sources: list[str], new_tokens: int) -> None
         raise RuntimeError(f"CTranslate2 decoded {sorted(lengths)} tokens, expected {new_tokens}")
 
 
-def interleaved(paths: dict[str, Callable[[list[str]], list[str]]], sources: list[str], rounds: int,
+def build_path(spec: dict[str, Any]) -> Callable[[list[str]], list[str]]:
+    """One benchmark path from a picklable spec: ``naive``, ``hf`` (HFSeq2Seq) or ``ct2`` (CT2Seq2Seq)."""
+    kind, kwargs = spec["kind"], spec["kwargs"]
+    if kind == "naive":
+        return naive_translator(Path(kwargs["model"]), kwargs["new_tokens"], kwargs.get("device", "cpu"))
+    if kind == "hf":
+        from mteval.systems.hf_seq2seq import HFSeq2Seq
+
+        return system_translator(HFSeq2Seq(**kwargs))
+    from mteval.systems.ctranslate2 import CT2Seq2Seq
+
+    system = CT2Seq2Seq(**kwargs)
+    check_fixed_length(system, spec["check"], kwargs["max_new_tokens"])
+    return system_translator(system)
+
+
+def _serve(conn: Any, spec: dict[str, Any], threads: int) -> None:
+    """A path's own process: build it, then time each chunk the parent sends (None ends it)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    logging.getLogger("mteval.systems").setLevel(logging.ERROR)
+    from mteval.systems.cpu_speed import reproducible_mkl
+    from mteval.testing._build import quiet
+
+    reproducible_mkl()  # before any matrix product, so every path (the naive loop too) runs alike
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        with quiet():
+            run = build_path(spec)
+        conn.send(("ready", None))
+        while (texts := conn.recv()) is not None:
+            clock = Clock()
+            clock(run, texts)
+            conn.send(("timed", (clock.wall, clock.cpu)))
+    except Exception as err:  # noqa: BLE001 - reported to the parent, which stops the benchmark
+        conn.send(("error", f"{type(err).__name__}: {err}"))
+    finally:
+        conn.close()
+
+
+class ProcessPath:
+    """A benchmark path in its own process, as in real use where a run loads one backend.
+
+    Backends in one process disturb each other (CTranslate2 brings its own OpenMP runtime; the
+    Hugging Face backend ran 20% slower after it had run), so each gets a process; the parent
+    only hands out chunks. Calling it returns the (wall, CPU) seconds the chunk took in there.
+    """
+
+    def __init__(self, spec: dict[str, Any], threads: int):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child, spec, threads), daemon=True)
+        self._process.start()
+        child.close()
+        self.name = spec["kind"]
+        self._reply("ready")
+
+    def _reply(self, expected: str) -> Any:
+        try:
+            kind, payload = self._conn.recv()
+        except EOFError:
+            raise RuntimeError(f"benchmark path {self.name!r} died (exit code {self._process.exitcode})") from None
+        if kind != expected:
+            raise RuntimeError(f"benchmark path {self.name!r} failed: {payload}")
+        return payload
+
+    def __call__(self, texts: list[str]) -> tuple[float, float]:
+        self._conn.send(list(texts))
+        return self._reply("timed")
+
+    def close(self) -> None:
+        """Stop the process (it exits when told; killed if it does not)."""
+        try:
+            self._conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def interleaved(paths: dict[str, Callable[[list[str]], tuple[float, float]]], sources: list[str], rounds: int,
                 threads: int, tokens_per_source: int) -> dict[str, dict[str, float]]:
     """Time every path on the same sources, in ``rounds`` chunks taken by all paths in turn.
 
-    Interleaving spreads any background load over the paths alike, so their ratios stay fair
-    on a shared machine. Each path is warmed up on one sentence first (allocations, kernel choice).
+    Each path returns the (wall, CPU) seconds a chunk took. Interleaving spreads any background
+    load over the paths alike, so their ratios stay fair on a shared machine. Each path is
+    warmed up on one sentence first (allocations, kernel choice).
     """
     clocks = {key: Clock() for key in paths}
     for run in paths.values():
@@ -110,39 +195,49 @@ def interleaved(paths: dict[str, Callable[[list[str]], list[str]]], sources: lis
     for start in range(0, len(sources), size):
         chunk = sources[start : start + size]
         for key, run in paths.items():
-            clocks[key](run, chunk)
+            wall, cpu = run(chunk)
+            clocks[key].wall += wall
+            clocks[key].cpu += cpu
     return {key: clock.rate(len(sources) * tokens_per_source, "tokens_per_s", threads)
             for key, clock in clocks.items()}
 
 
+def run_paths(specs: dict[str, dict[str, Any]], sources: list[str], rounds: int, threads: int,
+              tokens_per_source: int) -> dict[str, dict[str, float]]:
+    """:func:`interleaved` over one process per path; the processes are stopped afterwards."""
+    paths: dict[str, ProcessPath] = {}
+    try:
+        for key, spec in specs.items():
+            paths[key] = ProcessPath(spec, threads)
+        return interleaved(paths, sources, rounds, threads, tokens_per_source)
+    finally:
+        for path in paths.values():
+            path.close()
+
+
 def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
-    """Tokens/s of the three CPU paths on the same sentences (and GPU bf16 / CT2 fp16 where present)."""
+    """Tokens/s of the CPU paths on the same sentences (and GPU bf16 / CT2 fp16 where present)."""
     import torch
 
-    from mteval.systems.ctranslate2 import CT2Seq2Seq
-    from mteval.systems.hf_seq2seq import HFSeq2Seq
-
-    torch.set_num_threads(args.threads)
     sources = _lines(SOURCE_FILE, load_inputs(args.sentences))
     common = dict(model=str(models["marian"]), num_beams=1, max_new_tokens=args.new_tokens,
                   batch_size=args.batch_size, max_tokens=args.max_tokens, max_input_tokens=512,
                   split_sentences=False)  # one output of new_tokens per input, so tokens are counted exactly
-    hf = HFSeq2Seq(name="hf", device="cpu", dtype="float32", **common)
-    # Converted once into results/cache/ct2/, keyed by the model files, like any CT2 system.
     inter, intra = split_cores(args.threads)  # as the configs' automatic setting, on --threads cores
-    ct2 = CT2Seq2Seq(name="ct2", device="cpu", compute_type="int8", inter_threads=inter, intra_threads=intra,
-                     **common)
-    # The same engine unquantised: separates what int8 gains on this CPU from what CTranslate2 gains.
-    ct2_fp32 = CT2Seq2Seq(name="ct2", device="cpu", compute_type="float32", inter_threads=inter,
-                          intra_threads=intra, **common)
-    check_fixed_length(ct2, sources[:4], args.new_tokens)
-    paths = {"naive": naive_translator(models["marian"], args.new_tokens),
-             "hf_backend": system_translator(hf), "ct2_int8": system_translator(ct2),
-             "ct2_float32": system_translator(ct2_fp32)}
+    ct2 = dict(name="ct2", device="cpu", inter_threads=inter, intra_threads=intra, **common)
+    # Converted once into results/cache/ct2/, keyed by the model files, like any CT2 system. The
+    # float32 row is the same engine unquantised: what int8 itself gains on this CPU.
+    specs = {
+        "naive": {"kind": "naive", "kwargs": {"model": str(models["marian"]), "new_tokens": args.new_tokens}},
+        "hf_backend": {"kind": "hf", "kwargs": dict(name="hf", device="cpu", dtype="float32", **common)},
+        "ct2_int8": {"kind": "ct2", "kwargs": {**ct2, "compute_type": "int8"}, "check": sources[:4]},
+        "ct2_float32": {"kind": "ct2", "kwargs": {**ct2, "compute_type": "float32"}, "check": sources[:4]},
+    }
     out: dict[str, Any] = {"sentences": len(sources), "new_tokens_per_sentence": args.new_tokens,
-                           "decoding": "greedy", "threads": args.threads, "rounds": args.rounds,
-                           "batch_size": args.batch_size, "max_tokens": args.max_tokens}
-    out.update(interleaved(paths, sources, args.rounds, args.threads, args.new_tokens))
+                           "decoding": "greedy", "threads": args.threads, "ct2_threads": [inter, intra],
+                           "rounds": args.rounds, "batch_size": args.batch_size, "max_tokens": args.max_tokens,
+                           "one_process_per_path": True}
+    out.update(run_paths(specs, sources, args.rounds, args.threads, args.new_tokens))
     out["ratios"] = {
         "hf_vs_naive": round(out["hf_backend"]["tokens_per_s"] / out["naive"]["tokens_per_s"], 2),
         "ct2_vs_hf": round(out["ct2_int8"]["tokens_per_s"] / out["hf_backend"]["tokens_per_s"], 2),
@@ -158,20 +253,18 @@ def bench_translation_gpu(common: dict, sources: list[str], args) -> dict[str, A
     import ctranslate2
     import torch
 
-    from mteval.systems.ctranslate2 import CT2Seq2Seq
-    from mteval.systems.hf_seq2seq import HFSeq2Seq
-
     gpu = {**common, "batch_size": args.gpu_batch_size, "max_tokens": None}
     many = (sources * (args.gpu_sentences // len(sources) + 1))[: args.gpu_sentences]
     many = [f"{s} ({i})" for i, s in enumerate(many)]  # distinct, so none is deduplicated away
-    paths = {"hf_bf16": system_translator(HFSeq2Seq(name="hf", device="cuda", dtype="bfloat16", **gpu))}
+    specs = {"hf_bf16": {"kind": "hf", "kwargs": dict(name="hf", device="cuda", dtype="bfloat16", **gpu)}}
     out: dict[str, Any] = {"device": torch.cuda.get_device_name(0), "sentences": len(many),
                            "batch_size": args.gpu_batch_size}
     if ctranslate2.get_cuda_device_count() > 0:
-        paths["ct2_fp16"] = system_translator(CT2Seq2Seq(name="ct2", device="cuda", compute_type="float16", **gpu))
+        specs["ct2_fp16"] = {"kind": "ct2", "kwargs": dict(name="ct2", device="cuda", compute_type="float16", **gpu),
+                             "check": sources[:4]}
     else:  # e.g. a CTranslate2 wheel without the CUDA libraries it needs
         out["ct2_fp16"] = None
-    out.update(interleaved(paths, many, 1, args.threads, args.new_tokens))
+    out.update(run_paths(specs, many, 1, args.threads, args.new_tokens))
     return out
 
 
@@ -274,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mteval.systems.cpu_speed import reproducible_mkl
     from mteval.testing._build import quiet
 
-    reproducible_mkl()  # before any matrix product, so every path (the naive loop too) runs alike
+    reproducible_mkl()  # COMET runs here; each translation path sets it in its own process
     load_start = round(os.getloadavg()[0], 2)
     with quiet():
         models = build_bench_models(Path(args.work_dir))
