@@ -89,3 +89,33 @@ def test_backend_outputs_equal_plain_generate(tiny_models, monkeypatch, kind, au
         d = plain.generate(**enc, num_beams=3, do_sample=False, max_new_tokens=12, pad_token_id=tok.pad_token_id)
     assert torch.equal(a, b)
     assert torch.equal(c, d)
+
+
+def test_in_parallel_keeps_order_and_restores_threads():
+    import threading
+
+    before = torch.get_num_threads()
+    seen = set()
+
+    def work(x):
+        seen.add((threading.get_ident(), torch.get_num_threads()))
+        return x * x
+
+    assert list(cpu_speed.in_parallel(work, list(range(20)), workers=2, threads=1)) == [x * x for x in range(20)]
+    assert {threads for _, threads in seen} == {1}
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.slow
+def test_parallel_batches_give_the_same_outputs_in_order(tiny_models):
+    from mteval.systems.hf_seq2seq import HFSeq2Seq
+
+    kw = dict(name="m", model=str(tiny_models["marian"]), num_beams=2, max_new_tokens=10, batch_size=2,
+              max_tokens=None, max_input_tokens=512, split_sentences=True, device="cpu", dtype="float32")
+    sources = [f"Sentence number {i} is about translation. It has two parts." for i in range(7)]
+    one, two = HFSeq2Seq(**kw, parallel_batches=1), HFSeq2Seq(**kw, parallel_batches=2)
+    progress = []
+    two.on_progress = lambda done, total: progress.append((done, total))
+    assert two.translate(sources, src_lang="en", tgt_lang="zh") == one.translate(sources, src_lang="en", tgt_lang="zh")
+    assert two.n_length_capped == one.n_length_capped > 0  # counted once per output, from both threads
+    assert progress == [(done, 8) for done in (2, 4, 6, 8)]  # 8 distinct sentences, batches of 2, in order

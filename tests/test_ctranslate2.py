@@ -9,6 +9,7 @@ import pytest
 
 from mteval.errors import ConfigError
 from mteval.systems import ctranslate2 as ct2
+from mteval.systems.base import split_cores
 from mteval.systems.ctranslate2 import CT2Seq2Seq, decoding_options
 
 pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
@@ -149,7 +150,7 @@ def test_conversion_is_cached_and_reused(tiny_models, tmp_path, monkeypatch):
     ],
 )
 def test_split_cores_table(cores, inter, intra, expected):
-    assert ct2.split_cores(cores, inter, intra) == expected
+    assert split_cores(cores, inter, intra) == expected
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from typing import Any
 
 from mteval.bench.models import REFERENCE_FILES, SOURCE_FILE, build_bench_models
 from mteval.provenance import ROOT, package_versions
-from mteval.systems.ctranslate2 import available_cores, split_cores
+from mteval.systems.base import available_cores, split_cores
 from mteval.types import write_json
 
 #: The issue #5 targets on a 2-core CPU, greedy decoding, same inputs.
@@ -229,7 +229,8 @@ def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict
     # float32 row is the same engine unquantised: what int8 itself gains on this CPU.
     specs = {
         "naive": {"kind": "naive", "kwargs": {"model": str(models["marian"]), "new_tokens": args.new_tokens}},
-        "hf_backend": {"kind": "hf", "kwargs": dict(name="hf", device="cpu", dtype="float32", **common)},
+        "hf_backend": {"kind": "hf", "kwargs": dict(name="hf", device="cpu", dtype="float32", parallel_batches=inter,
+                                                    **common)},
         "ct2_int8": {"kind": "ct2", "kwargs": {**ct2, "compute_type": "int8"}, "check": sources[:4]},
         "ct2_float32": {"kind": "ct2", "kwargs": {**ct2, "compute_type": "float32"}, "check": sources[:4]},
     }

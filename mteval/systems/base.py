@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,25 @@ class System(ABC):
 
     def check_inputs(self, sources: Sequence[str]) -> None:
         """Validate inputs before any model loads (e.g. a hypothesis file's line count)."""
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (the affinity mask, not the machine's core count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def split_cores(cores: int, inter: int = 0, intra: int = 0) -> tuple[int, int]:
+    """(parallel batches, threads per batch) on ``cores`` CPU cores; a 0 is chosen automatically:
+    2 parallel batches where there are two or more cores, and the cores shared among them.
+
+    On the 2-core bench machine, 2 batches of 1 thread gave 7-12% more tokens/s than 1 batch of
+    2 threads, for CTranslate2 and for PyTorch alike: the small products of a decoding step
+    gain little from a second thread."""
+    inter = inter or (2 if cores >= 2 else 1)
+    return inter, intra or max(1, cores // inter)
 
 
 def plan_batches(lengths: Sequence[int], *, batch_size: int, max_tokens: int | None) -> list[list[int]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 from importlib.metadata import version
@@ -13,7 +12,7 @@ from typing import Any
 
 from mteval.errors import ConfigError
 from mteval.provenance import ROOT
-from mteval.systems.base import SentenceBatchedSystem, _is_oom
+from mteval.systems.base import SentenceBatchedSystem, _is_oom, available_cores, split_cores
 from mteval.systems.hf_loading import load_or_explain, model_error
 
 log = logging.getLogger(__name__)
@@ -22,21 +21,6 @@ log = logging.getLogger(__name__)
 CACHE_DIR = ROOT / "results" / "cache" / "ct2"
 #: Written last into a finished conversion; a directory without it is a crashed one.
 MARKER = "mteval-ct2.json"
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (the affinity mask, not the machine's core count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def split_cores(cores: int, inter: int = 0, intra: int = 0) -> tuple[int, int]:
-    """(parallel batches, threads per batch) on ``cores`` CPU cores; a 0 is chosen automatically:
-    2 parallel batches where there are two or more cores, and the cores shared among them."""
-    inter = inter or (2 if cores >= 2 else 1)
-    return inter, intra or max(1, cores // inter)
 
 
 def _local_files(model: str) -> dict[str, list[int]] | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ from mteval.errors import ConfigError, ModelUnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_COUNT_LOCK = threading.Lock()  # batches may finish in parallel threads (cpu_speed.in_parallel)
 
 
 def resolve_device(device: str) -> str:
@@ -81,7 +83,8 @@ def count_length_capped(system: Any, generated: Any, eos_token_id: int | list[in
     has_eos = torch.isin(generated[:, : system.max_new_tokens - 1], torch.tensor(eos, device=generated.device)).any(dim=1)
     capped = int((~has_eos).sum())
     if capped:
-        system.n_length_capped = getattr(system, "n_length_capped", 0) + capped
+        with _COUNT_LOCK:
+            system.n_length_capped = getattr(system, "n_length_capped", 0) + capped
         log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise system.max_new_tokens",
                     system.name, capped, system.max_new_tokens)
     return capped

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+import threading
+from functools import partial
 from typing import Any
 
-from mteval.systems.base import SentenceBatchedSystem
+from mteval.systems.base import SentenceBatchedSystem, available_cores, split_cores
 from mteval.systems.hf_loading import count_length_capped, load_hf
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ class HFSeq2Seq(SentenceBatchedSystem):
         max_input_tokens: longer sentences are split further (never truncated).
         split_sentences: translate sentence by sentence and re-join.
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``. dtype: ``auto``, ``float32``, ``bfloat16``, ``float16``.
+        parallel_batches: on CPU, batches decoded side by side, the cores shared among them;
+            0 = 2 on two or more cores (as CTranslate2's ``inter_threads``). On a GPU, one at a time.
         trust_remote_code: off unless a config turns it on.
     """
 
@@ -45,6 +49,7 @@ class HFSeq2Seq(SentenceBatchedSystem):
         split_sentences: bool = True,
         device: str = "auto",
         dtype: str = "auto",
+        parallel_batches: int = 0,
         trust_remote_code: bool = False,
     ):
         super().__init__(name=name, batch_size=batch_size, max_tokens=max_tokens,
@@ -57,8 +62,10 @@ class HFSeq2Seq(SentenceBatchedSystem):
         self.max_new_tokens = max_new_tokens
         self.device = device
         self.dtype = dtype
+        self.parallel_batches = parallel_batches
         self.trust_remote_code = trust_remote_code
         self._tok: Any = None
+        self._tok_lock = threading.Lock()
         self._model: Any = None
 
     def load(self) -> None:
@@ -96,16 +103,31 @@ class HFSeq2Seq(SentenceBatchedSystem):
         import torch
 
         self.load()
-        enc = self._tok(sentences, return_tensors="pt", padding=True).to(self._device)
+        # Batches may run in parallel threads, and a fast tokenizer refuses to be used from two
+        # threads at once ("Already borrowed", huggingface/tokenizers#537): one at a time.
+        with self._tok_lock:
+            enc = self._tok(sentences, return_tensors="pt", padding=True).to(self._device)
+            bos = self.forced_bos_token_id()
         gen: dict[str, Any] = {"num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens,
                                "do_sample": False}
-        bos = self.forced_bos_token_id()
         if bos is not None:
             gen["forced_bos_token_id"] = bos
         with torch.inference_mode():
             out = self._model.generate(**enc, **gen)
         count_length_capped(self, out[:, 1:], self._model.generation_config.eos_token_id)
-        return [t.strip() for t in self._tok.batch_decode(out, skip_special_tokens=True)]
+        with self._tok_lock:
+            return [t.strip() for t in self._tok.batch_decode(out, skip_special_tokens=True)]
+
+    def _translate_batches(self, batches, *, src_lang, tgt_lang):
+        self.load()
+        workers, threads = split_cores(available_cores(), self.parallel_batches)
+        if self._device != "cpu" or workers <= 1 or len(batches) <= 1:
+            yield from super()._translate_batches(batches, src_lang=src_lang, tgt_lang=tgt_lang)
+            return
+        from mteval.systems.cpu_speed import in_parallel
+
+        yield from in_parallel(partial(self._translate_batch, src_lang=src_lang, tgt_lang=tgt_lang), batches,
+                               workers=workers, threads=threads)
 
     def fingerprint(self) -> dict[str, Any]:
         return {
