@@ -248,9 +248,9 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         """With ``inter_threads`` > 1, every batch is queued at once so the translator's workers
         each take one; outputs still come back batch by batch, in order. A batch that runs out of
         GPU memory this way is translated again on its own, in halves if need be."""
-        if self._translator is None:
+        if len(batches) > 1 and self._translator is None:
             self.load()
-        if self._translator.num_translators <= 1:
+        if len(batches) <= 1 or self._translator.num_translators <= 1:
             yield from super()._translate_batches(batches, src_lang=src_lang, tgt_lang=tgt_lang)
             return
         pending = [self._submit(texts, asynchronous=True) for texts in batches]

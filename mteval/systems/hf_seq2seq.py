@@ -119,9 +119,10 @@ class HFSeq2Seq(SentenceBatchedSystem):
             return [t.strip() for t in self._tok.batch_decode(out, skip_special_tokens=True)]
 
     def _translate_batches(self, batches, *, src_lang, tgt_lang):
-        self.load()
         workers, threads = split_cores(available_cores(), self.parallel_batches)
-        if self._device != "cpu" or workers <= 1 or len(batches) <= 1:
+        if len(batches) > 1 and workers > 1:
+            self.load()  # the device is known once loaded
+        if len(batches) <= 1 or workers <= 1 or self._device != "cpu":
             yield from super()._translate_batches(batches, src_lang=src_lang, tgt_lang=tgt_lang)
             return
         from mteval.systems.cpu_speed import in_parallel
