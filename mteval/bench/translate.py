@@ -112,15 +112,22 @@ def build_path(spec: dict[str, Any]) -> Callable[[list[str]], list[str]]:
     return system_translator(system)
 
 
-def _serve(conn: Any, spec: dict[str, Any], threads: int) -> None:
-    """A path's own process: build it, then time each chunk the parent sends (None ends it)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+def bench_process_setup() -> None:
+    """The benchmark's process settings, in the parent and in every path's own process alike."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
+    # Every output runs to max_new_tokens by design; the backends' cut-off warnings are noise here.
     logging.getLogger("mteval.systems").setLevel(logging.ERROR)
     from mteval.systems.cpu_speed import reproducible_mkl
-    from mteval.testing._build import quiet
 
     reproducible_mkl()  # before any matrix product, so every path (the naive loop too) runs alike
+
+
+def _serve(conn: Any, spec: dict[str, Any], threads: int) -> None:
+    """A path's own process: build it, then time each chunk the parent sends (None ends it)."""
+    bench_process_setup()
     import torch
+
+    from mteval.testing._build import quiet
 
     torch.set_num_threads(threads)
     try:
@@ -145,7 +152,7 @@ class ProcessPath:
     only hands out chunks. Calling it returns the (wall, CPU) seconds the chunk took in there.
     """
 
-    def __init__(self, spec: dict[str, Any], threads: int):
+    def __init__(self, spec: dict[str, Any], threads: int, name: str | None = None):
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")
@@ -153,7 +160,7 @@ class ProcessPath:
         self._process = ctx.Process(target=_serve, args=(child, spec, threads), daemon=True)
         self._process.start()
         child.close()
-        self.name = spec["kind"]
+        self.name = name or spec["kind"]
         self._reply("ready")
 
     def _reply(self, expected: str) -> Any:
@@ -208,7 +215,7 @@ def run_paths(specs: dict[str, dict[str, Any]], sources: list[str], rounds: int,
     paths: dict[str, ProcessPath] = {}
     try:
         for key, spec in specs.items():
-            paths[key] = ProcessPath(spec, threads)
+            paths[key] = ProcessPath(spec, threads, key)
         return interleaved(paths, sources, rounds, threads, tokens_per_source)
     finally:
         for path in paths.values():
@@ -362,13 +369,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate.json"))
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
-    # Every output runs to max_new_tokens by design; the backends' cut-off warnings are noise here.
-    logging.getLogger("mteval.systems").setLevel(logging.ERROR)
-    from mteval.systems.cpu_speed import reproducible_mkl
+    bench_process_setup()  # COMET runs here; each translation path runs it in its own process
     from mteval.testing._build import quiet
 
-    reproducible_mkl()  # COMET runs here; each translation path sets it in its own process
     load_start = round(os.getloadavg()[0], 2)
     with quiet():
         models = build_bench_models(Path(args.work_dir))
