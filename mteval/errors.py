@@ -29,3 +29,11 @@ class ConfigError(MtevalError):
 
 class IncomparableError(MtevalError):
     """Two runs cannot be compared (different signatures, datasets or segment ids)."""
+
+
+class DataUnavailableError(MtevalError):
+    """A test set is not in its local cache and cannot be downloaded (offline, no network, gated)."""
+
+
+class OutputError(MtevalError):
+    """A result could not be written (read-only path, full disk, closed pipe); nothing finished is lost."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.data.textfile import read_segments
-from mteval.errors import InputError
+from mteval.errors import ConfigError, InputError
 from mteval.systems.base import System
 
 
@@ -20,18 +20,25 @@ class FileSystem(System):
     Args:
         path: the hypothesis file.
         name: the system name in results (defaults to the file name).
+        limit: read only the first ``limit`` lines, to match a dataset cut with ``dataset.load.limit``
+            (every loader keeps the first N segments); None reads the whole file.
     """
 
     uses_model = False
 
-    def __init__(self, *, path: str, name: str | None = None):
+    def __init__(self, *, path: str, name: str | None = None, limit: int | None = None):
         self.path = Path(path)
         self.name = name or self.path.name
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ConfigError(f"system.limit (from dataset.load.limit) must be a whole number of at least 1, "
+                              f"got {limit!r}")
+        self.limit = limit
         self._lines: list[str] | None = None
 
     def _read(self) -> list[str]:
         if self._lines is None:
-            self._lines = read_segments(self.path, allow_empty_lines=True)
+            lines = read_segments(self.path, allow_empty_lines=True)
+            self._lines = lines if self.limit is None else lines[: self.limit]
         return self._lines
 
     def check_inputs(self, sources: Sequence[str]) -> None:
@@ -48,14 +55,6 @@ class FileSystem(System):
 
     def fingerprint(self) -> dict[str, Any]:
         digest = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.exists() else None
-        return {"class": "FileSystem", "name": self.name, "path": str(self.path), "sha256": digest}
+        return {"class": "FileSystem", "name": self.name, "path": str(self.path), "sha256": digest,
+                "limit": self.limit}
 
-
-def wmt22_submission(*, submission: str, direction: str, data_dir: str, name: str | None = None) -> FileSystem:
-    """The output of one WMT22 submitted system shipped in ``data/wmt22/<direction>/system-outputs``."""
-    tgt = direction.split("-")[1]
-    path = Path(data_dir) / "wmt22" / direction / "system-outputs" / f"generaltest2022.{direction}.hyp.{submission}.{tgt}"
-    if not path.is_file():
-        available = sorted(p.name.split(".hyp.")[1].rsplit(".", 1)[0] for p in path.parent.glob("*.hyp.*"))
-        raise InputError(path, None, f"no WMT22 {direction} submission {submission!r}; available: {', '.join(available)}")
-    return FileSystem(path=str(path), name=name or submission)

@@ -1,0 +1,141 @@
+"""sacrebleu's test-set registry and cache: find an entry, download it once, read its text fields.
+
+sacrebleu keeps every test set under ``$SACREBLEU`` (default ``~/.sacrebleu``): the release
+tarball and its extracted files in ``<test_set>/raw/``, and one plain-text file per field
+(``src``, ``ref:A``, ``docid``, each submitted system, ...) beside them. This module reads
+that layout through sacrebleu's own dataset classes, so the text is exactly what
+``sacrebleu -t <test_set> -l <pair> --echo <field>`` prints.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from mteval.errors import ConfigError, DataUnavailableError
+
+# Seconds before a download attempt gives up: sacrebleu's urlopen has no timeout of its own.
+DOWNLOAD_TIMEOUT_S = 60
+
+
+def cache_root(cache_dir: str | None = None) -> Path:
+    """The sacrebleu cache: ``cache_dir``, else ``$SACREBLEU``, else ``~/.sacrebleu`` (sacrebleu's own rule)."""
+    chosen = cache_dir or os.environ.get("SACREBLEU") or "~/.sacrebleu"
+    return Path(chosen).expanduser()
+
+
+def offline() -> bool:
+    """No download attempts: ``MTEVAL_OFFLINE=1`` or ``HF_DATASETS_OFFLINE=1``."""
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("MTEVAL_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def entry(test_set: str, langpair: str, cache_dir: str | None = None) -> Any:
+    """sacrebleu's dataset object for ``test_set``, pointed at ``cache_dir`` (a copy; the registry is untouched).
+
+    Raises:
+        ConfigError: a test set or language pair sacrebleu does not know, listing what it does know.
+    """
+    import sacrebleu
+    from sacrebleu.dataset import DATASETS
+
+    if test_set not in DATASETS:
+        same_pair = sorted(k for k, d in DATASETS.items() if langpair in d.langpairs)
+        raise ConfigError(f"dataset.test_set={test_set!r} is not in sacrebleu {sacrebleu.__version__}'s registry; "
+                          f"test sets with {langpair}: {', '.join(same_pair) or 'none'}")
+    ds = copy.copy(DATASETS[test_set])
+    if langpair not in ds.langpairs:
+        raise ConfigError(f"dataset.langpair={langpair!r}: sacrebleu's {test_set} has no such pair; "
+                          f"it has {', '.join(sorted(ds.langpairs))}")
+    root = cache_root(cache_dir)
+    # sacrebleu fixes its cache directory at import; pointing the copy at `root` honours the config
+    # (and a SACREBLEU set after import, as the tests do).
+    ds._outdir = str(root / ds.name)
+    ds._rawdir = str(root / ds.name / "raw")
+    return ds
+
+
+def raw_files(ds: Any, langpair: str) -> list[Path]:
+    """The extracted release files a language pair is read from."""
+    meta = ds.langpairs[langpair]
+    paths = [meta["path"]] if isinstance(meta, dict) else list(meta)
+    return [Path(ds._rawdir) / p for p in paths]
+
+
+def _tarballs(ds: Any) -> list[Path]:
+    return [Path(ds._rawdir) / ds._get_tarball_filename(url) for url in ds.data]
+
+
+def is_cached(ds: Any, langpair: str) -> bool:
+    """The release is downloaded and extracted (no network needed to read ``langpair``)."""
+    tarballs_ok = all(t.is_file() and t.stat().st_size > 0 for t in _tarballs(ds))
+    return tarballs_ok and all(p.is_file() for p in raw_files(ds, langpair))
+
+
+def fetch_hint(test_set: str, langpair: str) -> str:
+    return (f"fetch it where the network is reachable with `mteval-prefetch dataset=sacrebleu "
+            f"dataset.test_set={test_set} dataset.langpair={langpair}` (or `sacrebleu -t {test_set} -l {langpair} "
+            f"--echo src > /dev/null`), or copy that machine's ~/.sacrebleu/{test_set} here")
+
+
+def ensure_downloaded(ds: Any, langpair: str) -> None:
+    """Download and extract the release unless it is cached; fail in one line when that is impossible.
+
+    Raises:
+        DataUnavailableError: offline, no network, or a download sacrebleu refused (bad checksum).
+    """
+    where = f"sacrebleu test set {ds.name} {langpair}"
+    if is_cached(ds, langpair):
+        return
+    if all(t.is_file() and t.stat().st_size > 0 for t in _tarballs(ds)):
+        missing = next(p for p in raw_files(ds, langpair) if not p.is_file())
+        raise DataUnavailableError(f"{where}: the cache at {ds._outdir} has the release but not {missing}; "
+                                   f"delete {ds._outdir} and {fetch_hint(ds.name, langpair)}")
+    if offline():
+        raise DataUnavailableError(f"{where} is not in the sacrebleu cache ({ds._outdir}) and MTEVAL_OFFLINE/"
+                                   f"HF_DATASETS_OFFLINE forbids downloading: {fetch_hint(ds.name, langpair)}")
+    import logging
+
+    logging.getLogger("mteval").info("%s: downloading %s into %s (once; later runs read the cache)",
+                                     where, " ".join(ds.data), ds._rawdir)
+    absent = [t for t in _tarballs(ds) if not t.is_file()]
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        ds.maybe_download()
+    except SystemExit:  # sacrebleu exits on a checksum mismatch or an SSL error, after logging why
+        raise DataUnavailableError(f"{where}: sacrebleu refused the download (see its message above); "
+                                   f"delete {ds._rawdir} and retry") from None
+    except OSError as err:  # URLError, timeouts, DNS failures, a full disk
+        for t in absent:  # never leave a partial tarball: sacrebleu would take it as complete next time
+            t.unlink(missing_ok=True)
+        raise DataUnavailableError(f"{where} could not be downloaded ({err}): {fetch_hint(ds.name, langpair)}") \
+            from None
+    finally:
+        socket.setdefaulttimeout(previous)
+    if not is_cached(ds, langpair):
+        raise DataUnavailableError(f"{where}: downloaded, but {raw_files(ds, langpair)[0]} is missing")
+
+
+def read_fields(ds: Any, langpair: str) -> dict[str, Path]:
+    """Every text field of a pair (``src``, ``ref:A``, ``docid``, systems ...) -> its text file in the cache.
+
+    sacrebleu writes the text files on first use; a lock keeps two runs from reading a half-written one.
+    """
+    import portalocker  # a sacrebleu dependency
+
+    ensure_downloaded(ds, langpair)
+    Path(ds._outdir).mkdir(parents=True, exist_ok=True)
+    with portalocker.Lock(str(Path(ds._outdir) / f".mteval-{langpair}.lock"), timeout=600):
+        files = ds.get_files(langpair)
+        names = ds.fieldnames(langpair)
+    return dict(zip(names, (Path(f) for f in files), strict=True))
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a sacrebleu text file (only ``\\n`` separates them; sacrebleu collapsed other whitespace)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
