@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from mteval.errors import InputError
+from mteval.runschema import check_run_scores, check_run_segment
 from mteval.types import RunResult, write_json
 
 LEADERBOARD_METRICS = ("bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi")
@@ -98,11 +99,19 @@ def load_run(run_dir: str | Path) -> LoadedRun:
             raise InputError(p, None, "missing: not a finished mteval run directory")
     try:
         scores = json.loads(scores_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise InputError(scores_path, None, f"not UTF-8 text ({err.reason})") from None
     except json.JSONDecodeError as err:
         raise InputError(scores_path, err.lineno, f"not valid JSON: {err.msg}") from None
+    except OSError as err:
+        raise InputError(scores_path, None, f"cannot read: {err.strerror}") from None
+    check_run_scores(scores, scores_path)
     from mteval.data.jsonl import read_jsonl
 
-    segments = [obj for _, obj in read_jsonl(seg_path)]
-    if len(segments) != scores.get("n_segments"):
-        raise InputError(seg_path, None, f"{len(segments)} rows but scores.json says {scores.get('n_segments')}")
+    numbered = read_jsonl(seg_path)
+    for line, row in numbered:
+        check_run_segment(row, scores["metrics"], seg_path, line)
+    segments = [obj for _, obj in numbered]
+    if len(segments) != scores["n_segments"]:
+        raise InputError(seg_path, None, f"{len(segments)} rows but scores.json says {scores['n_segments']}")
     return LoadedRun(run_dir, scores, segments)

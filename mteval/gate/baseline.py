@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mteval.errors import IncomparableError, InputError
+from mteval.errors import IncomparableError, InputError, MtevalError
+from mteval.runschema import check_baseline
 
 FORMAT = "mteval-baseline/1"
 
@@ -83,8 +85,14 @@ def rebuild_metric(name: str, entry: dict[str, Any], where: str) -> Any:
         cls = metric_class(spec["class"])
     except LookupError as err:
         raise IncomparableError(f"{where}: metric {name!r}: {err}") from None
+    settings = spec.get("settings", {})
+    if not isinstance(settings, dict):
+        raise IncomparableError(f"{where}: metric {name!r}: 'metric.settings' must be an object")
     params = inspect.signature(cls).parameters
-    return cls(**{k: v for k, v in spec.get("settings", {}).items() if k in params})
+    try:
+        return cls(**{k: v for k, v in settings.items() if k in params})
+    except (TypeError, ValueError, MtevalError) as err:
+        raise IncomparableError(f"{where}: metric {name!r}: its settings {settings} cannot be rebuilt: {err}") from None
 
 
 def sacre_stats(
@@ -182,19 +190,30 @@ def write_baseline(run_dir: str | Path, out: str | Path, *, metrics: list[str] |
         view.stats_for(name)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(baseline_text(view, source=str(run_dir)), encoding="utf-8")
-    tmp.replace(out)
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(baseline_text(view, source=str(run_dir)), encoding="utf-8")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave half a baseline behind
     return out
 
 
 def load_baseline(path: str | Path) -> RunView:
-    """Read a baseline file written by :func:`write_baseline`.
+    """Read a baseline file written by :func:`write_baseline`, or snapshot a finished run directory.
 
     Raises:
-        InputError: missing file, not JSON, or not an ``mteval-baseline/1`` file.
+        InputError: missing file, not JSON, not an ``mteval-baseline/1`` file, or a field missing or
+            of the wrong type.
     """
     path = Path(path)
+    if path.is_dir():
+        if (path / "scores.json").is_file():
+            # A finished run directory: snapshot it on the fly. Its statistics are recomputed and
+            # checked against its own scores.json, exactly as --write-baseline would.
+            return view_of_run(path)
+        raise InputError(path, None, "is a directory, not a baseline file nor a finished run directory "
+                                     "(make a baseline with mteval-gate --write-baseline RUN_DIR --out FILE)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -203,13 +222,16 @@ def load_baseline(path: str | Path) -> RunView:
         raise InputError(path, None, f"not UTF-8 text ({err.reason})") from None
     except json.JSONDecodeError as err:
         raise InputError(path, err.lineno, f"not valid JSON: {err.msg}") from None
+    except OSError as err:
+        raise InputError(path, None, f"cannot read: {err.strerror}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InputError(path, None, f"not an {FORMAT} baseline file")
+        raise InputError(path, None, f"not an {FORMAT} baseline file (make one with mteval-gate --write-baseline)")
+    check_baseline(data, path)
     segs = data["segments"]
     metrics = data["metrics"]
     return RunView(
         label=str(path), dataset=data["dataset"], system=data["system"], direction=data["direction"],
-        ids=[s["id"] for s in segs], src_sha=[s["src_sha"] for s in segs], refs_sha=[s["refs_sha"] for s in segs],
+        ids=[str(s["id"]) for s in segs], src_sha=[s["src_sha"] for s in segs], refs_sha=[s["refs_sha"] for s in segs],
         hyps=[s["hyp"] for s in segs], metrics=metrics,
         segment_scores={m: [s["scores"].get(m) for s in segs] for m in metrics},
         stats={m: [s["stats"][m] for s in segs] for m in metrics if segs and m in segs[0]["stats"]},

@@ -1,25 +1,38 @@
-"""``mteval-gate``: compare a run with a committed baseline (exit 0 pass, 1 regression, 2 cannot compare)."""
+"""``mteval-gate``: compare a run with a committed baseline (exit 0 pass, 1 regression, 2 cannot compare).
+
+Exit 1 means one thing, "compared, and worse": every other ending (bad arguments, unreadable or
+malformed inputs, a refused comparison, an output that cannot be written, a closed stdout, even a
+bug) is exit 2, so a CI job never reads a crash as a regression or a pass.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
-from mteval.errors import ConfigError, MtevalError
+from mteval.errors import ConfigError, MtevalError, OutputError
 from mteval.provenance import ROOT
 
 DEFAULT_CONFIG = ROOT / "conf" / "gate" / "default.yaml"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that refuses with one line (a ConfigError, exit 2) instead of usage text."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{message} (see mteval-gate --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="mteval-gate",
         description="Fail CI on a real translation-quality regression: per metric, the current run must be worse "
                     "than the baseline by at least a minimum effect AND significantly (paired bootstrap). "
-                    "Exit 0 pass, 1 regression, 2 cannot compare.",
+                    "Exit 0 pass, 1 regression, 2 anything else (cannot compare, bad input, output not written).",
     )
-    p.add_argument("--baseline", help="baseline file (results/baselines/<name>.json)")
+    p.add_argument("--baseline", help="baseline file (from --write-baseline), or a finished run directory")
     p.add_argument("--current", help="run directory of the run to check (with scores.json and segments.jsonl)")
     p.add_argument("--config", default=str(DEFAULT_CONFIG), help="gate config YAML (default: %(default)s)")
     p.add_argument("--summary-md", help="write the Markdown summary here (e.g. \"$GITHUB_STEP_SUMMARY\", appended to)")
@@ -30,33 +43,78 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _write(path: str, text: str) -> None:
+def check_writable(path: str, flag: str) -> None:
+    """Refuse an output path that cannot be written, before any work (a passing gate must not fail late)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir():
+        raise ConfigError(f"{flag} {path}: is a directory, expected a file path")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if target.exists():
+        ok = os.access(target, os.W_OK)
+    else:
+        ok = parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
+    if not ok:
+        raise ConfigError(f"{flag} {path}: not writable ({parent if not target.exists() else target} "
+                          "does not allow it); give a writable path")
+
+
+def _write(path: str, text: str, flag: str) -> None:
+    target = Path(path)
     # GitHub's step summary file collects every write of the step, so add to it rather than replace it.
     mode = "a" if os.environ.get("GITHUB_STEP_SUMMARY") == path else "w"
-    with open(target, mode, encoding="utf-8") as f:
-        f.write(text)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, mode, encoding="utf-8") as f:
+            f.write(text)
+    except OSError as err:
+        raise OutputError(f"{flag} {path}: cannot write: {err.strerror or err}") from None
+
+
+def _write_baseline(args: argparse.Namespace) -> int:
+    from mteval.gate.baseline import write_baseline
+
+    if not args.out:
+        raise ConfigError("--write-baseline needs --out FILE (see mteval-gate --help)")
+    check_writable(args.out, "--out")
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    try:
+        out = write_baseline(args.write_baseline, args.out, metrics=metrics)
+    except OSError as err:
+        raise OutputError(f"--out {args.out}: cannot write: {err.strerror or err}") from None
+    _say(f"mteval-gate: wrote baseline {out} ({out.stat().st_size / 1e6:.2f} MB)", verdict=None)
+    return 0
+
+
+def _say(text: str, *, verdict: str | None) -> None:
+    """Print to stdout now; a closed stdout (``| head``) is an output fault naming the verdict, not a crash."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        known = f"; the verdict was {verdict}" if verdict else ""
+        raise OutputError(f"stdout was closed before the result was printed (broken pipe){known}; "
+                          "read the verdict from the exit status, --junit or --summary-md") from None
 
 
 def run(argv: list[str] | None = None) -> int:
     """Parse arguments, gate or write a baseline, and return the exit status."""
-    from mteval.gate.baseline import load_baseline, view_of_run, write_baseline
-    from mteval.gate.decide import GateConfig, GateReport, decide
+    from mteval.gate.baseline import load_baseline, view_of_run
+    from mteval.gate.config import GateConfig
+    from mteval.gate.decide import GateReport, decide
     from mteval.gate.junit import junit_xml
-    from mteval.gate.summary import console, markdown
+    from mteval.gate.summary import STATUS, console, markdown
 
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     if args.write_baseline:
-        if not args.out:
-            parser.error("--write-baseline needs --out")
-        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-        out = write_baseline(args.write_baseline, args.out, metrics=metrics)
-        print(f"mteval-gate: wrote baseline {out} ({out.stat().st_size / 1e6:.2f} MB)")
-        return 0
+        return _write_baseline(args)
     if not args.baseline or not args.current:
-        parser.error("--baseline and --current are required (or --write-baseline RUN_DIR --out FILE)")
+        raise ConfigError("--baseline and --current are required (or --write-baseline RUN_DIR --out FILE)")
+    for path, flag in ((args.summary_md, "--summary-md"), (args.junit, "--junit")):
+        if path:
+            check_writable(path, flag)
     config = GateConfig.from_file(args.config)
     base = load_baseline(args.baseline)
     try:
@@ -66,20 +124,27 @@ def run(argv: list[str] | None = None) -> int:
     except MtevalError as err:  # the current run cannot be read or compared: a refusal, reported as such
         report = GateReport(baseline=base, current=None, config=config, refused=str(err))
     if args.summary_md:
-        _write(args.summary_md, markdown(report))
+        _write(args.summary_md, markdown(report), "--summary-md")
     if args.junit:
-        _write(args.junit, junit_xml(report))
-    print(console(report))
+        _write(args.junit, junit_xml(report), "--junit")
+    _say(console(report), verdict=STATUS[report.exit_code])
     return report.exit_code
 
 
-def main() -> None:
-    """Entry point: exit with the gate's status; errors print one line and exit 2."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: exit with the gate's status; every error prints one line and exits 2."""
     try:
-        code = run()
+        code = run(argv)
     except MtevalError as err:
         print(f"mteval-gate: error: {err}", file=sys.stderr)
         code = err.exit_code
+    except KeyboardInterrupt:
+        print("mteval-gate: error: interrupted", file=sys.stderr)
+        code = 2
+    except Exception as err:  # noqa: BLE001 - a bug must not read as a regression (1) or a pass (0)
+        traceback.print_exc()
+        print(f"mteval-gate: error: internal error ({type(err).__name__}: {err}); please report it", file=sys.stderr)
+        code = 2
     sys.exit(code)
 
 

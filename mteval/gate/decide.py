@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,50 +10,7 @@ from mteval.errors import ConfigError, IncomparableError
 from mteval.gate.baseline import RunView, rebuild_metric
 from mteval.compare.scorers import MeanScorer, scorer_for
 from mteval.gate.bootstrap import mean_stats, paired_bootstrap
-
-
-@dataclass(frozen=True)
-class GateConfig:
-    """Settings from ``conf/gate/*.yaml``.
-
-    Args:
-        min_effect: per metric, the smallest worsening (in the metric's units, a positive number)
-            that may fail the gate; a drop smaller than this passes however significant.
-        alpha: significance level of the one-sided paired test.
-        n_resamples: bootstrap resamples. seed: bootstrap seed (fixed, so a verdict is repeatable).
-        metrics: which metrics to gate; None gates every metric of the baseline.
-    """
-
-    min_effect: dict[str, float]
-    alpha: float = 0.05
-    n_resamples: int = 1000
-    seed: int = 12345
-    metrics: tuple[str, ...] | None = None
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> GateConfig:
-        """Read a gate YAML; unknown keys and missing thresholds are configuration errors."""
-        import yaml
-
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: gate config not found") from None
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {err}") from None
-        allowed = {"min_effect", "alpha", "n_resamples", "seed", "metrics"}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-        effects = {str(k): float(v) for k, v in (data.get("min_effect") or {}).items()}
-        if any(v < 0 for v in effects.values()):
-            raise ConfigError(f"{path}: min_effect values are magnitudes of a drop and must be >= 0")
-        alpha = float(data.get("alpha", 0.05))
-        if not 0 < alpha < 1:
-            raise ConfigError(f"{path}: alpha must be between 0 and 1, got {alpha}")
-        metrics = data.get("metrics")
-        return cls(min_effect=effects, alpha=alpha, n_resamples=int(data.get("n_resamples", 1000)),
-                   seed=int(data.get("seed", 12345)), metrics=None if metrics is None else tuple(metrics))
+from mteval.gate.config import GateConfig
 
 
 @dataclass
@@ -142,6 +98,9 @@ def _paired_inputs(name: str, base: RunView, cur: RunView) -> tuple[np.ndarray, 
         score = MeanScorer().scores
     if not pairs:
         raise IncomparableError(f"{name}: no segment was scored in both runs")
+    if base_stats.shape[1:] != cur_stats.shape[1:]:
+        raise IncomparableError(f"{name}: the baseline has {base_stats.shape[1:]} statistics per segment, the "
+                                f"current run {cur_stats.shape[1:]}")
     for view, stats in ((base, base_stats), (cur, cur_stats)):
         rebuilt = float(score(stats.sum(axis=0, keepdims=True))[0])
         reported = float(view.metrics[name]["score"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mteval.gate.decide import GateReport, MetricVerdict
 
-_STATUS = {0: "PASS", 1: "FAIL (regression)", 2: "CANNOT COMPARE"}
+STATUS = {0: "PASS", 1: "FAIL (regression)", 2: "CANNOT COMPARE"}
 
 
 def _cell(text: str, limit: int = 300) -> str:
@@ -30,7 +30,7 @@ def worst_segments(report: GateReport, verdict: MetricVerdict, k: int = 3) -> li
 def markdown(report: GateReport) -> str:
     """A self-contained Markdown section: verdict, per-metric table, method, worst segments."""
     base, cur, cfg = report.baseline, report.current, report.config
-    lines = [f"## mteval quality gate: {_STATUS[report.exit_code]}", ""]
+    lines = [f"## mteval quality gate: {STATUS[report.exit_code]}", ""]
     for role, view in (("baseline", base), ("current", cur)):
         if view is not None:
             lines.append(f"- {role}: `{view.label}` ({view.system}, {view.dataset} {view.direction}, "
@@ -66,7 +66,7 @@ def markdown(report: GateReport) -> str:
 
 def console(report: GateReport) -> str:
     """A short plain-text verdict for the terminal."""
-    out = [f"mteval-gate: {_STATUS[report.exit_code]}"]
+    out = [f"mteval-gate: {STATUS[report.exit_code]}"]
     if report.refused is not None:
         out.append(f"  refused: {report.refused}")
     for v in report.verdicts:
