@@ -14,9 +14,49 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-WMT_EN_ZH = DATA / "wmt22" / "en-zh"
-WMT_ZH_EN = DATA / "wmt22" / "zh-en"
+# The local mirror of WMT22 in ../shared (other people's files: read here, never committed).
+# MTEVAL_SHARED points elsewhere when the checkout does not sit beside ../shared.
+SHARED = Path(os.environ.get("MTEVAL_SHARED", ROOT.parent / "shared"))
+WMT22_MIRROR = SHARED / "data" / "wmt22"
+WMT_EN_ZH = WMT22_MIRROR / "en-zh"
+WMT_ZH_EN = WMT22_MIRROR / "zh-en"
 MTEVAL = str(Path(sys.executable).parent / "mteval")
+# Test sets are read through sacrebleu from a cache laid out from the mirror (pytest_configure);
+# nothing may download, so an uncached test set fails fast instead of reaching for the network.
+os.environ["MTEVAL_OFFLINE"] = "1"
+_SACREBLEU_CACHE: str | None = None
+
+
+def pytest_configure(config) -> None:
+    """Lay out a sacrebleu cache with WMT22 en-zh/zh-en from the mirror and point $SACREBLEU at it.
+
+    Done before collection, so subprocesses (the CLI tests) and sacrebleu itself, which reads
+    $SACREBLEU at import, all see it.
+    """
+    import tempfile
+
+    from mteval.testing.sacrebleu_mirror import lay_out
+
+    global _SACREBLEU_CACHE
+    if not (WMT_EN_ZH / "wmttest2022.en-zh.all.xml").is_file():
+        raise pytest.UsageError(f"the WMT22 mirror is missing at {WMT22_MIRROR}: clone beside ../shared "
+                                "or set MTEVAL_SHARED")
+    _SACREBLEU_CACHE = tempfile.mkdtemp(prefix="mteval-sacrebleu-")
+    os.environ["SACREBLEU"] = str(lay_out(WMT22_MIRROR, Path(_SACREBLEU_CACHE)))
+
+
+def pytest_unconfigure(config) -> None:
+    import shutil
+
+    if _SACREBLEU_CACHE:
+        shutil.rmtree(_SACREBLEU_CACHE, ignore_errors=True)
+
+
+def sacrebleu_field(langpair: str, field: str) -> Path:
+    """sacrebleu's text file for one field of WMT22 (``src``, ``ref:A``, a system name) in the test cache."""
+    from mteval.data.sacrebleu_cache import entry, read_fields
+
+    return read_fields(entry("wmt22", langpair), langpair)[field]
 
 
 @pytest.fixture(scope="session")

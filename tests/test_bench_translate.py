@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from mteval.bench.models import OPUS_MT_EN_ZH, SOURCE_FILE
+from mteval.bench.models import OPUS_MT_EN_ZH, source_file
 from mteval.bench.translate import TARGETS, ProcessPath, format_table, interleaved, load_inputs
 
 
 def test_inputs_are_distinct_ordinary_sentences_fixed_by_the_seed():
     idx = load_inputs(50)
-    lines = SOURCE_FILE.read_text(encoding="utf-8").splitlines()
+    lines = source_file().read_text(encoding="utf-8").splitlines()
     texts = [lines[i].strip() for i in idx]
     assert len(set(texts)) == 50 and idx == sorted(idx)
     assert all(5 <= len(t.split()) <= 50 for t in texts)

@@ -1,7 +1,6 @@
 """The translate-table zh tokenizer gives sacrebleu's TokenizerZh output exactly."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,8 +10,8 @@ from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh
 
 from mteval.compare.fasttok import FastTokenizerZh, speed_up
+from tests.conftest import WMT22_MIRROR as WMT22  # the local mirror in ../shared
 
-WMT22 = Path(__file__).resolve().parents[1] / "data" / "wmt22"
 # Characters around every rule: CJK, full-width forms, the U+2001..U+2A6D span sacrebleu's range
 # table treats as Chinese, astral CJK it does not, ASCII punctuation, digits with . , -, spaces.
 ALPHABET = st.sampled_from(list("的是在中文。，、「」！？（）：；ＡＢ１２　\u2001\u2014\u2026\u2a6d\u2a6e\U00020000\U0002f81f")

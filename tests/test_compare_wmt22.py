@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mteval.bench.compare import BASELINE, SUBMISSIONS, WMT22_EN_ZH, build_submission_runs, submission_file
+from mteval.bench.compare import BASELINE, SUBMISSIONS, build_submission_runs, submission_file, wmt22_field
 from mteval.compare.comparison import compare_runs
 from mteval.compare.load import load_runset
 
@@ -29,7 +29,7 @@ def comparison(tmp_path_factory):
 
 def _sacrebleu(systems: list[str], *test: str) -> dict[str, dict]:
     hyps = [str(submission_file(n)) for n in systems]
-    out = subprocess.run([SACREBLEU, str(WMT22_EN_ZH / "generaltest2022.en-zh.ref.A.zh"), "-i", *hyps,
+    out = subprocess.run([SACREBLEU, str(wmt22_field("ref:A")), "-i", *hyps,
                           "-l", "en-zh", "-m", "bleu", "chrf", *test, "-f", "json"],
                          capture_output=True, text=True, check=True, timeout=900,
                          env={**os.environ, "SACREBLEU_SEED": "12345"})

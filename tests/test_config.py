@@ -5,8 +5,11 @@ import inspect
 from pathlib import Path
 
 import pytest
+from hydra.errors import InstantiationException
 from hydra.utils import get_class, get_method, instantiate
 
+from mteval.data.sacrebleu_cache import entry, is_cached
+from mteval.errors import DataUnavailableError
 from mteval.metrics.base import Metric
 from mteval.systems.base import System
 from mteval.types import Corpus
@@ -26,6 +29,10 @@ def required_overrides(group: str, option: str, tmp_path: Path) -> list[str]:
         return [f"system.path={WMT_EN_ZH / 'system-outputs/generaltest2022.en-zh.hyp.LanguageX.zh'}"]
     if (group, option) == ("dataset", "files"):
         return [f"dataset.load.src={src}", f"dataset.load.refs=[{WMT_EN_ZH / 'generaltest2022.en-zh.ref.A.zh'}]"]
+    if (group, option) == ("system", "wmt_submission"):
+        return ["system.submission=LanguageX"]
+    if (group, option) == ("dataset", "sacrebleu"):
+        return ["dataset.test_set=wmt22", "dataset.langpair=en-zh"]
     if (group, option) == ("dataset", "jsonl"):
         path = tmp_path / "c.jsonl"
         path.write_text('{"id": "a", "src": "Hello.", "ref": "你好。"}\n', encoding="utf-8")
@@ -35,7 +42,9 @@ def required_overrides(group: str, option: str, tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize("option", options("system"))
 def test_every_system_instantiates_without_loading_a_model(compose, option, tmp_path):
-    cfg = compose(f"system={option}", "dataset=wmt22_en_zh", *required_overrides("system", option, tmp_path))
+    pairs = compose(f"system={option}").system.get("language_pairs") or ["en-zh"]
+    dataset = "wmt22_" + pairs[0].replace("-", "_")
+    cfg = compose(f"system={option}", f"dataset={dataset}", *required_overrides("system", option, tmp_path))
     system = instantiate(cfg.system, _convert_="all")
     assert isinstance(system, System)
     assert system.name
@@ -74,7 +83,17 @@ def test_every_metric_instantiates_and_declares_its_contract(compose, option):
 
 @pytest.mark.parametrize("option", options("dataset"))
 def test_every_dataset_loads(compose, option, tmp_path):
+    """Every dataset option loads; a sacrebleu test set the offline test cache lacks (only WMT22 is in
+    it) names a real registry entry and stops with the one-line fetch hint instead of downloading."""
     cfg = compose(f"dataset={option}", "dataset.load.limit=5", *required_overrides("dataset", option, tmp_path))
+    if cfg.dataset.load._target_.endswith("load_sacrebleu") and cfg.dataset.test_set != "wmt22":
+        ds = entry(cfg.dataset.test_set, cfg.dataset.langpair)  # raises ConfigError for an unknown set or pair
+        assert cfg.dataset.direction == cfg.dataset.langpair and not is_cached(ds, cfg.dataset.langpair)
+        with pytest.raises(InstantiationException) as err:
+            instantiate(cfg.dataset.load, _convert_="all")
+        cause = err.value.__cause__
+        assert isinstance(cause, DataUnavailableError) and "mteval-prefetch dataset=sacrebleu" in str(cause)
+        return
     corpus = instantiate(cfg.dataset.load, _convert_="all")
     assert isinstance(corpus, Corpus)
     assert 0 < len(corpus) <= 5
@@ -104,7 +123,7 @@ def test_real_model_ids_are_configured(compose):
     assert ids["m2m100_418m"] == "facebook/m2m100_418M"
     assert ids["qwen2_5_1_5b"] == "Qwen/Qwen2.5-1.5B-Instruct"
     nllb = compose("system=nllb_600m").system
-    assert (nllb.src_lang_code, nllb.tgt_lang_code) == ("eng_Latn", "zho_Hans")
+    assert dict(nllb.lang_codes) == {"en": "eng_Latn", "zh": "zho_Hans"}
 
 
 def test_typo_in_override_fails_at_instantiation(compose):

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import MTEVAL, ROOT, WMT_EN_ZH
+from tests.conftest import MTEVAL, ROOT, sacrebleu_field
 
 pytestmark = pytest.mark.slow
 
@@ -111,25 +111,27 @@ def test_every_model_family_on_a_wmt22_slice(tiny_models, tmp_path, system, mode
     assert {r["domain"] for r in rows} <= {"conversation", "ecommerce", "news", "social"}
 
 
-@pytest.mark.parametrize("direction", ["en-zh", "zh-en"])
-def test_issue_commands_equal_sacrebleu(tmp_path, direction):
-    """The two commands from the issue, verbatim apart from the run dir."""
-    tgt = direction.split("-")[1]
-    hyp = f"data/wmt22/{direction}/system-outputs/generaltest2022.{direction}.hyp.LanguageX.{tgt}"
-    ref = f"data/wmt22/{direction}/generaltest2022.{direction}.ref.A.{tgt}"
+@pytest.mark.parametrize(("direction", "submission", "bleu", "chrf"),
+                         [("en-zh", "LanguageX", 54.35, 49.11), ("zh-en", "NiuTrans", 26.22, 55.99)])
+def test_submission_through_sacrebleu_equals_sacrebleu_cli(tmp_path, direction, submission, bleu, chrf):
+    """The issue's commands: a WMT22 submission read through sacrebleu's registry (the test cache laid
+    out from ../shared) scores what `sacrebleu -t wmt22 -l <pair>` gives, and the published numbers."""
     run_dir = tmp_path / "r1"
-    proc = run_mteval(f"dataset=wmt22_{direction.replace('-', '_')}", "system=file", f"system.path={hyp}",
-                      "system.name=LanguageX", "metrics=[bleu,chrf]", f"hydra.run.dir={run_dir}",
+    proc = run_mteval(f"dataset=wmt22_{direction.replace('-', '_')}", "system=wmt22_submission",
+                      f"system.submission={submission}", "metrics=[bleu,chrf]", f"hydra.run.dir={run_dir}",
                       f"leaderboard={tmp_path / 'lb.csv'}", "cache=null")
     assert proc.returncode == 0, proc.stderr[-3000:]
     scores = json.loads((run_dir / "scores.json").read_text())
-    cli = subprocess.run([os.path.join(os.path.dirname(MTEVAL), "sacrebleu"), ref, "-i", hyp, "-l", direction,
+    cli = subprocess.run([os.path.join(os.path.dirname(MTEVAL), "sacrebleu"), "-t", "wmt22", "-l", direction,
+                          "-i", str(sacrebleu_field(direction, submission)),
                           "-m", "bleu", "chrf", "--format", "json", "--width", "4"],
                          capture_output=True, text=True, check=True, cwd=ROOT)
     expected = {d["name"]: d["score"] for d in json.loads(cli.stdout)}
     assert scores["metrics"]["bleu"]["score"] == pytest.approx(expected["BLEU"], abs=0.01)
     assert scores["metrics"]["chrf"]["score"] == pytest.approx(expected["chrF2"], abs=0.01)
-    assert scores["system"] == "LanguageX" and scores["dataset"] == f"wmt22_{direction.replace('-', '_')}"
+    assert (round(scores["metrics"]["bleu"]["score"], 2), round(scores["metrics"]["chrf"]["score"], 2)) == (bleu, chrf)
+    assert scores["system"] == submission and scores["dataset"] == f"wmt22_{direction.replace('-', '_')}"
+    assert scores["provenance"]["data"]["sacrebleu"]["test_set"] == "wmt22"
 
 
 def test_missing_model_is_one_line_and_exit_2(tmp_path):

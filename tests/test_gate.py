@@ -19,7 +19,6 @@ from mteval.runio import write_run
 from mteval.types import Corpus, MetricResult, RunResult, Segment
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "results" / "baselines" / "wmt22_en_zh_LanguageX.json"
 REFS = ["今天天气很好。", "我们提出一种新方法。", "模型规模很重要。", "请检查你的订单。", "这家商店周日关门。",
         "他昨天去了北京。", "数据集包含两千个句子。", "翻译质量提高了。", "会议推迟到下周。", "价格包括运费。"]
 BAD = ["天气", "方法", "模型", "订单", "商店", "北京", "句子", "质量", "会议", "运费"]
@@ -187,37 +186,42 @@ def test_config_errors(tmp_path):
         decide(view_of_run(run), view_of_run(run), GateConfig(min_effect={"bleu": 0.5}))
 
 
-def test_default_config_and_committed_baseline():
+def test_default_config():
     cfg = GateConfig.from_file(ROOT / "conf" / "gate" / "default.yaml")
     assert cfg.min_effect["bleu"] == 0.5 and cfg.min_effect["comet"] == 0.005 and 0 < cfg.alpha < 1
-    assert BASELINE.stat().st_size < 2_000_000
-    base = load_baseline(BASELINE)
-    assert (base.dataset, base.system, len(base.ids)) == ("wmt22_en_zh", "LanguageX", 2037)
-    assert base.metrics["bleu"]["score"] == pytest.approx(54.346, abs=1e-3)  # sacrebleu -l en-zh, published
 
 
 @pytest.fixture(scope="module")
 def wmt22_runs(tmp_path_factory) -> dict[str, Path]:
-    """WMT22 en-zh runs of two shipped submissions, and LanguageX scored with BLEU's 13a tokenizer."""
-    from mteval.data.wmt_xml import load_wmt_xml
+    """WMT22 en-zh runs of two submissions (read through sacrebleu), LanguageX scored with BLEU's 13a
+    tokenizer, and a baseline written from the LanguageX run (what `make baseline` does)."""
+    from mteval.data.sacrebleu_sets import load_sacrebleu
     from mteval.pipeline import evaluate
-    from mteval.systems.file import wmt22_submission
+    from mteval.systems.submission import wmt_submission
 
     root = tmp_path_factory.mktemp("wmt22")
-    corpus = load_wmt_xml(name="wmt22_en_zh", path=str(ROOT / "data/wmt22/en-zh/wmttest2022.en-zh.all.xml"),
-                          src_lang="en", tgt_lang="zh", translators=["A"])
+    corpus = load_sacrebleu(name="wmt22_en_zh", test_set="wmt22", langpair="en-zh", translators=["A"])
     runs = {}
     for label, submission, bleu in (("LanguageX", "LanguageX", BLEU(zh_punct="none")),
                                     ("Online-G", "Online-G", BLEU(zh_punct="none")),
                                     ("13a", "LanguageX", BLEU(tokenize="13a", zh_punct="none"))):
-        system = wmt22_submission(submission=submission, direction="en-zh", data_dir=str(ROOT / "data"))
+        system = wmt_submission(submission=submission, test_set="wmt22", langpair="en-zh")
         runs[label] = write_run(root / label, evaluate(corpus, system, [bleu, ChrF(zh_punct="none")]))
+    runs["baseline"] = write_baseline(runs["LanguageX"], root / "wmt22_en_zh_LanguageX.json")
     return runs
 
 
-def _gate_cli(tmp_path: Path, current: Path) -> tuple[int, str, str]:
+@pytest.mark.slow
+def test_baseline_written_from_a_run(wmt22_runs):
+    base = load_baseline(wmt22_runs["baseline"])
+    assert wmt22_runs["baseline"].stat().st_size < 2_000_000
+    assert (base.dataset, base.system, len(base.ids)) == ("wmt22_en_zh", "LanguageX", 2037)
+    assert base.metrics["bleu"]["score"] == pytest.approx(54.346, abs=1e-3)  # sacrebleu -t wmt22 -l en-zh
+
+
+def _gate_cli(tmp_path: Path, current: Path, baseline: Path) -> tuple[int, str, str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "mteval.gate.cli", "--baseline", str(BASELINE), "--current", str(current),
+        [sys.executable, "-m", "mteval.gate.cli", "--baseline", str(baseline), "--current", str(current),
          "--summary-md", str(tmp_path / "gate.md"), "--junit", str(tmp_path / "gate.xml")],
         capture_output=True, text=True, timeout=300,
     )
@@ -227,20 +231,20 @@ def _gate_cli(tmp_path: Path, current: Path) -> tuple[int, str, str]:
 
 @pytest.mark.slow
 def test_wmt22_online_g_against_languagex_fails(wmt22_runs, tmp_path):
-    code, out, md = _gate_cli(tmp_path, wmt22_runs["Online-G"])
+    code, out, md = _gate_cli(tmp_path, wmt22_runs["Online-G"], wmt22_runs["baseline"])
     assert code == 1, out
     assert "FAIL" in md and md.count("**FAIL**") == 2
 
 
 @pytest.mark.slow
 def test_wmt22_languagex_against_itself_passes(wmt22_runs, tmp_path):
-    code, out, md = _gate_cli(tmp_path, wmt22_runs["LanguageX"])
+    code, out, md = _gate_cli(tmp_path, wmt22_runs["LanguageX"], wmt22_runs["baseline"])
     assert code == 0, out
     assert md.startswith("## mteval quality gate: PASS")
 
 
 @pytest.mark.slow
 def test_wmt22_other_bleu_tokenizer_is_refused(wmt22_runs, tmp_path):
-    code, out, md = _gate_cli(tmp_path, wmt22_runs["13a"])
+    code, out, md = _gate_cli(tmp_path, wmt22_runs["13a"], wmt22_runs["baseline"])
     assert code == 2, out
     assert "bleu signatures differ" in md and "tok:13a" in md

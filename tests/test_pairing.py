@@ -16,10 +16,11 @@ from mteval.data.pairing import Pair, find_pairs
 from mteval.data.pairing_signals import extract
 from mteval.data.seeds import SEPARATOR, block_id, page_paths, read_pages
 from mteval.types import Block
+from tests.conftest import WMT_EN_ZH
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "data" / "abstracts"
-WMT_XML = ROOT / "data" / "wmt22" / "en-zh" / "wmttest2022.en-zh.all.xml"
+WMT_XML = WMT_EN_ZH / "wmttest2022.en-zh.all.xml"  # the mirror in ../shared
 
 # The English originals of three Chinese seed blocks (public arXiv abstracts; the seed blocks are
 # Google Translate output of them): in-domain true pairs for the real target.

@@ -10,7 +10,9 @@ import pytest
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from mteval.bench.compare import SUBMISSIONS, WMT22_EN_ZH
+from mteval.bench.compare import SUBMISSIONS
+from mteval.data.sacrebleu_cache import entry, read_fields
+from mteval.data.sacrebleu_sets import submissions
 
 MTEVAL = str(Path(sys.executable).parent / "mteval")
 LAUNCHERS = {
@@ -23,10 +25,10 @@ LAUNCHERS = {
 def test_experiment_sweeps_every_shipped_submission(compose):
     cfg = compose("+experiment=wmt22_submissions")
     swept = cfg.hydra.sweeper.params["system.submission"].split(",")
-    on_disk = sorted(p.name.split(".hyp.")[1].rsplit(".", 1)[0] for p in (WMT22_EN_ZH / "system-outputs").iterdir())
-    assert sorted(swept) == on_disk == sorted(SUBMISSIONS)
+    fields = read_fields(entry("wmt22", "en-zh"), "en-zh")
+    assert sorted(swept) == submissions(list(fields)) == sorted(SUBMISSIONS)
     assert cfg.dataset.name == "wmt22_en_zh" and list(cfg.metrics) == ["bleu", "chrf"]
-    assert cfg.system._target_ == "mteval.systems.file.wmt22_submission"
+    assert cfg.system._target_ == "mteval.systems.submission.wmt_submission"
 
 
 @pytest.mark.parametrize("launcher", list(LAUNCHERS))

@@ -19,14 +19,20 @@ from pathlib import Path
 
 from mteval.provenance import ROOT, package_versions
 
-WMT22_EN_ZH = ROOT / "data" / "wmt22" / "en-zh"
 SUBMISSIONS = ("AISP-SJTU", "DLUT", "GTCOM", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "LanguageX",
                "Manifold", "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
 BASELINE = "LanguageX"
 
 
+def wmt22_field(field: str) -> Path:
+    """sacrebleu's text file for one field of WMT22 en-zh (``ref:A``, a submission's name), fetched once."""
+    from mteval.data.sacrebleu_cache import entry, read_fields
+
+    return read_fields(entry("wmt22", "en-zh"), "en-zh")[field]
+
+
 def submission_file(name: str) -> Path:
-    return WMT22_EN_ZH / "system-outputs" / f"generaltest2022.en-zh.hyp.{name}.zh"
+    return wmt22_field(name)
 
 
 def build_submission_runs(out_dir: str | Path, names: tuple[str, ...] = SUBMISSIONS,
@@ -37,26 +43,19 @@ def build_submission_runs(out_dir: str | Path, names: tuple[str, ...] = SUBMISSI
     Args:
         limit: score only the first ``limit`` segments (tests).
     """
-    from mteval.data.wmt_xml import load_wmt_xml
+    from mteval.data.sacrebleu_sets import load_sacrebleu
     from mteval.metrics.sacre import BLEU, ChrF, TER
     from mteval.pipeline import evaluate
     from mteval.runio import write_run
-    from mteval.systems.file import FileSystem, wmt22_submission
+    from mteval.systems.submission import wmt_submission
 
     # conf/dataset/wmt22_en_zh.yaml: reference A, punctuation as published (zh_punct: none).
-    corpus = load_wmt_xml(name="wmt22_en_zh", path=str(WMT22_EN_ZH / "wmttest2022.en-zh.all.xml"),
-                          src_lang="en", tgt_lang="zh", translators=["A"], limit=limit)
+    corpus = load_sacrebleu(name="wmt22_en_zh", test_set="wmt22", langpair="en-zh", translators=["A"], limit=limit)
     known = {"bleu": lambda: BLEU(zh_punct="none"), "chrf": lambda: ChrF(zh_punct="none"),
              "ter": lambda: TER(zh_punct="none")}
     dirs = []
     for i, name in enumerate(names):
-        system = wmt22_submission(submission=name, direction="en-zh", data_dir=str(ROOT / "data"))
-        if limit is not None:  # a file system must have one line per segment: cut the file too
-            cut = Path(out_dir) / ".hyps" / f"{name}.zh"
-            cut.parent.mkdir(parents=True, exist_ok=True)
-            lines = submission_file(name).read_text(encoding="utf-8").split("\n")[:limit]
-            cut.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-            system = FileSystem(path=str(cut), name=name)
+        system = wmt_submission(submission=name, test_set="wmt22", langpair="en-zh", limit=limit)
         result = evaluate(corpus, system, [known[m]() for m in metrics])
         dirs.append(write_run(Path(out_dir) / f"{i}_{name}", result))
     return dirs
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"scoring the {len(SUBMISSIONS)} submissions into {runs} (not timed)", flush=True)
             build_submission_runs(runs)
         hyps = [str(submission_file(BASELINE))] + [str(submission_file(n)) for n in SUBMISSIONS if n != BASELINE]
-        ref = str(WMT22_EN_ZH / "generaltest2022.en-zh.ref.A.zh")
+        ref = str(wmt22_field("ref:A"))
         compare = [sys.executable, "-m", "mteval.compare.cli", str(runs), "--baseline", BASELINE,
                    "--metrics", "bleu,chrf", "--n-bootstrap", "1000", "--seed", "12345"]
         commands = {

@@ -10,9 +10,26 @@ from mteval.testing._build import SEED, cached_build
 from mteval.testing.tiny_comet import build_comet, build_xlmr_encoder
 from mteval.testing.tiny_spm import build_sentencepiece, spm_pieces
 
-WMT_EN_ZH = ROOT / "data" / "wmt22" / "en-zh"
-SOURCE_FILE = WMT_EN_ZH / "generaltest2022.en-zh.src.en"
-REFERENCE_FILES = (WMT_EN_ZH / "generaltest2022.en-zh.ref.A.zh", WMT_EN_ZH / "generaltest2022.en-zh.ref.B.zh")
+
+
+def wmt22_en_zh(field: str) -> Path:
+    """The text file of one WMT22 en-zh field (``src``, ``ref:A``, ``ref:B``) in sacrebleu's cache.
+
+    The bench reads the test set the way runs do: through sacrebleu, downloaded once (offline:
+    lay out a cache with ``python -m mteval.testing.sacrebleu_mirror`` and set ``SACREBLEU``).
+    """
+    from mteval.data.sacrebleu_cache import entry, read_fields
+
+    return read_fields(entry("wmt22", "en-zh"), "en-zh")[field]
+
+
+def source_file() -> Path:
+    return wmt22_en_zh("src")
+
+
+def reference_files() -> tuple[Path, Path]:
+    return wmt22_en_zh("ref:A"), wmt22_en_zh("ref:B")
+
 # Helsinki-NLP/opus-mt-en-zh's config.json: a transformer-base Marian model with one shared
 # 65,001-entry vocabulary (pad = 65000, the last id), swish activations, sinusoidal positions.
 OPUS_MT_EN_ZH = dict(
@@ -45,7 +62,7 @@ XLMR_BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, 
 def build_bench_spm(out_dir: Path, *, vocab_size: int = 8000) -> Path:
     """A SentencePiece model trained on the WMT22 en-zh test set, so sentences split into
     about as many pieces as a real MT vocabulary gives (the 1,000-piece test model splits more)."""
-    return build_sentencepiece(out_dir, vocab_size=vocab_size, text_files=[SOURCE_FILE, *REFERENCE_FILES])
+    return build_sentencepiece(out_dir, vocab_size=vocab_size, text_files=[source_file(), *reference_files()])
 
 
 def build_opus_mt_sized(out_dir: Path, spm_dir: Path, *, seed: int = SEED) -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mteval.bench.models import REFERENCE_FILES, SOURCE_FILE, build_bench_models
+from mteval.bench.models import build_bench_models, reference_files, source_file
 from mteval.provenance import ROOT, package_versions
 from mteval.systems.base import available_cores, split_cores
 from mteval.types import write_json
@@ -23,7 +23,7 @@ TARGETS = {"hf_vs_naive": 8.0, "ct2_vs_hf": 2.5}
 
 def load_inputs(n: int, *, seed: int = 0, min_words: int = 5, max_words: int = 50) -> list[int]:
     """Line indices of ``n`` WMT22 en-zh test sentences of ordinary length, drawn with a fixed seed."""
-    lines = SOURCE_FILE.read_text(encoding="utf-8").splitlines()
+    lines = source_file().read_text(encoding="utf-8").splitlines()
     first = {line.strip(): i for i, line in reversed(list(enumerate(lines)))}  # distinct texts only
     usable = sorted(i for line, i in first.items() if min_words <= len(line.split()) <= max_words)
     return sorted(random.Random(seed).sample(usable, min(n, len(usable))))
@@ -226,7 +226,7 @@ def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict
     """Tokens/s of the CPU paths on the same sentences (and GPU bf16 / CT2 fp16 where present)."""
     import torch
 
-    sources = _lines(SOURCE_FILE, load_inputs(args.sentences))
+    sources = _lines(source_file(), load_inputs(args.sentences))
     common = dict(model=str(models["marian"]), num_beams=1, max_new_tokens=args.new_tokens,
                   batch_size=args.batch_size, max_tokens=args.max_tokens, max_input_tokens=512,
                   split_sentences=False)  # one output of new_tokens per input, so tokens are counted exactly
@@ -283,7 +283,7 @@ def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, 
     from mteval.metrics.comet import Comet
 
     idx = load_inputs(max(args.comet_tiny_segments, args.comet_base_segments), seed=1)
-    srcs, hyps, refs = _lines(SOURCE_FILE, idx), _lines(REFERENCE_FILES[1], idx), _lines(REFERENCE_FILES[0], idx)
+    srcs, hyps, refs = _lines(source_file(), idx), _lines(reference_files()[1], idx), _lines(reference_files()[0], idx)
     out: dict[str, Any] = {"batch_size": 16, "threads": args.threads}
     plans = [("tiny", "cpu", args.comet_tiny_segments), ("base", "cpu", args.comet_base_segments)]
     if torch.cuda.is_available():
