@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mteval.errors import ConfigError
+from mteval.errors import CacheError, ConfigError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS translation (
@@ -75,7 +75,21 @@ class Cache:
             raise sqlite3.OperationalError(f"could not switch to WAL mode (got {mode})")
 
     def close(self) -> None:
-        self._db.close()
+        with self._guard("closing"):
+            self._db.close()
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn a fault after open (a corrupt page, a full disk, a vanished file) into one CacheError line.
+
+        Every earlier transaction is committed and stays in the file; only the one that failed is
+        rolled back, so a rerun after the fix translates nothing that was finished.
+        """
+        try:
+            yield
+        except (sqlite3.Error, OSError) as err:
+            raise CacheError(f"cache {self.path}: {err} (while {action}); entries stored before are kept. Free "
+                             "disk space, or repair the file (sqlite3 FILE .recover), or run with cache=null") from None
 
     def __enter__(self) -> Cache:
         return self
@@ -88,7 +102,8 @@ class Cache:
         keys: dict[str, str] = {}
         for s in sources:
             keys.setdefault(digest(s), s)
-        return {keys[k]: h for k, h in self._select(system, list(keys))}
+        with self._guard("reading translations"):
+            return {keys[k]: h for k, h in self._select(system, list(keys))}
 
     def _select(self, system: str, keys: list[str]) -> Iterator[tuple[str, str]]:
         for start in range(0, len(keys), _IN_CHUNK):
@@ -109,25 +124,33 @@ class Cache:
         for s, h in by_key.values():
             if not isinstance(h, str):
                 raise TypeError(f"hypothesis for {s[:40]!r} is {type(h).__name__}, not str")
-        with self._transaction():
+        with self._guard("storing translations"), self._transaction():
             self._db.executemany("INSERT OR IGNORE INTO translation VALUES (?,?,?,?)",
                                  [(system, k, h, now) for k, (_, h) in by_key.items()])
             stored = dict(self._select(system, list(by_key)))
         return {by_key[k][0]: h for k, h in stored.items()}
 
     def get_metric(self, key: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT result FROM metric WHERE key=?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        with self._guard("reading a metric result"):
+            row = self._db.execute("SELECT result FROM metric WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            raise CacheError(f"cache {self.path}: a stored metric result is not JSON; repair the file "
+                             "(sqlite3 FILE .recover) or run with cache=null") from None
 
     def put_metric(self, key: str, result: dict[str, Any]) -> None:
         """Store a metric result (a later identical computation replaces it: same key, same value)."""
         text = json.dumps(result, ensure_ascii=False)
-        with self._transaction():
+        with self._guard("storing a metric result"), self._transaction():
             self._db.execute("INSERT OR REPLACE INTO metric VALUES (?,?,?)", (key, text, time.time()))
 
     def count(self) -> dict[str, int]:
         """Rows per table (for logs and tests)."""
-        return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("translation", "metric")}
+        with self._guard("counting entries"):
+            return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("translation", "metric")}
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -135,6 +158,9 @@ class Cache:
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite may have rolled back already (a full disk does); keep the first error
+                pass
             raise
         self._db.execute("COMMIT")

@@ -37,3 +37,7 @@ class DataUnavailableError(MtevalError):
 
 class OutputError(MtevalError):
     """A result could not be written (read-only path, full disk, closed pipe); nothing finished is lost."""
+
+
+class CacheError(MtevalError):
+    """The cache failed after it was opened (a corrupt page, a full disk); committed entries are kept."""

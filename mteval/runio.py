@@ -1,65 +1,80 @@
-"""Run directories: write hypotheses, segment tables and scores.json; read them back; the leaderboard."""
+"""Run directories: write hypotheses, segment tables and scores.json (whole files or none); read them back."""
 from __future__ import annotations
 
-import csv
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mteval.errors import InputError
+from mteval.errors import InputError, OutputError
+from mteval.escape import csv_safe_frame
+from mteval.leaderboard import append_leaderboard  # noqa: F401 - app.py writes a run and its row from here
 from mteval.runschema import check_run_scores, check_run_segment
 from mteval.types import RunResult, write_json
 
-LEADERBOARD_METRICS = ("bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi")
-LEADERBOARD_COLUMNS = ("time", "dataset", "direction", "system", "n_segments", *LEADERBOARD_METRICS, "run_dir", "git")
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a per-process temp file renamed into place; no temp file survives a failure."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _text(text: str) -> Callable[[Path], None]:
+    return lambda tmp: tmp.write_text(text, encoding="utf-8")
 
 
 def write_run(run_dir: str | Path, result: RunResult, *, config_yaml: str | None = None) -> Path:
-    """Write ``scores.json``, ``segments.jsonl``, ``segments.csv``, ``hypotheses.txt``,
-    ``corpus_summary.json`` (and ``config.yaml`` when given) into ``run_dir``."""
+    """Write ``hypotheses.txt``, ``segments.jsonl``, ``segments.csv``, ``corpus_summary.json``
+    (and ``config.yaml`` when given) and, last, ``scores.json`` into ``run_dir``.
+
+    Each file is written whole or not at all; the hypotheses go first, so a disk that fills up
+    part-way still keeps the finished translations, and ``scores.json`` last, so a run directory
+    with a scores.json is always complete.
+
+    Raises:
+        OutputError: a file could not be written (read-only directory, full disk), naming it.
+    """
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     rows = result.segment_rows()
-    with open(run_dir / "segments.jsonl.tmp", "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(run_dir / "segments.jsonl.tmp", run_dir / "segments.jsonl")
-    table = pd.DataFrame(rows)
-    table["refs"] = table["refs"].map(lambda r: " ||| ".join(r))
-    table.to_csv(run_dir / "segments.csv", index=False)
-    # Hypotheses one per line; a line break inside a hypothesis (\n, \r, U+2028, NEL...) would
-    # shift every later line when the file is read back with system=file.
-    (run_dir / "hypotheses.txt").write_text(
-        "".join(" ".join(h.splitlines()) + "\n" for h in result.hypotheses), encoding="utf-8"
-    )
-    write_json(run_dir / "corpus_summary.json", result.corpus.summary)
-    if config_yaml is not None:
-        (run_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
-    write_json(run_dir / "scores.json", result.scores_dict())
+    written: list[str] = []
+    name = str(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        # Hypotheses one per line; a line break inside a hypothesis (\n, \r, U+2028, NEL...) would
+        # shift every later line when the file is read back with system=file.
+        files: list[tuple[str, Callable[[Path], None]]] = [
+            ("hypotheses.txt", _text("".join(" ".join(h.splitlines()) + "\n" for h in result.hypotheses))),
+            ("segments.jsonl", _text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))),
+            ("segments.csv", lambda tmp: _segments_table(rows).to_csv(tmp, index=False)),
+            ("corpus_summary.json", lambda tmp: write_json(tmp, result.corpus.summary)),
+        ]
+        if config_yaml is not None:
+            files.append(("config.yaml", _text(config_yaml)))
+        files.append(("scores.json", lambda tmp: write_json(tmp, result.scores_dict())))
+        for name, write in files:
+            _atomic(run_dir / name, write)
+            written.append(name)
+    except OSError as err:
+        kept = f"; kept: {', '.join(written)}" if written else ""
+        raise OutputError(f"{run_dir}: cannot write {name}: {err.strerror or err}{kept}. Translations already "
+                          "in the cache are kept, so a rerun with the same cache does not translate them "
+                          "again; free space or choose another hydra.run.dir") from None
     return run_dir
 
 
-def append_leaderboard(path: str | Path, result: RunResult, run_dir: str | Path, *, when: str) -> None:
-    """Append one row to the leaderboard CSV (created with a header if missing)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    row: dict[str, Any] = {
-        "time": when, "dataset": result.dataset, "direction": result.corpus.direction, "system": result.system,
-        "n_segments": len(result.corpus), "run_dir": str(run_dir), "git": result.provenance.get("git"),
-    }
-    for name in LEADERBOARD_METRICS:
-        m = result.metrics.get(name)
-        row[name] = "" if m is None else round(m.score, 4)
-    new = not path.exists() or path.stat().st_size == 0
-    with open(path, "a", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=LEADERBOARD_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+def _segments_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """segments.csv: one row per segment, references joined, cells a spreadsheet would run as formulas escaped."""
+    table = pd.DataFrame(rows)
+    if "refs" in table:
+        table["refs"] = table["refs"].map(lambda r: " ||| ".join(r))
+    return csv_safe_frame(table)
 
 
 @dataclass

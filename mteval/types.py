@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,9 +155,12 @@ class RunResult:
 def write_json(path: str | Path, obj: Any) -> None:
     """Write JSON atomically (temp file + rename) so a killed run never leaves half a file."""
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=_default) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per process: two writers never share one
+    try:
+        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=_default) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave the temp file behind
 
 
 def _default(obj: Any) -> Any:
