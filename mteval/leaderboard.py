@@ -133,7 +133,9 @@ def append_leaderboard(path: str | Path, result: RunResult, run_dir: str | Path,
         with _locked(path):
             _update(path, row)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        reason = getattr(err, "strerror", None) or str(err)
+        reason = str(err)
+        if isinstance(err, OSError) and err.strerror:
+            reason = err.strerror + (f": {err.filename}" if err.filename else "")
         log.warning("leaderboard %s not updated (%s); this run's results are complete in %s", path, reason, run_dir)
         return False
     return True
