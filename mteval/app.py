@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import time
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from mteval.config_check import build, check_config
 from mteval.provenance import ROOT
 
 log = logging.getLogger("mteval")
 
 OmegaConf.register_new_resolver("mteval_root", lambda: str(ROOT), replace=True)
+# A suffix that makes run and sweep directories unique: two runs started in the same second once
+# shared one (one run's scores.json next to the other's segments.jsonl). The process id tells apart
+# runs on one machine, the random part runs on machines sharing a disk. Cached per config, so every
+# resolution within a run (and in each job of a sweep, which copies the cache) gives one value.
+OmegaConf.register_new_resolver("mteval_unique", lambda: f"{os.getpid()}-{secrets.token_hex(2)}",
+                                use_cache=True, replace=True)
 
 _QUIET = ("transformers", "pytorch_lightning", "pytorch_lightning.utilities.rank_zero", "lightning",
           "lightning.pytorch.utilities.rank_zero", "lightning_fabric", "comet", "huggingface_hub", "sacrebleu",
@@ -32,7 +41,6 @@ def quiet_libraries(level: str) -> None:
 def run(cfg: DictConfig) -> dict:
     """One evaluation run; returns the scores.json dict. The run dir is Hydra's output dir."""
     from hydra.core.hydra_config import HydraConfig
-    from hydra.utils import instantiate
 
     from mteval.cache import Cache
     from mteval.data.summary import format_summary
@@ -41,11 +49,13 @@ def run(cfg: DictConfig) -> dict:
     from mteval.report.table import scores_table
     from mteval.runio import append_leaderboard, write_run
 
+    check_config(cfg)
     quiet_libraries(cfg.log_level)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    corpus = instantiate(cfg.dataset.load, _convert_="all")
-    system = instantiate(cfg.system, _convert_="all")
-    metrics = [instantiate(m, _convert_="all") for m in cfg.metrics.values()]
+    # Settings first (cheap), then the data: a wrong setting is reported before any file is read.
+    system = build(cfg.system, "system")
+    metrics = [build(node, f"metrics.{key}") for key, node in cfg.metrics.items()]
+    corpus = build(cfg.dataset.load, "dataset.load")
     log.info("corpus %s (%s, %d segments)\n%s", corpus.name, corpus.direction, len(corpus),
              format_summary(corpus.summary))
     cache = Cache(cfg.cache) if cfg.cache else None

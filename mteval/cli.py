@@ -1,9 +1,14 @@
 """Command-line entry points; the only place that exits the process."""
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
+from mteval.config_check import hydra_error_line, mteval_cause
 from mteval.errors import MtevalError
+
+__all__ = ["fail", "main", "mteval_cause"]
 
 
 def fail(err: MtevalError) -> None:
@@ -12,22 +17,16 @@ def fail(err: MtevalError) -> None:
     sys.exit(err.exit_code)
 
 
-def mteval_cause(err: BaseException) -> MtevalError | None:
-    """The MtevalError that ``err`` is or was raised from (following ``__cause__``/``__context__``)."""
-    seen: set[int] = set()
-    current: BaseException | None = err
-    while current is not None and id(current) not in seen:
-        if isinstance(current, MtevalError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
 def main() -> None:
-    """``mteval``: the Hydra app (``mteval --help`` lists the config groups)."""
+    """``mteval``: the Hydra app (``mteval --help`` lists the config groups).
+
+    Exit status 0 when every run finished, 2 otherwise: a user error is one line; Hydra's own
+    config errors (unknown option, missing value) are one line with the valid choices; a sweep
+    runs every job and lists the failed ones at the end.
+    """
     import hydra
 
+    from mteval import sweep
     from mteval.app import run
     from mteval.provenance import ROOT
 
@@ -35,16 +34,40 @@ def main() -> None:
     # Installs that are not editable pass --config-path (see README).
     @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="config")
     def _main(cfg):  # noqa: ANN001 - Hydra passes a DictConfig
+        in_sweep = sweep.in_sweep()
+        if in_sweep:
+            sweep.clear_job_error()
         try:
             run(cfg)
         except Exception as err:  # noqa: BLE001 - only errors with an MtevalError behind them are handled
             # Hydra's instantiate wraps a loader's InputError in an InstantiationException.
             cause = mteval_cause(err)
+            if in_sweep:  # keep going: the other jobs run, the sweep reports this one at the end
+                if cause is None:
+                    traceback.print_exc()
+                sweep.record_job_error(str(cause) if cause is not None else f"internal error: {err!r}")
+                return
             if cause is None:
                 raise
             fail(cause)
 
-    _main()
+    # Hydra prints its errors over several lines (or a stripped traceback) and exits 1; with
+    # HYDRA_FULL_ERROR it raises them instead, so they are reported here as one line, exit 2.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        _main()
+    except Exception as err:  # noqa: BLE001 - config errors become one line; anything else is a bug
+        line = hydra_error_line(err)
+        if line is None:
+            traceback.print_exc()
+            line = f"internal error ({type(err).__name__}: {err}); this is a bug, please report it with the traceback"
+        print(f"mteval: error: {line}", file=sys.stderr)
+        sys.exit(2)
+    if sweep.FAILED:
+        for failure in sweep.FAILED:
+            print(f"mteval: error: sweep job {failure}", file=sys.stderr)
+        print(f"mteval: error: {len(sweep.FAILED)} sweep job(s) failed; the others finished", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

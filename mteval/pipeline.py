@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mteval.cache import Cache, digest
-from mteval.errors import ConfigError
+from mteval.errors import ConfigError, InputError
 from mteval.metrics.base import Metric
 from mteval.prefetch import check_offline
 from mteval.provenance import metric_fingerprint
@@ -123,6 +123,21 @@ def warn_long_for_metric(metric: Metric, corpus: Corpus, hyps: Sequence[str], *,
         log.warning("%s: %d more texts longer than %d tokens", metric.name, len(long) - show, limit)
 
 
+def refuse_oversized(metric: Metric, corpus: Corpus, texts: list[str], field: str,
+                     positions: list[int] | None = None) -> None:
+    """Refuse, naming the segment, a text longer than a metric of unbounded cost may score (TER)."""
+    oversized = getattr(metric, "oversized", None)
+    found = oversized(texts, corpus.tgt_lang) if oversized is not None else []
+    if found:
+        i, words = found[0]
+        seg = corpus.segments[positions[i] if positions is not None else i]
+        more = f" ({len(found) - 1} more such texts)" if len(found) > 1 else ""
+        raise InputError(seg.origin or seg.id, None,
+                         f"the {field} has {words} words as {metric.name} counts them (each CJK character is one), "
+                         f"more than metrics.{metric.name}.max_words={metric.max_words}{more}: its cost grows "
+                         f"faster than the length; split the segment, raise max_words, or drop {metric.name}")
+
+
 def score(
     metric: Metric, corpus: Corpus, hyps: Sequence[str], *, cache: Cache | None = None
 ) -> MetricResult | None:
@@ -140,6 +155,7 @@ def score(
         if hit is not None:
             log.info("%s: cached result", metric.name)
             return None if hit.get("none") else _with_settings(MetricResult(**hit), metric, fp)
+    refuse_oversized(metric, corpus, list(hyps), "hypothesis")
     if not metric.needs_ref or any(refs):
         warn_long_for_metric(metric, corpus, hyps)
     result = metric.score(hyps, refs, srcs, tgt_lang=corpus.tgt_lang)
@@ -173,6 +189,9 @@ def evaluate(
         preflight = getattr(metric, "preflight", None)
         if preflight is not None:
             preflight()
+    refs = [(i, r) for i, seg in enumerate(corpus.segments) for r in seg.refs]
+    for metric in metrics:  # a reference too long to score is refused before translating
+        refuse_oversized(metric, corpus, [r for _, r in refs], "reference", positions=[i for i, _ in refs])
     check_offline(system, metrics)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -246,10 +246,10 @@ def test_sentence_batching_returns_every_source_in_order(quiet_splitting, source
 @pytest.mark.parametrize("limit", [0, -1])
 def test_jsonl_limit_below_one_is_an_error_not_a_silent_slice(limit):
     """``segments[:-1]`` would drop the last segment without a word; ``limit=0`` used to mean "all"."""
-    from mteval.errors import InputError
+    from mteval.validate import SettingError
 
     path = write(jl_rows([{"src": "a"}, {"src": "b"}]), ".jsonl")
-    with pytest.raises(InputError, match="limit must be at least 1"):
+    with pytest.raises(SettingError, match=r"limit=-?\d+ is out of range: use an integer >= 1"):
         load_jsonl(name="j", path=str(path), src_lang="en", tgt_lang="zh", limit=limit)
 
 

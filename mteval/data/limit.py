@@ -4,15 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-from mteval.errors import InputError
+from mteval import validate
 
 T = TypeVar("T")
 
 
 def first(items: list[T], limit: int | None, path: str | Path) -> list[T]:
-    """``items[:limit]`` (all when ``limit`` is None); a limit below 1 is an error naming ``path``."""
-    if limit is None:
-        return items
-    if limit < 1:
-        raise InputError(path, None, f"limit must be at least 1, got {limit}")
-    return items[:limit]
+    """``items[:limit]`` (all when ``limit`` is None).
+
+    Raises:
+        SettingError: ``limit`` is not a whole number of at least 1 (``limit=0`` once meant "all",
+            ``-1`` would drop the last segment without a word, ``abc`` failed inside a comparison).
+    """
+    validate.integer("limit", limit, minimum=1, optional=True)
+    return items if limit is None else items[:limit]

@@ -9,11 +9,15 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from mteval import validate
 from mteval.metrics.base import Metric
 from mteval.systems.hf_loading import model_error
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
+
+#: Lightning's precision settings (its Trainer docs); COMET passes ``precision`` to the Trainer.
+LIGHTNING_PRECISIONS = ("32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64", "64-true")
 
 
 def checkpoint_path(model: str, revision: str | None = None) -> Path:
@@ -75,22 +79,18 @@ class Comet(Metric):
         max_segments: int | None = None,
         subset_seed: int = 12345,
     ):
-        if multi_ref not in {"mean", "first"}:
-            raise ValueError(f"multi_ref must be 'mean' or 'first', not {multi_ref!r}")
-        if max_segments is not None and max_segments < 2:
-            raise ValueError(f"max_segments must be at least 2 (or null for all), not {max_segments}")
-        self.model_id = model
+        self.model_id = validate.text("model", model)
         self.revision = revision
-        self.name = name
-        self.reference_free = reference_free
+        self.name = validate.text("name", name)
+        self.reference_free = validate.boolean("reference_free", reference_free)
         self.needs_ref = not reference_free
-        self.batch_size = batch_size
-        self.gpus = gpus
-        self.precision = precision
-        self.cpu_threads = cpu_threads
-        self.multi_ref = multi_ref
-        self.max_segments = max_segments
-        self.subset_seed = subset_seed
+        self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
+        self.gpus = validate.choice("gpus", gpus, ("auto", 0, 1))
+        self.precision = validate.choice("precision", str(precision), LIGHTNING_PRECISIONS)
+        self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
+        self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
+        self.max_segments = validate.integer("max_segments", max_segments, minimum=2, optional=True)
+        self.subset_seed = validate.integer("subset_seed", subset_seed)
         self._model: Any = None
 
     def preflight(self) -> None:

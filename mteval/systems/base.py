@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from mteval import validate
 from mteval.errors import MtevalError
 from mteval.text.sentences import join_sentences, split_long, split_sentences
 
@@ -96,11 +97,11 @@ class SentenceBatchedSystem(System):
         max_input_tokens: int,
         split_sentences: bool,
     ):
-        self.name = name
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens
-        self.max_input_tokens = max_input_tokens
-        self.split_sentences = split_sentences
+        self.name = validate.text("name", name)
+        self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
+        self.max_tokens = validate.integer("max_tokens", max_tokens, minimum=1, optional=True)
+        self.max_input_tokens = validate.integer("max_input_tokens", max_input_tokens, minimum=1)
+        self.split_sentences = validate.boolean("split_sentences", split_sentences)
         self.n_split_further = 0
         #: set by the pipeline: called with (done, total) sentences after each batch.
         self.on_progress: Callable[[int, int], None] | None = None

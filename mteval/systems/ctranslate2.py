@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from mteval import validate
 from mteval.errors import ConfigError
 from mteval.provenance import ROOT
 from mteval.systems.base import SentenceBatchedSystem, _is_oom, available_cores, split_cores
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 
 #: Where converted models live unless ``converted_dir`` says otherwise (ignored by git).
 CACHE_DIR = ROOT / "results" / "cache" / "ct2"
+#: CTranslate2's compute types (its docs, "Quantization"), checked before the library loads.
+CT2_COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
+                     "float16", "bfloat16", "float32")
 #: Written last into a finished conversion; a directory without it is a crashed one.
 MARKER = "mteval-ct2.json"
 
@@ -89,14 +93,14 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         self.revision = revision
         self.src_lang_code = src_lang_code
         self.tgt_lang_code = tgt_lang_code
-        self.num_beams = num_beams
-        self.max_new_tokens = max_new_tokens
-        self.device = device
-        self.compute_type = compute_type
-        self.inter_threads = inter_threads
-        self.intra_threads = intra_threads
+        self.num_beams = validate.integer("num_beams", num_beams, minimum=1, optional=True)
+        self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
+        self.device = validate.device("device", device)
+        self.compute_type = validate.choice("compute_type", compute_type, CT2_COMPUTE_TYPES)
+        self.inter_threads = validate.integer("inter_threads", inter_threads, minimum=0)
+        self.intra_threads = validate.integer("intra_threads", intra_threads, minimum=0)
         self.converted_dir = converted_dir
-        self.trust_remote_code = trust_remote_code
+        self.trust_remote_code = validate.boolean("trust_remote_code", trust_remote_code)
         self._tok: Any = None
         self._translator: Any = None
         self._decoding: dict[str, Any] = {}

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mteval import validate
 from mteval.systems.base import SentenceBatchedSystem
-from mteval.systems.hf_loading import count_length_capped, load_hf, require_chat_template
+from mteval.systems.hf_loading import TORCH_DTYPES, count_length_capped, load_hf, require_chat_template
 
 DEFAULT_SYSTEM_PROMPT = "You are a professional translator."
 DEFAULT_PROMPT_TEMPLATE = ("Translate the following {src_lang} text into {tgt_lang}. "
@@ -50,10 +51,10 @@ class HFChat(SentenceBatchedSystem):
         self.revision = revision
         self.system_prompt = system_prompt
         self.prompt_template = prompt_template
-        self.max_new_tokens = max_new_tokens
-        self.device = device
-        self.dtype = dtype
-        self.trust_remote_code = trust_remote_code
+        self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
+        self.device = validate.device("device", device)
+        self.dtype = validate.choice("dtype", dtype, TORCH_DTYPES)
+        self.trust_remote_code = validate.boolean("trust_remote_code", trust_remote_code)
         self._tok: Any = None
         self._model: Any = None
 

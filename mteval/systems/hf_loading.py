@@ -14,6 +14,11 @@ log = logging.getLogger(__name__)
 _COUNT_LOCK = threading.Lock()  # batches may finish in parallel threads (cpu_speed.in_parallel)
 
 
+#: dtype settings of the torch backends (vLLM's names too) -> torch attribute; ``auto`` is resolved per device.
+TORCH_DTYPES = {"auto": None, "float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16",
+                "fp16": "float16", "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
+
+
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; anything else is used as given."""
     if device != "auto":
@@ -32,10 +37,9 @@ def resolve_dtype(dtype: str, device: str) -> Any:
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.float32
     try:
-        return {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
-                "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}[dtype]
+        return getattr(torch, TORCH_DTYPES[dtype])
     except KeyError:
-        raise ValueError(f"unknown dtype {dtype!r}: use auto, float32, float16 or bfloat16") from None
+        raise ValueError(f"unknown dtype {dtype!r}: use one of {', '.join(TORCH_DTYPES)}") from None
 
 
 def model_error(model_id: str, err: BaseException) -> ModelUnavailableError:

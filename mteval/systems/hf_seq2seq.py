@@ -6,8 +6,9 @@ import threading
 from functools import partial
 from typing import Any
 
+from mteval import validate
 from mteval.systems.base import SentenceBatchedSystem, available_cores, split_cores
-from mteval.systems.hf_loading import count_length_capped, load_hf
+from mteval.systems.hf_loading import TORCH_DTYPES, count_length_capped, load_hf
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,12 @@ class HFSeq2Seq(SentenceBatchedSystem):
         self.revision = revision
         self.src_lang_code = src_lang_code
         self.tgt_lang_code = tgt_lang_code
-        self.num_beams = num_beams
-        self.max_new_tokens = max_new_tokens
-        self.device = device
-        self.dtype = dtype
-        self.parallel_batches = parallel_batches
-        self.trust_remote_code = trust_remote_code
+        self.num_beams = validate.integer("num_beams", num_beams, minimum=1, optional=True)
+        self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
+        self.device = validate.device("device", device)
+        self.dtype = validate.choice("dtype", dtype, TORCH_DTYPES)
+        self.parallel_batches = validate.integer("parallel_batches", parallel_batches, minimum=0)
+        self.trust_remote_code = validate.boolean("trust_remote_code", trust_remote_code)
         self._tok: Any = None
         self._tok_lock = threading.Lock()
         self._model: Any = None

@@ -5,6 +5,7 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from mteval import validate
 from mteval.errors import ModelUnavailableError
 from mteval.systems.hf_chat import DEFAULT_PROMPT_TEMPLATE, DEFAULT_SYSTEM_PROMPT, HFChat
 from mteval.systems.hf_loading import load_or_explain, require_chat_template
@@ -55,10 +56,10 @@ class VLLMChat(HFChat):
                          max_tokens=max_tokens, max_input_tokens=max_input_tokens,
                          split_sentences=split_sentences, device="cuda", dtype=dtype,
                          trust_remote_code=trust_remote_code)
-        self.gpu_memory_utilization = gpu_memory_utilization
-        self.max_model_len = max_model_len
-        self.tensor_parallel_size = tensor_parallel_size
-        self.seed = seed
+        self.gpu_memory_utilization = validate.number("gpu_memory_utilization", gpu_memory_utilization, above=0, maximum=1)
+        self.max_model_len = validate.integer("max_model_len", max_model_len, minimum=1, optional=True)
+        self.tensor_parallel_size = validate.integer("tensor_parallel_size", tensor_parallel_size, minimum=1)
+        self.seed = validate.integer("seed", seed)
 
     def load(self) -> None:
         """Import vLLM (or explain how to install it), load the tokenizer, start the engine."""

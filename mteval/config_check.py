@@ -1,0 +1,124 @@
+"""The config checked at the edge, before any work: missing values, empty lists, top-level settings,
+constructor errors named by their config path, and Hydra's own errors as one line."""
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from mteval import validate
+from mteval.errors import ConfigError, MtevalError
+from mteval.provenance import ROOT
+
+
+def options(group: str) -> list[str]:
+    """The options of a config group (``conf/<group>/*.yaml``)."""
+    return sorted(p.stem for p in (ROOT / "conf" / group).glob("*.yaml"))
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Refuse missing mandatory values, an empty metric list and bad top-level settings.
+
+    Raises:
+        ConfigError: one line naming the setting(s) and how to set them.
+    """
+    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
+    if missing:
+        example = " ".join(f"{k}=..." for k in missing)
+        raise ConfigError(f"{', '.join(missing)}: required but not set (???); give "
+                          f"{'it' if len(missing) == 1 else 'them'} on the command line, e.g. {example}")
+    if not cfg.get("metrics"):
+        raise ConfigError(f"metrics: the list is empty; choose one or more of {', '.join(options('metrics'))}, "
+                          "e.g. 'metrics=[bleu,chrf]'")
+    validate.integer("translate_chunk_size", cfg.get("translate_chunk_size", 64), minimum=1)
+    validate.integer("seed", cfg.get("seed"))
+    validate.device("device", cfg.get("device"))
+    validate.choice("log_level", cfg.get("log_level"), ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+    validate.text("cache", cfg.get("cache"), optional=True)
+
+
+def build(node: DictConfig, where: str) -> Any:
+    """``instantiate(node)``; a constructor's error names the full config path (``system.batch_size``).
+
+    Raises:
+        ConfigError: a bad value, a setting the target does not take, or one it needs and lacks.
+    """
+    from hydra.utils import instantiate
+
+    try:
+        return instantiate(node, _convert_="all")
+    except Exception as err:  # noqa: BLE001 - re-raised unless it is one of the cases named below
+        cause = mteval_cause(err)
+        if isinstance(cause, validate.SettingError):
+            raw = OmegaConf.to_container(node, resolve=False).get(cause.setting)
+            note = f" (set through {raw})" if isinstance(raw, str) and "${" in raw else ""
+            raise cause.under(where, note) from None
+        if cause is not None:
+            raise
+        problem = _signature_problem(err, node, where)
+        if problem is None:
+            raise
+        raise ConfigError(problem) from None
+
+
+def _signature_problem(err: BaseException, node: DictConfig, where: str) -> str | None:
+    """A keyword the target does not take, or a required one missing, as one line; else None."""
+    text = str(err.__cause__ or err)
+    target = node.get("_target_", "?")
+    unknown = re.search(r"unexpected keyword argument '(\w+)'", text)
+    missing = re.search(r"missing \d+ required (?:keyword-only )?arguments?: (.+?)\"?\)?$", text)
+    if unknown is None and missing is None:
+        return None
+    try:
+        from hydra.utils import get_method
+
+        params = [p for p in inspect.signature(get_method(target)).parameters if p != "self"]
+    except Exception:  # noqa: BLE001 - the list of settings is a hint only
+        params = []
+    valid = f"; its settings are {', '.join(params)}" if params else ""
+    if unknown is not None:
+        return f"{where}.{unknown.group(1)}: not a setting of {target}{valid}"
+    names = [n.strip(" '\"") for n in re.split(r",| and ", missing.group(1)) if n.strip(" '\"")]
+    return f"{', '.join(f'{where}.{n}' for n in names)}: required by {target} but not set"
+
+
+def mteval_cause(err: BaseException) -> MtevalError | None:
+    """The MtevalError that ``err`` is or was raised from (following ``__cause__``/``__context__``)."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MtevalError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def hydra_error_line(err: BaseException) -> str | None:
+    """Hydra's and OmegaConf's config errors (unknown option, bad override, missing value) as one
+    line with the valid choices; None for anything else."""
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not isinstance(err, (HydraException, OmegaConfBaseException)):
+        return None
+    if isinstance(err, MissingConfigException) and err.missing_cfg_file:
+        group, _, option = err.missing_cfg_file.rpartition("/")
+        # Hydra lists the options for `group=x` but not for an entry of a list (`metrics=[bleu,x]`).
+        valid = err.options if err.options is not None else options(group) if group else []
+        if valid:
+            return f"{group}={option}: no such option in {group}; valid choices: {', '.join(valid)}"
+    parts = [_one_line(err)]
+    if err.__cause__ is not None and isinstance(err.__cause__, (HydraException, OmegaConfBaseException)):
+        parts.append(_one_line(err.__cause__))
+    return "; ".join(p for p in parts if p)
+
+
+def _one_line(err: BaseException) -> str:
+    """An exception's message without OmegaConf's ``full_key:``/``object_type=`` detail lines."""
+    lines = [line.strip() for line in str(err).splitlines()]
+    keep = [line for line in lines if line and not line.startswith(("full_key:", "object_type=", "reference_type="))]
+    return " ".join(keep)
+
