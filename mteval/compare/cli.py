@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> Path:
     from mteval.compare.load import load_runset, select_metrics
     from mteval.compare.segstats import default_jobs
     from mteval.compare.table import flagged_segments, record, summary_frame
+    from mteval.escape import csv_safe_frame
     from mteval.report.markdown import markdown_report
 
     for name, value, low in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-ar", args.n_ar, 0)):
@@ -64,8 +65,9 @@ def run(args: argparse.Namespace) -> Path:
                         seed=args.seed, alpha=args.alpha, jobs=args.jobs or default_jobs())
     out = Path(args.out) if args.out else default_out(args.runs)
     out.mkdir(parents=True, exist_ok=True)
-    summary_frame(comp).to_csv(out / "table.csv", index=False)
-    flagged_segments(comp).to_csv(out / "checks.csv", index=False)
+    # System names and hypotheses are user text: a cell starting with "=" must not run in a spreadsheet.
+    csv_safe_frame(summary_frame(comp)).to_csv(out / "table.csv", index=False)
+    csv_safe_frame(flagged_segments(comp)).to_csv(out / "checks.csv", index=False)
     (out / "results.json").write_text(json.dumps(record(comp), ensure_ascii=False, indent=2) + "\n",
                                       encoding="utf-8")
     html_path = None

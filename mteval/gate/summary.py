@@ -1,16 +1,15 @@
 """The gate's Markdown summary (for a CI step summary such as ``$GITHUB_STEP_SUMMARY``) and console table."""
 from __future__ import annotations
 
+from mteval.escape import md_code, md_text
 from mteval.gate.decide import GateReport, MetricVerdict
 
 STATUS = {0: "PASS", 1: "FAIL (regression)", 2: "CANNOT COMPARE"}
 
 
 def _cell(text: str, limit: int = 300) -> str:
-    """Escape what would break a Markdown table cell (pipes, line breaks, HTML), cut to ``limit`` characters."""
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("\r", " ").replace("\n", " "))
+    """User text (names, paths, hypotheses, messages) safe in a Markdown line or table cell, cut to ``limit``."""
+    return md_text(text, limit)
 
 
 def worst_segments(report: GateReport, verdict: MetricVerdict, k: int = 3) -> list[tuple[str, float, str, str]]:
@@ -33,8 +32,8 @@ def markdown(report: GateReport) -> str:
     lines = [f"## mteval quality gate: {STATUS[report.exit_code]}", ""]
     for role, view in (("baseline", base), ("current", cur)):
         if view is not None:
-            lines.append(f"- {role}: `{view.label}` ({view.system}, {view.dataset} {view.direction}, "
-                         f"{len(view.ids)} segments)")
+            lines.append(f"- {role}: {md_code(view.label)} ({_cell(view.system)}, {_cell(view.dataset)} "
+                         f"{_cell(view.direction)}, {len(view.ids)} segments)")
     lines.append("")
     if report.refused is not None:
         lines += [f"**Refused:** {_cell(report.refused)}", "",
@@ -46,21 +45,21 @@ def markdown(report: GateReport) -> str:
               "|---|---:|---:|---:|---:|---:|---|---|"]
     for v in report.verdicts:
         arrow = "↑" if v.higher_is_better else "↓"
-        lines.append(f"| {v.name} {arrow} | {v.baseline:.4f} | {v.current:.4f} | {v.effect:+.4f} | {v.min_effect:g} | "
+        lines.append(f"| {_cell(v.name)} {arrow} | {v.baseline:.4f} | {v.current:.4f} | {v.effect:+.4f} | {v.min_effect:g} | "
                      f"{v.p_value:.4f} | [{v.ci_low:+.4f}, {v.ci_high:+.4f}] | "
                      f"{'**FAIL**' if v.failed else 'pass'}: {_cell(v.reason)} |")
     lines += ["", f"Effect = current − baseline, signed so negative is worse (↓ metrics are lower-is-better). "
               f"A metric fails only when it is worse by at least its minimum effect **and** a paired bootstrap "
               f"({cfg.n_resamples} resamples, seed {cfg.seed}) gives p < {cfg.alpha:g}."]
     if report.ungated:
-        lines.append(f"Not gated (no baseline or not selected): {', '.join(report.ungated)}.")
+        lines.append(f"Not gated (no baseline or not selected): {', '.join(map(_cell, report.ungated))}.")
     for v in report.verdicts:
         if not v.failed:
             continue
-        lines += ["", f"### Largest {v.name} drops", "",
+        lines += ["", f"### Largest {_cell(v.name)} drops", "",
                   "| segment | drop | baseline hypothesis | current hypothesis |", "|---|---:|---|---|"]
         for seg_id, drop, a, b in worst_segments(report, v):
-            lines.append(f"| `{_cell(seg_id)}` | {drop:.2f} | {_cell(a)} | {_cell(b)} |")
+            lines.append(f"| {_cell(seg_id)} | {drop:.2f} | {_cell(a)} | {_cell(b)} |")
     return "\n".join(lines) + "\n"
 
 

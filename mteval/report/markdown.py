@@ -1,8 +1,11 @@
 """The comparison as Markdown: the table printed in the terminal and saved as report.md."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
+from mteval.escape import md_code, md_text
 from mteval.text.checks import CHECKS, DESCRIPTIONS
 
 CHECK_HEADERS = {"empty": "empty", "copy": "copy", "off_target": "off-tgt", "traditional": "trad",
@@ -67,27 +70,33 @@ def pipe_table(header: list[str], rows: list[list[str]], *, right_from: int = 1)
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
-def settings_line(comp: Comparison) -> str:
+def settings_line(comp: Comparison, *, quote: Callable[[str], str] = str) -> str:
+    """What the statistics used; ``quote`` formats the baseline's name for the target format."""
     seed = "unseeded" if comp.seed is None else f"seed {comp.seed}"
     ar = f"{comp.n_ar} approximate-randomisation trials" if comp.n_ar else "no approximate randomisation"
     return (f"{comp.n_bootstrap} bootstrap resamples, {ar}, {seed}; * = p < {comp.alpha} against "
-            f"{comp.names[comp.baseline]}; rank = cluster of systems not significantly different from its best")
+            f"{quote(comp.names[comp.baseline])}; rank = cluster of systems not significantly different from its best")
 
 
 def markdown_report(comp: Comparison, *, html_path: str | None = None) -> str:
-    """The table, what the columns mean, the check counts explained, and every metric signature."""
+    """The table, what the columns mean, the check counts explained, and every metric signature.
+
+    Names that come from users (dataset, systems, metrics, paths) are escaped, so a ``|``, ``*``
+    or ``<`` in a system name cannot break the table or inject markup."""
     rs = comp.runset
     header, rows = table_cells(comp)
-    lines = [f"## {rs.dataset} ({rs.direction}, {rs.n_segments} segments, {len(rs.runs)} systems)", "",
-             pipe_table(header, rows), "", settings_line(comp) + ".",
+    header = [md_text(h) for h in header]
+    rows = [[md_text(r[0]), *r[1:]] for r in rows]
+    lines = [f"## {md_text(rs.dataset)} ({md_text(rs.direction)}, {rs.n_segments} segments, {len(rs.runs)} systems)",
+             "", pipe_table(header, rows), "", settings_line(comp, quote=md_text) + ".",
              "Checks (segments per system): " + "; ".join(f"{CHECK_HEADERS[c]} = {DESCRIPTIONS[c]}"
                                                           for c in CHECKS) + ".", ""]
     partial = [m for m in comp.metrics if m.n_scored < rs.n_segments]
     for m in partial:
-        lines.append(f"{metric_label(m.name)}: {m.n_scored} of {rs.n_segments} segments scored (the rest have "
+        lines.append(f"{md_text(metric_label(m.name))}: {m.n_scored} of {rs.n_segments} segments scored (the rest have "
                      "no reference); its resamples use those.")
     lines.append("Signatures:")
-    lines += [f"- {metric_label(m.name)}: `{m.signature}`" for m in comp.metrics]
+    lines += [f"- {md_text(metric_label(m.name))}: {md_code(m.signature)}" for m in comp.metrics]
     if html_path:
-        lines += ["", f"HTML report: {html_path}"]
+        lines += ["", f"HTML report: {md_text(html_path)}"]
     return "\n".join(lines) + "\n"

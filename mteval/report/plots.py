@@ -7,6 +7,7 @@ import numpy as np
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
+from mteval.escape import mathtext_safe
 from mteval.report.markdown import digits, metric_label
 
 
@@ -34,6 +35,15 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _names(comp: Comparison, order: list[int]) -> list[str]:
+    """System names as tick labels, shown literally (a "$" in a name would start mathtext)."""
+    return [mathtext_safe(comp.names[i]) for i in order]
+
+
+def _label(name: str) -> str:
+    return mathtext_safe(metric_label(name))
+
+
 def _height(n_systems: int) -> float:
     return max(2.5, 0.32 * n_systems + 1.2)
 
@@ -54,9 +64,9 @@ def scores_with_ci(comp: Comparison) -> bytes:
             color = cmap(clusters[int(m.ranks[i])] % 10)
             ax.errorbar(m.scores[i], y, xerr=[[m.scores[i] - iv.lower], [iv.upper - m.scores[i]]], fmt="o",
                         color=color, capsize=3, markersize=5)
-        ax.set_title(metric_label(m.name) + ("" if m.higher_is_better else " (lower is better)"))
+        ax.set_title(_label(m.name) + ("" if m.higher_is_better else " (lower is better)"))
         ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(ypos, [comp.names[i] for i in order])
+    axes[0][0].set_yticks(ypos, _names(comp, order))
     for label, i in zip(axes[0][0].get_yticklabels(), order, strict=True):
         if i == comp.baseline:
             label.set_fontweight("bold")
@@ -78,9 +88,9 @@ def segment_distributions(comp: Comparison) -> bytes:
             data.append([v for v in vals if v is not None])
         ax.boxplot(data, positions=np.arange(len(order))[::-1], widths=0.6, showfliers=False, showmeans=True,
                    meanprops={"markersize": 4}, **_horizontal())
-        ax.set_title(f"{metric_label(m.name)} per segment")
+        ax.set_title(f"{_label(m.name)} per segment")
         ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(np.arange(len(order))[::-1], [comp.names[i] for i in order])
+    axes[0][0].set_yticks(np.arange(len(order))[::-1], _names(comp, order))
     fig.suptitle("Segment score distributions (box = quartiles, triangle = mean, outliers hidden)", fontsize=10)
     return _png(fig)
 
@@ -107,8 +117,8 @@ def domain_scores(comp: Comparison) -> bytes | None:
                 z = (shown[r, c] - shown.min()) / (np.ptp(shown) or 1)
                 ax.text(c, r, f"{grid[r, c]:.{places}f}",
                         ha="center", va="center", fontsize=7, color="black" if z > 0.5 else "white")
-        ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
-        ax.set_yticks(range(len(order)), [comp.names[i] for i in order])
-        ax.set_title(f"{metric_label(m.name)} by domain")
+        ax.set_xticks(range(len(names)), [mathtext_safe(d) for d in names], rotation=30, ha="right")
+        ax.set_yticks(range(len(order)), _names(comp, order))
+        ax.set_title(f"{_label(m.name)} by domain")
     fig.tight_layout()
     return _png(fig)
