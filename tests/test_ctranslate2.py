@@ -11,6 +11,7 @@ from mteval.errors import ConfigError
 from mteval.systems import ctranslate2 as ct2
 from mteval.systems.base import split_cores
 from mteval.systems.ctranslate2 import CT2Seq2Seq, decoding_options
+from mteval.systems.decoding import resolve_decoding
 
 pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
 
@@ -21,10 +22,10 @@ SOURCES = [
     "The results show that the method improves translation quality on all benchmarks.",
     "",
 ]
-FAMILIES = {  # tiny model -> (src_lang_code, tgt_lang_code)
-    "marian": (None, None),
-    "nllb": ("eng_Latn", "zho_Hans"),
-    "m2m100": ("en", "zh"),
+FAMILIES = {  # tiny model -> (lang_codes, target_token), as in their conf/system YAMLs
+    "marian": (None, ">>cmn_Hans<<"),
+    "nllb": ({"en": "eng_Latn", "zh": "zho_Hans"}, None),
+    "m2m100": ({"en": "en", "zh": "zh"}, None),
 }
 
 
@@ -46,21 +47,20 @@ def _write_vocab(path: Path, tokens: list[str]) -> Path:
 @pytest.mark.parametrize(
     ("gen", "expected"),
     [
-        (SimpleNamespace(), {"max_decoding_length": 20, "length_penalty": 1.0, "no_repeat_ngram_size": 0,
-                             "repetition_penalty": 1.0, "suppress_sequences": None}),
+        ({}, {"max_decoding_length": 20, "length_penalty": 1.0, "no_repeat_ngram_size": 0,
+              "repetition_penalty": 1.0, "suppress_sequences": None, "beam_size": 4}),
         # Marian: generate forces EOS at the limit, keeping one token fewer.
-        (SimpleNamespace(forced_eos_token_id=0), {"max_decoding_length": 19}),
-        # 0.0 is a real length penalty, not "unset".
-        (SimpleNamespace(length_penalty=0.0, no_repeat_ngram_size=3, repetition_penalty=1.2),
-         {"length_penalty": 0.0, "no_repeat_ngram_size": 3, "repetition_penalty": 1.2}),
+        ({"forced_eos_token_id": 0}, {"max_decoding_length": 19}),
+        # 0.0 is a real length penalty, not "unset"; the model file's penalties are not applied.
+        ({"length_penalty": 0.0, "no_repeat_ngram_size": 3, "repetition_penalty": 1.2},
+         {"length_penalty": 0.0, "no_repeat_ngram_size": 0, "repetition_penalty": 1.0}),
         # bad words CTranslate2 cannot emit (t9 is not in its vocabulary) are dropped.
-        (SimpleNamespace(bad_words_ids=[[1], [9], [1, 2]]), {"suppress_sequences": [["t1"], ["t1", "t2"]]}),
+        ({"bad_words_ids": [[1], [9], [1, 2]]}, {"suppress_sequences": [["t1"], ["t1", "t2"]]}),
     ],
 )
 def test_decoding_options_follow_the_generation_config(tmp_path, gen, expected):
     converted = _write_vocab(tmp_path, ["t0", "t1", "t2"])
-    options = decoding_options(gen, FakeTokenizer(), converted, num_beams=4, max_new_tokens=20)
-    assert options["beam_size"] == 4
+    options = decoding_options(gen, FakeTokenizer(), converted, resolve_decoding(gen, num_beams=4, max_new_tokens=20))
     assert options["max_input_length"] == 0  # never truncate: long inputs were split before
     assert {k: options[k] for k in expected} == expected
 
@@ -73,7 +73,7 @@ def _system(model: str, **kw) -> CT2Seq2Seq:
 
 def test_compute_type_auto_is_int8_on_cpu_and_checked_when_explicit():
     assert _system("m").resolved_compute_type() == "int8"
-    assert _system("m", compute_type="float32").fingerprint()["compute_type"] == "float32"
+    assert _system("m", compute_type="float32").resolved_compute_type() == "float32"
     with pytest.raises(ConfigError, match="not supported on cpu"):
         _system("m", compute_type="no_such_type").resolved_compute_type()
     with pytest.raises(ConfigError, match="device"):
@@ -101,8 +101,8 @@ def test_converted_path_follows_the_model_files(tmp_path, monkeypatch):
 def test_same_output_as_the_hf_backend(tiny_models, tmp_path_factory, family, num_beams):
     from mteval.systems.hf_seq2seq import HFSeq2Seq
 
-    src, tgt = FAMILIES[family]
-    kw = dict(name=family, model=str(tiny_models[family]), src_lang_code=src, tgt_lang_code=tgt,
+    codes, token = FAMILIES[family]
+    kw = dict(name=family, model=str(tiny_models[family]), lang_codes=codes, target_token=token,
               num_beams=num_beams, max_new_tokens=12, batch_size=2, max_tokens=None, max_input_tokens=512,
               split_sentences=True, device="cpu")
     hf = HFSeq2Seq(**kw, dtype="float32")
@@ -182,8 +182,8 @@ def test_parallel_batch_out_of_memory_is_retried_alone(tiny_models, tmp_path_fac
         def result(self):
             raise RuntimeError("CUDA failed with error out of memory")
 
-    def submit(sentences, *, asynchronous=False):
-        return [Failed() for _ in sentences] if asynchronous else real_submit(sentences)
+    def submit(sentences, src_lang, tgt_lang, *, asynchronous=False):
+        return [Failed() for _ in sentences] if asynchronous else real_submit(sentences, src_lang, tgt_lang)
 
     monkeypatch.setattr(system, "_submit", submit)
     assert system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh") == expected
@@ -192,6 +192,6 @@ def test_parallel_batch_out_of_memory_is_retried_alone(tiny_models, tmp_path_fac
         def result(self):
             raise RuntimeError("vocabulary mismatch")
 
-    monkeypatch.setattr(system, "_submit", lambda sentences, asynchronous=False: [Broken() for _ in sentences])
+    monkeypatch.setattr(system, "_submit", lambda sentences, *_, asynchronous=False: [Broken() for _ in sentences])
     with pytest.raises(RuntimeError, match="vocabulary mismatch"):
         system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh")

@@ -15,8 +15,7 @@ def _system(model: str, **kw) -> VLLMChat:
 
 def test_without_vllm_translating_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm now raises ImportError
-    system = _system("Qwen/Qwen2.5-1.5B-Instruct")
-    assert system.fingerprint()["backend"] == "vllm"  # building and fingerprinting import nothing
+    system = _system("Qwen/Qwen2.5-1.5B-Instruct")  # building imports nothing
     with pytest.raises(ModelUnavailableError, match=r"pip install 'mteval\[vllm\]'"):
         system.translate(["Hello."], src_lang="en", tgt_lang="zh")
 

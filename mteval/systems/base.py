@@ -10,6 +10,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.errors import MtevalError
+from mteval.systems.languages import check_direction, check_pairs, parse_direction
 from mteval.text.sentences import join_sentences, split_long, split_sentences
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,14 @@ class SentenceBatchedSystem(System):
         max_tokens: int | None,
         max_input_tokens: int,
         split_sentences: bool,
+        language_pairs: list[str] | None = None,
+        direction: str | None = None,
     ):
         self.name = validate.text("name", name)
+        #: the directions the model serves (None: not declared, any); checked before any model loads.
+        self.language_pairs = check_pairs(language_pairs)
+        if direction is not None:  # the run's direction, known at instantiation from ${dataset.direction}
+            check_direction(name, getattr(self, "model_id", None), self.language_pairs, *parse_direction(direction))
         self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
         self.max_tokens = validate.integer("max_tokens", max_tokens, minimum=1, optional=True)
         self.max_input_tokens = validate.integer("max_input_tokens", max_input_tokens, minimum=1)
@@ -141,6 +148,7 @@ class SentenceBatchedSystem(System):
         A batch that runs out of GPU memory is halved and retried (down to one sentence), and
         later batches are capped at the size that fitted, so one long batch does not end a run.
         """
+        check_direction(self.name, getattr(self, "model_id", None), self.language_pairs, src_lang, tgt_lang)
         pieces_per_source = [self.segment(s, src_lang) for s in sources]
         flat = [p for pieces in pieces_per_source for p in pieces]
         unique = list(dict.fromkeys(p for p in flat if p.strip()))

@@ -13,8 +13,11 @@ from typing import Any
 from mteval import validate
 from mteval.errors import ConfigError
 from mteval.provenance import ROOT
-from mteval.systems.base import SentenceBatchedSystem, _is_oom, available_cores, split_cores
+from mteval.model_identity import model_identity
+from mteval.systems.base import _is_oom, available_cores, split_cores
+from mteval.systems.decoding import Decoding
 from mteval.systems.hf_loading import load_or_explain, model_error
+from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +30,24 @@ CT2_COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", 
 MARKER = "mteval-ct2.json"
 
 
-def _local_files(model: str) -> dict[str, list[int]] | None:
-    """Size and mtime of each file in a local model directory, so a rebuilt model is re-converted."""
-    path = Path(model)
-    if not path.is_dir():
-        return None
-    return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(path.iterdir()) if p.is_file()}
-
-
-class CT2Seq2Seq(SentenceBatchedSystem):
+class CT2Seq2Seq(Seq2SeqModel):
     """A Hugging Face seq2seq model (Marian, NLLB, M2M100) run by CTranslate2.
 
     The first use converts the model with ``ctranslate2.converters.TransformersConverter``
     (weights kept as stored, float32 for these models) into ``converted_dir``; later runs load
     the conversion. ``compute_type`` quantises at load time, so one conversion serves int8 on
     CPU and float16 on GPU. Tokenisation, the target language token and the decoding settings
-    follow :class:`~mteval.systems.hf_seq2seq.HFSeq2Seq`, so both backends decode alike.
+    are :class:`~mteval.systems.seq2seq.Seq2SeqModel`'s, as in the Hugging Face backend, so both
+    backends decode alike.
 
     Args:
         name: system name in results.
         model: Hub id or local directory of the Hugging Face model.
         revision: Hub revision.
-        src_lang_code: the tokenizer's source language code (``eng_Latn``, ``en``); None for opus-mt.
-        tgt_lang_code: the target language, forced as the first target token (``zho_Hans``, ``zh``).
-        num_beams: beam size, as in the Hugging Face backend (1 = greedy).
-        max_new_tokens: generation bound per sentence, counted as Hugging Face counts it.
+        lang_codes, target_token, num_beams, length_penalty, repetition_penalty,
+            no_repeat_ngram_size, max_new_tokens: as for the Hugging Face backend
+            (:class:`~mteval.systems.seq2seq.Seq2SeqModel`); max_new_tokens counted as Hugging Face counts it.
+        language_pairs: the directions the model serves. direction: the run's (``${dataset.direction}``).
         batch_size: sentences per batch. max_tokens: bound on padded source tokens per batch.
         max_input_tokens: longer sentences are split further (never truncated).
         split_sentences: translate sentence by sentence and re-join.
@@ -72,9 +68,12 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         name: str,
         model: str,
         revision: str | None = None,
-        src_lang_code: str | None = None,
-        tgt_lang_code: str | None = None,
-        num_beams: int = 4,
+        lang_codes: dict[str, str] | None = None,
+        target_token: str | None = None,
+        num_beams: int | None = None,
+        length_penalty: float | None = None,
+        repetition_penalty: float | None = None,
+        no_repeat_ngram_size: int | None = None,
         max_new_tokens: int = 256,
         batch_size: int = 32,
         max_tokens: int | None = 8192,
@@ -86,15 +85,15 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         intra_threads: int = 0,
         converted_dir: str | None = None,
         trust_remote_code: bool = False,
+        language_pairs: list[str] | None = None,
+        direction: str | None = None,
     ):
-        super().__init__(name=name, batch_size=batch_size, max_tokens=max_tokens,
-                         max_input_tokens=max_input_tokens, split_sentences=split_sentences)
-        self.model_id = model
-        self.revision = revision
-        self.src_lang_code = src_lang_code
-        self.tgt_lang_code = tgt_lang_code
-        self.num_beams = validate.integer("num_beams", num_beams, minimum=1, optional=True)
-        self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
+        super().__init__(name=name, model=model, revision=revision, lang_codes=lang_codes,
+                         target_token=target_token, num_beams=num_beams, length_penalty=length_penalty,
+                         repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
+                         max_new_tokens=max_new_tokens, batch_size=batch_size, max_tokens=max_tokens,
+                         max_input_tokens=max_input_tokens, split_sentences=split_sentences,
+                         language_pairs=language_pairs, direction=direction)
         self.device = validate.device("device", device)
         self.compute_type = validate.choice("compute_type", compute_type, CT2_COMPUTE_TYPES)
         self.inter_threads = validate.integer("inter_threads", inter_threads, minimum=0)
@@ -104,7 +103,6 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         self._tok: Any = None
         self._translator: Any = None
         self._decoding: dict[str, Any] = {}
-        self._prefix: list[str] | None = None
 
     # -- where and how it runs -------------------------------------------------------------
     def device_and_index(self) -> tuple[str, int]:
@@ -135,7 +133,8 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         """The directory of the converted model: ``converted_dir`` or a content-addressed cache entry."""
         if self.converted_dir is not None:
             return Path(self.converted_dir)
-        key = {"model": self.model_id, "revision": self.revision, "files": _local_files(self.model_id),
+        # By content (Hub commit or digest), so weights swapped at the same path are converted anew.
+        key = {"model": model_identity(self.model_id, self.revision),
                "ctranslate2": version("ctranslate2"), "transformers": version("transformers")}
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
         return CACHE_DIR / f"{Path(self.model_id).name}-{digest}"
@@ -182,12 +181,9 @@ class CT2Seq2Seq(SentenceBatchedSystem):
 
         kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
         self._tok = load_or_explain(self.model_id, lambda: AutoTokenizer.from_pretrained(self.model_id, **kw))
-        if self.src_lang_code is not None:
-            self._tok.src_lang = self.src_lang_code
-        self._prefix = None if self.tgt_lang_code is None else [target_language_token(self._tok, self.tgt_lang_code)]
+        self.check_target_token(self._tok)
         path = self.convert()
-        self._decoding = decoding_options(self._generation_config(), self._tok, path,
-                                          num_beams=self.num_beams, max_new_tokens=self.max_new_tokens)
+        self._decoding = decoding_options(self.model_defaults(), self._tok, path, self.decoding())
         device, index = self.device_and_index()
         inter, intra = self.threads(device)
         self._translator = ctranslate2.Translator(
@@ -201,38 +197,35 @@ class CT2Seq2Seq(SentenceBatchedSystem):
             return self.inter_threads or 1, self.intra_threads
         return split_cores(available_cores(), self.inter_threads, self.intra_threads)
 
-    def _generation_config(self) -> Any:
-        """The model's generation config, as ``generate`` in the Hugging Face backend would use it."""
-        from transformers import AutoConfig, GenerationConfig
-
-        kw = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
-        try:
-            return GenerationConfig.from_pretrained(self.model_id, revision=self.revision)
-        except OSError:  # older repos have none; transformers then derives it from config.json
-            config = load_or_explain(self.model_id, lambda: AutoConfig.from_pretrained(self.model_id, **kw))
-            return GenerationConfig.from_model_config(config)
-
     @property
     def tokenizer(self) -> Any:
         self.load()
         return self._tok
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=True)["input_ids"]]
+        return [len(ids) for ids in self.tokenizer(self.with_target_token(texts), add_special_tokens=True)["input_ids"]]
 
-    def _submit(self, sentences: list[str], *, asynchronous: bool = False) -> list[Any]:
-        """Hand one batch to CTranslate2: results, or futures of them when ``asynchronous``."""
+    def engine_inputs(self, sentences: list[str], src_lang: str, tgt_lang: str) -> dict[str, Any]:
+        """What ``translate_batch`` is given: source tokens (the target token first where the model
+        needs one), the target language prefix (NLLB, M2M100) and the resolved decoding options."""
         self.load()
         tok = self._tok
-        source = [tok.convert_ids_to_tokens(ids) for ids in tok(sentences, add_special_tokens=True)["input_ids"]]
-        prefix = None if self._prefix is None else [list(self._prefix) for _ in sentences]
-        return self._translator.translate_batch(source, target_prefix=prefix, asynchronous=asynchronous,
-                                                **self._decoding)
+        src_code, tgt_code = self.codes(src_lang, tgt_lang)
+        if src_code is not None:
+            tok.src_lang = src_code
+        ids = tok(self.with_target_token(sentences), add_special_tokens=True)["input_ids"]
+        prefix = None if tgt_code is None else [[target_language_token(tok, tgt_code)] for _ in sentences]
+        return {"source": [tok.convert_ids_to_tokens(i) for i in ids], "target_prefix": prefix, **self._decoding}
 
-    def _outputs(self, results: list[Any]) -> list[str]:
+    def _submit(self, sentences: list[str], src_lang: str, tgt_lang: str, *, asynchronous: bool = False) -> list[Any]:
+        """Hand one batch to CTranslate2: results, or futures of them when ``asynchronous``."""
+        return self._translator.translate_batch(**self.engine_inputs(sentences, src_lang, tgt_lang),
+                                                asynchronous=asynchronous)
+
+    def _outputs(self, results: list[Any], tgt_lang: str) -> list[str]:
         """Detokenised hypotheses, with outputs stopped by the length bound counted and warned about."""
         tok = self._tok
-        skip = len(self._prefix or [])
+        skip = 0 if self.codes(tgt_lang, tgt_lang)[1] is None else 1  # the target language prefix
         limit = self._decoding["max_decoding_length"]
         outputs, capped = [], 0
         for result in results:
@@ -246,7 +239,7 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         return outputs
 
     def _translate_batch(self, sentences, *, src_lang, tgt_lang):
-        return self._outputs(self._submit(sentences))
+        return self._outputs(self._submit(sentences, src_lang, tgt_lang), tgt_lang)
 
     def _translate_batches(self, batches, *, src_lang, tgt_lang):
         """With ``inter_threads`` > 1, every batch is queued at once so the translator's workers
@@ -257,10 +250,10 @@ class CT2Seq2Seq(SentenceBatchedSystem):
         if len(batches) <= 1 or self._translator.num_translators <= 1:
             yield from super()._translate_batches(batches, src_lang=src_lang, tgt_lang=tgt_lang)
             return
-        pending = [self._submit(texts, asynchronous=True) for texts in batches]
+        pending = [self._submit(texts, src_lang, tgt_lang, asynchronous=True) for texts in batches]
         for texts, futures in zip(batches, pending, strict=True):
             try:
-                yield self._outputs([future.result() for future in futures])
+                yield self._outputs([future.result() for future in futures], tgt_lang)
             except Exception as err:  # noqa: BLE001 - only out-of-memory is retried; the rest re-raises
                 if not _is_oom(err):
                     raise
@@ -269,24 +262,13 @@ class CT2Seq2Seq(SentenceBatchedSystem):
     def fingerprint(self) -> dict[str, Any]:
         device, _ = self.device_and_index()
         return {
-            **super().fingerprint(),
-            "model": self.model_id, "revision": self.revision, "src_lang_code": self.src_lang_code,
-            "tgt_lang_code": self.tgt_lang_code, "num_beams": self.num_beams,
-            "max_new_tokens": self.max_new_tokens, "device": device,
+            **super().fingerprint(), "device": device,
             "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2"),
         }
 
 
-def target_language_token(tok: Any, code: str) -> str:
-    """The token forced first on the target side: ``zho_Hans`` for NLLB, ``__zh__`` for M2M100."""
-    tid = tok.get_lang_id(code) if hasattr(tok, "get_lang_id") else tok.convert_tokens_to_ids(code)
-    if tid is None or tid == tok.unk_token_id:
-        raise ValueError(f"tokenizer has no language code {code!r}")
-    return tok.convert_ids_to_tokens(tid)
-
-
-def decoding_options(gen: Any, tok: Any, converted: Path, *, num_beams: int, max_new_tokens: int) -> dict[str, Any]:
-    """``translate_batch`` options that decode as ``generate`` does with the same generation config.
+def decoding_options(gen: dict[str, Any], tok: Any, converted: Path, decoding: Decoding) -> dict[str, Any]:
+    """``translate_batch`` options that decode as ``generate`` does with the same resolved settings.
 
     ``max_new_tokens`` counts the forced language token in both libraries. Where the model
     forces EOS at the length limit (Marian's ``forced_eos_token_id``), ``generate`` keeps one
@@ -294,29 +276,21 @@ def decoding_options(gen: Any, tok: Any, converted: Path, *, num_beams: int, max
     sequences; those CTranslate2 cannot emit anyway (Marian's ``<pad>``, dropped by the
     converter) are left out. Inputs are never truncated: long ones were split before.
     """
-    forced_eos = getattr(gen, "forced_eos_token_id", None) is not None
+    forced_eos = gen.get("forced_eos_token_id") is not None
     vocab = _target_vocabulary(converted)
     suppress = []
-    for ids in getattr(gen, "bad_words_ids", None) or []:
+    for ids in gen.get("bad_words_ids") or []:
         tokens = tok.convert_ids_to_tokens(list(ids))
         if vocab is None or all(t in vocab for t in tokens):
             suppress.append(tokens)
+    limit = decoding.max_new_tokens
     return {
-        "beam_size": num_beams,
-        "max_decoding_length": max_new_tokens - 1 if forced_eos else max_new_tokens,
+        **decoding.ct2_kwargs(),
+        "max_decoding_length": limit - 1 if forced_eos else limit,
         "min_decoding_length": 0,
         "max_input_length": 0,
-        "length_penalty": _setting(gen, "length_penalty", 1.0),
-        "repetition_penalty": _setting(gen, "repetition_penalty", 1.0),
-        "no_repeat_ngram_size": int(_setting(gen, "no_repeat_ngram_size", 0)),
         "suppress_sequences": suppress or None,
     }
-
-
-def _setting(gen: Any, key: str, default: float) -> float:
-    """A generation-config number, or ``generate``'s default when it is unset."""
-    value = getattr(gen, key, None)
-    return float(default if value is None else value)
 
 
 def _target_vocabulary(converted: Path) -> set[str] | None:

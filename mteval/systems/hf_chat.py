@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from mteval import validate
+from mteval.model_identity import model_identity
 from mteval.systems.base import SentenceBatchedSystem
+from mteval.systems.decoding import ResolvesDecoding
 from mteval.systems.hf_loading import TORCH_DTYPES, count_length_capped, load_hf, require_chat_template
 
 DEFAULT_SYSTEM_PROMPT = "You are a professional translator."
@@ -13,8 +15,13 @@ DEFAULT_PROMPT_TEMPLATE = ("Translate the following {src_lang} text into {tgt_la
 LANG_NAMES = {"en": "English", "zh": "Simplified Chinese", "de": "German", "fr": "French", "ja": "Japanese"}
 
 
-class HFChat(SentenceBatchedSystem):
-    """A causal chat model prompted to translate, decoded greedily.
+class HFChat(ResolvesDecoding, SentenceBatchedSystem):
+    """A causal chat model prompted to translate, decoded greedily unless the config asks for beams.
+
+    The model's sampling defaults and repetition penalty (Qwen2.5-Instruct's generation_config.json
+    has ``do_sample: true`` and ``repetition_penalty`` 1.05-1.1) are not applied: see
+    :mod:`mteval.systems.decoding`. The prompt names both languages, so the system follows the
+    dataset's direction among its ``language_pairs``.
 
     Args:
         name: system name. model: Hub id or local directory (``Qwen/Qwen2.5-1.5B-Instruct``).
@@ -23,9 +30,11 @@ class HFChat(SentenceBatchedSystem):
         prompt_template: the user message; ``{src_lang}``, ``{tgt_lang}`` (language names) and
             ``{text}`` are filled in.
         max_new_tokens: generation bound. batch_size / max_tokens: batching.
+        num_beams: None = the model's own (1 for Qwen2.5). repetition_penalty: None = none.
         max_input_tokens: longer sentences are split further.
         split_sentences: translate sentence by sentence (off by default: LLMs handle paragraphs).
         device, dtype, trust_remote_code: as for :class:`~mteval.systems.hf_seq2seq.HFSeq2Seq`.
+        language_pairs: the directions served. direction: the run's (``${dataset.direction}``).
     """
 
     def __init__(
@@ -37,6 +46,8 @@ class HFChat(SentenceBatchedSystem):
         system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
         prompt_template: str = DEFAULT_PROMPT_TEMPLATE,
         max_new_tokens: int = 512,
+        num_beams: int | None = None,
+        repetition_penalty: float | None = None,
         batch_size: int = 8,
         max_tokens: int | None = 8192,
         max_input_tokens: int = 1024,
@@ -44,11 +55,17 @@ class HFChat(SentenceBatchedSystem):
         device: str = "auto",
         dtype: str = "auto",
         trust_remote_code: bool = False,
+        language_pairs: list[str] | None = None,
+        direction: str | None = None,
     ):
+        self.model_id = validate.text("model", model)  # before the base checks the direction, which names it
         super().__init__(name=name, batch_size=batch_size, max_tokens=max_tokens,
-                         max_input_tokens=max_input_tokens, split_sentences=split_sentences)
-        self.model_id = model
+                         max_input_tokens=max_input_tokens, split_sentences=split_sentences,
+                         language_pairs=language_pairs, direction=direction)
         self.revision = revision
+        self.num_beams = validate.integer("num_beams", num_beams, minimum=1, optional=True)
+        self.repetition_penalty = (None if repetition_penalty is None
+                                   else validate.number("repetition_penalty", repetition_penalty, above=0))
         self.system_prompt = system_prompt
         self.prompt_template = prompt_template
         self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
@@ -91,18 +108,19 @@ class HFChat(SentenceBatchedSystem):
         prompts = [self.prompt(s, src_lang=src_lang, tgt_lang=tgt_lang) for s in sentences]
         enc = self._tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self._device)
         with torch.inference_mode():
-            out = self._model.generate(
-                **enc, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1,
-                pad_token_id=self._tok.pad_token_id,
-            )
+            out = self._model.generate(**enc, **self.generate_kwargs())
         new_tokens = out[:, enc["input_ids"].shape[1]:]
         count_length_capped(self, new_tokens, self._model.generation_config.eos_token_id)
         return [t.strip() for t in self._tok.batch_decode(new_tokens, skip_special_tokens=True)]
 
+    def generate_kwargs(self) -> dict[str, Any]:
+        """What ``generate`` is given besides the prompts: the resolved decoding, every setting explicit."""
+        return {**self.decoding().hf_kwargs(), "pad_token_id": self._tok.pad_token_id}
+
     def fingerprint(self) -> dict[str, Any]:
         return {
             **super().fingerprint(),
-            "model": self.model_id, "revision": self.revision, "system_prompt": self.system_prompt,
-            "prompt_template": self.prompt_template, "max_new_tokens": self.max_new_tokens,
-            "dtype": self.dtype, "decoding": "greedy",
+            "model": self.model_id, "revision": self.revision,
+            "model_identity": model_identity(self.model_id, self.revision), "system_prompt": self.system_prompt,
+            "prompt_template": self.prompt_template, "dtype": self.dtype, "decoding": self.decoding().describe(),
         }

@@ -7,24 +7,24 @@ from functools import partial
 from typing import Any
 
 from mteval import validate
-from mteval.systems.base import SentenceBatchedSystem, available_cores, split_cores
+from mteval.systems.base import available_cores, split_cores
 from mteval.systems.hf_loading import TORCH_DTYPES, count_length_capped, load_hf
+from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)
 
 
-class HFSeq2Seq(SentenceBatchedSystem):
+class HFSeq2Seq(Seq2SeqModel):
     """A Hugging Face seq2seq translation model run with ``generate``.
 
     Args:
         name: system name in results.
         model: Hub id or local directory (e.g. ``Helsinki-NLP/opus-mt-en-zh``).
-        revision: Hub revision (branch, tag or commit) for reproducibility.
-        src_lang_code: the tokenizer's source language code (``eng_Latn`` for NLLB, ``en`` for
-            M2M100); None for single-pair models such as opus-mt.
-        tgt_lang_code: the target code forced as the first generated token (``zho_Hans``, ``zh``).
-        num_beams: beam size; stated explicitly so backends cannot differ silently.
-        max_new_tokens: generation bound per sentence.
+        revision: Hub revision (branch, tag or commit); the signature names the commit it resolves to.
+        lang_codes, target_token, num_beams, length_penalty, repetition_penalty,
+            no_repeat_ngram_size, max_new_tokens: the model's contract and decoding, see
+            :class:`~mteval.systems.seq2seq.Seq2SeqModel` (shared with the CTranslate2 backend).
+        language_pairs: the directions the model serves. direction: the run's (``${dataset.direction}``).
         batch_size: sentences per batch. max_tokens: bound on padded source tokens per batch.
         max_input_tokens: longer sentences are split further (never truncated).
         split_sentences: translate sentence by sentence and re-join.
@@ -40,9 +40,12 @@ class HFSeq2Seq(SentenceBatchedSystem):
         name: str,
         model: str,
         revision: str | None = None,
-        src_lang_code: str | None = None,
-        tgt_lang_code: str | None = None,
-        num_beams: int = 4,
+        lang_codes: dict[str, str] | None = None,
+        target_token: str | None = None,
+        num_beams: int | None = None,
+        length_penalty: float | None = None,
+        repetition_penalty: float | None = None,
+        no_repeat_ngram_size: int | None = None,
         max_new_tokens: int = 256,
         batch_size: int = 16,
         max_tokens: int | None = 4096,
@@ -52,15 +55,15 @@ class HFSeq2Seq(SentenceBatchedSystem):
         dtype: str = "auto",
         parallel_batches: int = 0,
         trust_remote_code: bool = False,
+        language_pairs: list[str] | None = None,
+        direction: str | None = None,
     ):
-        super().__init__(name=name, batch_size=batch_size, max_tokens=max_tokens,
-                         max_input_tokens=max_input_tokens, split_sentences=split_sentences)
-        self.model_id = model
-        self.revision = revision
-        self.src_lang_code = src_lang_code
-        self.tgt_lang_code = tgt_lang_code
-        self.num_beams = validate.integer("num_beams", num_beams, minimum=1, optional=True)
-        self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
+        super().__init__(name=name, model=model, revision=revision, lang_codes=lang_codes,
+                         target_token=target_token, num_beams=num_beams, length_penalty=length_penalty,
+                         repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
+                         max_new_tokens=max_new_tokens, batch_size=batch_size, max_tokens=max_tokens,
+                         max_input_tokens=max_input_tokens, split_sentences=split_sentences,
+                         language_pairs=language_pairs, direction=direction)
         self.device = validate.device("device", device)
         self.dtype = validate.choice("dtype", dtype, TORCH_DTYPES)
         self.parallel_batches = validate.integer("parallel_batches", parallel_batches, minimum=0)
@@ -77,42 +80,50 @@ class HFSeq2Seq(SentenceBatchedSystem):
             self.model_id, auto_class="AutoModelForSeq2SeqLM", revision=self.revision,
             trust_remote_code=self.trust_remote_code, device=self.device, dtype=self.dtype,
         )
-        if self.src_lang_code is not None:
-            self._tok.src_lang = self.src_lang_code
+        self.check_target_token(self._tok)
 
     @property
     def tokenizer(self) -> Any:
         self.load()
         return self._tok
 
-    def forced_bos_token_id(self) -> int | None:
+    def forced_bos_token_id(self, tgt_code: str | None) -> int | None:
         """The id of the target language token, or None for single-pair models."""
-        if self.tgt_lang_code is None:
+        if tgt_code is None:
             return None
         tok = self.tokenizer
-        if hasattr(tok, "get_lang_id"):  # M2M100: "zh" -> "__zh__"
-            return tok.get_lang_id(self.tgt_lang_code)
-        tid = tok.convert_tokens_to_ids(self.tgt_lang_code)
-        if tid is None or tid == tok.unk_token_id:
-            raise ValueError(f"{self.model_id}: tokenizer has no language code {self.tgt_lang_code!r}")
-        return tid
+        return tok.convert_tokens_to_ids(target_language_token(tok, tgt_code))
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=True)["input_ids"]]
+        tok = self.tokenizer
+        with self._tok_lock:
+            return [len(ids) for ids in tok(self.with_target_token(texts), add_special_tokens=True)["input_ids"]]
+
+    def encode(self, sentences: list[str], src_code: str | None) -> Any:
+        """The batch as the model receives it: the source language set, the target token first."""
+        with self._tok_lock:
+            if src_code is not None:
+                self._tok.src_lang = src_code
+            return self._tok(self.with_target_token(sentences), return_tensors="pt", padding=True)
+
+    def generate_kwargs(self, tgt_code: str | None) -> dict[str, Any]:
+        """What ``generate`` is given besides the inputs: the resolved decoding and the forced target code."""
+        gen = self.decoding().hf_kwargs()
+        bos = self.forced_bos_token_id(tgt_code)
+        if bos is not None:
+            gen["forced_bos_token_id"] = bos
+        return gen
 
     def _translate_batch(self, sentences, *, src_lang, tgt_lang):
         import torch
 
         self.load()
+        src_code, tgt_code = self.codes(src_lang, tgt_lang)
         # Batches may run in parallel threads, and a fast tokenizer refuses to be used from two
         # threads at once ("Already borrowed", huggingface/tokenizers#537): one at a time.
+        enc = self.encode(sentences, src_code).to(self._device)
         with self._tok_lock:
-            enc = self._tok(sentences, return_tensors="pt", padding=True).to(self._device)
-            bos = self.forced_bos_token_id()
-        gen: dict[str, Any] = {"num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens,
-                               "do_sample": False}
-        if bos is not None:
-            gen["forced_bos_token_id"] = bos
+            gen = self.generate_kwargs(tgt_code)
         with torch.inference_mode():
             out = self._model.generate(**enc, **gen)
         count_length_capped(self, out[:, 1:], self._model.generation_config.eos_token_id)
@@ -133,8 +144,5 @@ class HFSeq2Seq(SentenceBatchedSystem):
 
     def fingerprint(self) -> dict[str, Any]:
         return {
-            **super().fingerprint(),
-            "model": self.model_id, "revision": self.revision, "src_lang_code": self.src_lang_code,
-            "tgt_lang_code": self.tgt_lang_code, "num_beams": self.num_beams,
-            "max_new_tokens": self.max_new_tokens, "dtype": self.dtype,
+            **super().fingerprint(), "dtype": self.dtype,
         }

@@ -22,7 +22,8 @@ class VLLMChat(HFChat):
     ModelUnavailableError that says how to install it.
 
     Args:
-        name, model, revision, system_prompt, prompt_template, max_new_tokens, batch_size,
+        name, model, revision, system_prompt, prompt_template, max_new_tokens, num_beams (1 only),
+            repetition_penalty, language_pairs, direction, batch_size,
             max_tokens, max_input_tokens, split_sentences, trust_remote_code: as for HFChat.
         dtype: vLLM's dtype (``auto`` = the checkpoint's, ``bfloat16``, ``float16``, ``float32``).
         gpu_memory_utilization: share of GPU memory vLLM may take for weights and KV cache.
@@ -40,6 +41,8 @@ class VLLMChat(HFChat):
         system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
         prompt_template: str = DEFAULT_PROMPT_TEMPLATE,
         max_new_tokens: int = 512,
+        num_beams: int | None = None,
+        repetition_penalty: float | None = None,
         batch_size: int = 256,
         max_tokens: int | None = None,
         max_input_tokens: int = 1024,
@@ -50,12 +53,15 @@ class VLLMChat(HFChat):
         tensor_parallel_size: int = 1,
         seed: int = 0,
         trust_remote_code: bool = False,
+        language_pairs: list[str] | None = None,
+        direction: str | None = None,
     ):
         super().__init__(name=name, model=model, revision=revision, system_prompt=system_prompt,
-                         prompt_template=prompt_template, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                         prompt_template=prompt_template, max_new_tokens=max_new_tokens, num_beams=num_beams,
+                         repetition_penalty=repetition_penalty, batch_size=batch_size,
                          max_tokens=max_tokens, max_input_tokens=max_input_tokens,
                          split_sentences=split_sentences, device="cuda", dtype=dtype,
-                         trust_remote_code=trust_remote_code)
+                         trust_remote_code=trust_remote_code, language_pairs=language_pairs, direction=direction)
         self.gpu_memory_utilization = validate.number("gpu_memory_utilization", gpu_memory_utilization, above=0, maximum=1)
         self.max_model_len = validate.integer("max_model_len", max_model_len, minimum=1, optional=True)
         self.tensor_parallel_size = validate.integer("tensor_parallel_size", tensor_parallel_size, minimum=1)
@@ -82,6 +88,10 @@ class VLLMChat(HFChat):
             gpu_memory_utilization=self.gpu_memory_utilization, max_model_len=self.max_model_len,
             tensor_parallel_size=self.tensor_parallel_size, seed=self.seed,
             trust_remote_code=self.trust_remote_code,
+            # Decoding is mteval's resolved settings only: the model's generation_config.json
+            # (sampling, repetition penalty) is not merged in; "vllm" = vLLM's neutral defaults
+            # (engine argument --generation-config, vllm-project/vllm#11164).
+            generation_config="vllm",
         ))
 
     def _translate_batch(self, sentences, *, src_lang, tgt_lang):
@@ -90,7 +100,7 @@ class VLLMChat(HFChat):
         prompts = [self.prompt(s, src_lang=src_lang, tgt_lang=tgt_lang) for s in sentences]
         # Token ids, not text: the template already holds the special tokens, as in HFChat.
         ids = self._tok(prompts, add_special_tokens=False)["input_ids"]
-        params = SamplingParams(temperature=0.0, max_tokens=self.max_new_tokens)
+        params = SamplingParams(**self.sampling_kwargs())
         outputs = self._model.generate([{"prompt_token_ids": i} for i in ids], params, use_tqdm=False)
         capped = sum(o.outputs[0].finish_reason == "length" for o in outputs)
         if capped:  # counted and reported like the transformers backends' cut-off outputs
@@ -98,6 +108,10 @@ class VLLMChat(HFChat):
             log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise "
                         "system.max_new_tokens", self.name, capped, self.max_new_tokens)
         return [o.outputs[0].text.strip() for o in outputs]
+
+    def sampling_kwargs(self) -> dict[str, Any]:
+        """What ``SamplingParams`` is given: the resolved decoding, as HFChat gives ``generate``."""
+        return self.decoding().vllm_kwargs()
 
     def fingerprint(self) -> dict[str, Any]:
         try:

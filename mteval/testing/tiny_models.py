@@ -51,6 +51,13 @@ CHATML_TEMPLATE = (
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 )
+# Target-variety tokens of opus-mt-en-zh (its model card: "a sentence initial language token is
+# required in the form of >>id<<"); the tiny Marian vocab carries them so a missing one is caught.
+MARIAN_ZH_TARGETS = (">>cmn_Hans<<", ">>cmn_Hant<<", ">>cmn<<", ">>yue_Hans<<", ">>yue_Hant<<", ">>yue<<",
+                     ">>lzh<<", ">>lzh_Hans<<", ">>wuu<<", ">>gan<<", ">>nan<<", ">>zho_Hans<<", ">>zho_Hant<<")
+# Qwen2.5-1.5B-Instruct's generation_config.json: sampling with a repetition penalty. The tiny chat
+# model ships the same, so a backend that lets them leak into "greedy" decoding is caught.
+QWEN_GENERATION_DEFAULTS = dict(do_sample=True, temperature=0.7, top_p=0.8, top_k=20, repetition_penalty=1.1)
 # Qwen2's pre-tokenizer split (tokenizer.json of Qwen/Qwen2.5-*).
 _QWEN2_SPLIT = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
@@ -73,8 +80,9 @@ def _seq2seq(model_cls, config_cls, out_dir: Path, seed: int, **config) -> None:
 def build_marian(out_dir: Path, *, spm_dir: Path | None = None, seed: int = SEED) -> Path:
     """Build a tiny en→zh `MarianMTModel` with a real `MarianTokenizer`, laid out like opus-mt.
 
-    The vocab follows opus-mt: `</s>`=0, `<unk>`=1, the pieces, `<pad>` last, and
-    decoding starts from `<pad>`. Source and target share one SentencePiece model.
+    The vocab follows opus-mt: `</s>`=0, `<unk>`=1, the `>>id<<` target-variety tokens of
+    opus-mt-en-zh (`>>cmn_Hans<<`, ...), the pieces, `<pad>` last, and decoding starts from
+    `<pad>`. Source and target share one SentencePiece model.
 
     Args:
         out_dir: Model directory to create.
@@ -88,6 +96,8 @@ def build_marian(out_dir: Path, *, spm_dir: Path | None = None, seed: int = SEED
         with tempfile.TemporaryDirectory() as scratch:
             spm_model = sentencepiece_file(spm_dir, Path(scratch))
             vocab = {"</s>": 0, "<unk>": 1}
+            for code in MARIAN_ZH_TARGETS:
+                vocab[code] = len(vocab)
             for piece in spm_pieces(spm_model):
                 vocab.setdefault(piece, len(vocab))
             vocab["<pad>"] = pad_id = len(vocab)
@@ -205,6 +215,8 @@ def build_chat_lm(
 ) -> Path:
     """Build a tiny `Qwen2ForCausalLM` with a byte-level BPE fast tokenizer and a ChatML template.
 
+    Its `generation_config.json` samples with a repetition penalty, as Qwen2.5-Instruct's does.
+
     Special tokens sit after the BPE vocab as in Qwen2.5: `<|endoftext|>` (pad),
     `<|im_start|>`, `<|im_end|>` (eos; generation also stops at `<|endoftext|>`).
     Byte-level BPE encodes any input without `<unk>`. Padding is on the left, ready
@@ -259,7 +271,7 @@ def build_chat_lm(
         )
         model = Qwen2ForCausalLM(config)
         model.generation_config = GenerationConfig(
-            bos_token_id=pad, eos_token_id=[eos, pad], pad_token_id=pad, do_sample=False, max_new_tokens=32
+            bos_token_id=pad, eos_token_id=[eos, pad], pad_token_id=pad, max_new_tokens=32, **QWEN_GENERATION_DEFAULTS
         )
         model.save_pretrained(tmp)
 

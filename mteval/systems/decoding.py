@@ -1,0 +1,161 @@
+"""Decoding settings resolved once (the model's defaults, then the config), and what each engine is given.
+
+Three places hold generation settings: the system config, the model's ``generation_config.json``
+(or the generation keys of an old ``config.json``), and each library's defaults. Left implicit,
+``generate`` inherits the model file's sampling and penalties (Qwen2.5-Instruct ships
+``do_sample: true``, ``temperature: 0.7``, ``top_p: 0.8``, ``top_k: 20`` and a
+``repetition_penalty`` of 1.05-1.1) while vLLM and CTranslate2 apply none, and all of them are
+called "greedy". Here the rule is one, for every backend:
+
+* the model's own beam size and length penalty apply unless the config sets them (opus-mt-zh-en's
+  ``config.json`` has ``num_beams: 6``), as they are part of how the model was meant to decode;
+* decoding never samples, and no repetition penalty or n-gram ban applies unless the config asks
+  for one: the model file's sampling settings and penalties are recorded as ignored, not applied.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mteval.errors import ConfigError
+
+#: Model-file settings never applied unless the config sets them (they are listed as ignored).
+NOT_INHERITED = ("do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "no_repeat_ngram_size")
+# The values at which those settings change nothing (transformers' defaults).
+_NEUTRAL = {"do_sample": False, "temperature": 1.0, "top_p": 1.0, "top_k": 50, "repetition_penalty": 1.0,
+            "no_repeat_ngram_size": 0}
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """The effective decoding of a system, identical whichever engine runs it."""
+
+    num_beams: int
+    length_penalty: float
+    repetition_penalty: float
+    no_repeat_ngram_size: int
+    max_new_tokens: int
+    #: model-file settings that were not applied (e.g. Qwen's sampling), recorded for the reader.
+    ignored_model_defaults: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """The settings for fingerprints and signatures; ``mode`` says greedy or beam search."""
+        return {"mode": "greedy" if self.num_beams == 1 else f"beam{self.num_beams}", **asdict(self)}
+
+    def hf_kwargs(self) -> dict[str, Any]:
+        """``generate`` keywords: every setting explicit, so nothing leaks in from the model's file."""
+        return {"num_beams": self.num_beams, "length_penalty": self.length_penalty,
+                "repetition_penalty": self.repetition_penalty, "no_repeat_ngram_size": self.no_repeat_ngram_size,
+                "max_new_tokens": self.max_new_tokens, "do_sample": False, "temperature": None, "top_p": None,
+                "top_k": None}
+
+    def ct2_kwargs(self) -> dict[str, Any]:
+        """``Translator.translate_batch`` keywords (the max length is adjusted by the CTranslate2 backend)."""
+        return {"beam_size": self.num_beams, "length_penalty": self.length_penalty,
+                "repetition_penalty": self.repetition_penalty, "no_repeat_ngram_size": self.no_repeat_ngram_size,
+                "sampling_topk": 1}
+
+    def vllm_kwargs(self) -> dict[str, Any]:
+        """``SamplingParams`` keywords: temperature 0 is vLLM's greedy; it has no beam search here."""
+        if self.num_beams != 1:
+            raise ConfigError(f"num_beams={self.num_beams}: the vLLM backend decodes greedily only; set "
+                              "system.num_beams=1 or use the transformers backend for beam search")
+        if self.no_repeat_ngram_size:
+            raise ConfigError("no_repeat_ngram_size is not supported by the vLLM backend; set it to 0")
+        return {"temperature": 0.0, "top_p": 1.0, "top_k": -1, "repetition_penalty": self.repetition_penalty,
+                "max_tokens": self.max_new_tokens}
+
+
+def resolve_decoding(model_defaults: dict[str, Any], *, max_new_tokens: int, num_beams: int | None = None,
+                     length_penalty: float | None = None, repetition_penalty: float | None = None,
+                     no_repeat_ngram_size: int | None = None) -> Decoding:
+    """The model's defaults, then the config's settings (None = not set in the config)."""
+    def own(key: str, default: Any) -> Any:
+        value = model_defaults.get(key)
+        return default if value is None else value
+
+    ignored = {k: model_defaults[k] for k in NOT_INHERITED
+               if model_defaults.get(k) is not None and model_defaults[k] != _NEUTRAL[k]}
+    decoding = Decoding(
+        num_beams=int(num_beams if num_beams is not None else own("num_beams", 1)),
+        length_penalty=float(length_penalty if length_penalty is not None else own("length_penalty", 1.0)),
+        repetition_penalty=float(1.0 if repetition_penalty is None else repetition_penalty),
+        no_repeat_ngram_size=int(0 if no_repeat_ngram_size is None else no_repeat_ngram_size),
+        max_new_tokens=int(max_new_tokens),
+        ignored_model_defaults=ignored,
+    )
+    if decoding.num_beams < 1 or decoding.max_new_tokens < 1 or decoding.repetition_penalty <= 0:
+        raise ConfigError(f"decoding settings out of range: {decoding.describe()} (num_beams and "
+                          "max_new_tokens at least 1, repetition_penalty above 0)")
+    return decoding
+
+
+class ResolvesDecoding:
+    """For systems with ``model_id``, ``revision``, ``max_new_tokens`` and optional ``num_beams``,
+    ``length_penalty``, ``repetition_penalty``, ``no_repeat_ngram_size`` settings: the model's
+    generation defaults, read once, and the effective :class:`Decoding`, resolved once."""
+
+    _resolved: Decoding | None = None
+    _model_defaults: dict[str, Any] | None = None
+
+    def model_defaults(self) -> dict[str, Any]:
+        """The generation settings the model ships (read without loading the model)."""
+        if self._model_defaults is None:
+            self._model_defaults = model_generation_defaults(self.model_id, self.revision)
+        return self._model_defaults
+
+    def decoding(self) -> Decoding:
+        """The effective decoding settings: the model's defaults, then the config's."""
+        if self._resolved is None:
+            self._resolved = resolve_decoding(
+                self.model_defaults(), max_new_tokens=self.max_new_tokens,
+                **{k: getattr(self, k, None) for k in ("num_beams", "length_penalty", "repetition_penalty",
+                                                       "no_repeat_ngram_size")})
+        return self._resolved
+
+
+def model_generation_defaults(model: str, revision: str | None = None) -> dict[str, Any]:
+    """The generation settings a model ships, read from its JSON files without loading it.
+
+    ``generation_config.json`` when the model has one, else the generation keys of
+    ``config.json`` (opus-mt repositories predate generation configs and keep ``num_beams``
+    there; transformers derives the generation config from it the same way).
+    """
+    for name in ("generation_config.json", "config.json"):
+        path = _model_file(model, revision, name)
+        if path is not None:
+            return json.loads(path.read_text(encoding="utf-8"))
+    from mteval.systems.hf_loading import model_error
+
+    raise model_error(model, OSError(f"{model} has neither generation_config.json nor config.json"))
+
+
+def _model_file(model: str, revision: str | None, name: str) -> Path | None:
+    """A file of a local model directory or of a Hub model (cached, or downloaded when online)."""
+    local = Path(model)
+    if local.is_dir():
+        return local / name if (local / name).is_file() else None
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+    from huggingface_hub.errors import EntryNotFoundError
+
+    cached = try_to_load_from_cache(model, name, revision=revision)
+    if isinstance(cached, str):
+        return Path(cached)
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        if name == "config.json":
+            from mteval.systems.hf_loading import model_error
+
+            raise model_error(model, OSError("offline: cannot find the requested files in the local cache"))
+        return None
+    from mteval.systems.hf_loading import load_or_explain
+
+    try:
+        return Path(load_or_explain(model, lambda: hf_hub_download(model, name, revision=revision)))
+    except Exception as err:  # noqa: BLE001 - only "this repo has no such file" means "try the next file"
+        if isinstance(err.__cause__, EntryNotFoundError) or isinstance(err, EntryNotFoundError):
+            return None
+        raise
