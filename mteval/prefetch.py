@@ -1,4 +1,4 @@
-"""``mteval-prefetch``: download every Hugging Face model a config names, so later runs work offline."""
+"""``mteval-prefetch``: download every model and test set a config names, so later runs work offline."""
 from __future__ import annotations
 
 import argparse
@@ -19,12 +19,15 @@ NOT_LOADED = ["*.h5", "*.msgpack", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "*
 # COMET loads its encoder's architecture and tokenizer, never the encoder's pretrained weights
 # (load_from_checkpoint passes load_pretrained_weights=False), so these files are enough.
 ENCODER_FILES = ["*.json", "*.model", "*.txt"]
+# MetricX loads google/mt5-xl's tokenizer only (spiece.model and its JSON configs), never its 3.7 GB weights.
+TOKENIZER_FILES = ["*.json", "spiece.model"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 @dataclass(frozen=True)
 class ModelRef:
-    """One Hub repository to fetch. ``role``: ``system``, ``comet`` or ``encoder`` (named by a COMET checkpoint)."""
+    """One Hub repository to fetch. ``role``: ``system``, ``comet``, ``encoder`` (named by a COMET checkpoint),
+    ``metricx`` (weights and config) or ``tokenizer`` (tokenizer files only)."""
 
     repo_id: str
     revision: str | None
@@ -52,6 +55,12 @@ def models_in_config(cfg: Any) -> list[ModelRef]:
         model = metric.get("model")
         if target.endswith(".Comet") and isinstance(model, str) and is_hub_id(model):
             out.append(ModelRef(model, metric.get("revision"), "comet", f"metrics.{name}"))
+        if target.endswith(".MetricX"):
+            tokenizer = metric.get("tokenizer")
+            if isinstance(model, str) and is_hub_id(model):
+                out.append(ModelRef(model, metric.get("revision"), "metricx", f"metrics.{name}"))
+            if isinstance(tokenizer, str) and is_hub_id(tokenizer):
+                out.append(ModelRef(tokenizer, metric.get("tokenizer_revision"), "tokenizer", f"metrics.{name}"))
     return out
 
 
@@ -124,6 +133,12 @@ def check_offline(system: Any, metrics: Iterable[Any]) -> None:
     if isinstance(model, str) and is_hub_id(model) and not is_cached(model, getattr(system, "revision", None)):
         raise ModelUnavailableError(f"cannot load model '{model}' (system {system.name}): {fix}")
     for metric in metrics:
+        hub_files = getattr(metric, "hub_files", None)
+        if hub_files is not None:  # a metric that lists what it loads (MetricX: weights and tokenizer repos)
+            for repo, revision, filename in hub_files():
+                if not is_cached(repo, revision, filename):
+                    raise ModelUnavailableError(f"cannot load model '{repo}' (metrics.{metric.name}): {fix}")
+            continue
         model = getattr(metric, "model_id", None)
         if not isinstance(model, str) or getattr(metric, "preflight", None) is None:
             continue
@@ -178,6 +193,10 @@ def prefetch(
                 kwargs["ignore_patterns"] = system_ignore_patterns(ref.repo_id, ref.revision, list_files)
             elif ref.role == "encoder":
                 kwargs["allow_patterns"] = ENCODER_FILES
+            elif ref.role == "tokenizer":
+                kwargs["allow_patterns"] = TOKENIZER_FILES
+            elif ref.role == "metricx":
+                kwargs["ignore_patterns"] = NOT_LOADED
             log(f"mteval-prefetch: {ref.repo_id} ({ref.role}, named by {ref.named_by}) ...")
             path = Path(snapshot_download(**kwargs))
         except Exception as err:  # noqa: BLE001 - each failure is reported, the others still download
@@ -196,7 +215,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="mteval-prefetch",
         description="Download the models a config names (its system, COMET checkpoints and their encoders) into "
-                    "the Hugging Face cache, so that runs with HF_HUB_OFFLINE=1 work. Takes the same overrides "
+                    "the Hugging Face cache, and its test set (sacrebleu's registry or Hugging Face datasets) into "
+                    "theirs, so that runs with HF_HUB_OFFLINE=1 work. Takes the same overrides "
                     "as mteval, e.g. `mteval-prefetch system=nllb_600m 'metrics=[bleu,comet]'`.",
     )
     parser.add_argument("--all", action="store_true", help="every system and metric option in conf/")
@@ -207,22 +227,31 @@ def main(argv: list[str] | None = None) -> None:
         print("mteval-prefetch: warning: HF_HUB_OFFLINE is set, so only models already cached can be found",
               file=sys.stderr)
     try:
+        from mteval.data.fetch import dataset_configs, fetch_all, testsets_in_config
+
         configs = all_configs() if args.all else [compose(args.overrides)]
         refs = list(dict.fromkeys(r for cfg in configs for r in models_in_config(cfg)))
+        test_sets = list(dict.fromkeys(t for cfg in configs + (dataset_configs(compose) if args.all else [])
+                                       for t in testsets_in_config(cfg)))
         if args.dry_run:
             for r in refs:
                 print(f"{r.repo_id}\t{r.revision or 'main'}\t{r.role}\t{r.named_by}")
+            for t in test_sets:
+                print(f"{t.label}\ttest set\tdataset {t.name}")
             print("(COMET encoders are read from each checkpoint's hparams.yaml once it is downloaded)")
             return
         fetched, failed = prefetch(refs)
+        sets_done, sets_failed = fetch_all(test_sets)
     except MtevalError as err:
         print(f"mteval-prefetch: error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
     print(f"mteval-prefetch: {len(fetched)} model(s) in the local cache" +
           (f": {', '.join(r.repo_id for r in fetched)}" if fetched else ""))
-    for _, reason in failed:
+    if test_sets:
+        print(f"mteval-prefetch: {len(sets_done)} of {len(test_sets)} test set(s) in the local cache")
+    for _, reason in failed + sets_failed:
         print(f"mteval-prefetch: error: {reason}", file=sys.stderr)
-    sys.exit(2 if failed else 0)
+    sys.exit(2 if failed or sets_failed else 0)
 
 
 if __name__ == "__main__":

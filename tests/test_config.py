@@ -33,6 +33,10 @@ def required_overrides(group: str, option: str, tmp_path: Path) -> list[str]:
         return ["system.submission=LanguageX"]
     if (group, option) == ("dataset", "sacrebleu"):
         return ["dataset.test_set=wmt22", "dataset.langpair=en-zh"]
+    if (group, option) == ("dataset", "hf"):
+        path = tmp_path / "h.jsonl"
+        path.write_text('{"source": "Hello.", "target": "你好。"}\n', encoding="utf-8")
+        return [f"dataset.path={path}"]
     if (group, option) == ("dataset", "jsonl"):
         path = tmp_path / "c.jsonl"
         path.write_text('{"id": "a", "src": "Hello.", "ref": "你好。"}\n', encoding="utf-8")
@@ -76,7 +80,8 @@ def test_every_metric_instantiates_and_declares_its_contract(compose, option):
     (node,) = cfg.metrics.values()
     metric = instantiate(node, _convert_="all")
     assert isinstance(metric, Metric)
-    assert metric.name in {"bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi"} or metric.name.startswith("comet")
+    assert metric.name in {"bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi", "metricx", "metricx_qe"} \
+        or metric.name.startswith("comet")
     assert isinstance(metric.higher_is_better, bool)
     assert isinstance(metric.needs_ref, bool) and isinstance(metric.needs_src, bool)
 
@@ -93,6 +98,11 @@ def test_every_dataset_loads(compose, option, tmp_path):
             instantiate(cfg.dataset.load, _convert_="all")
         cause = err.value.__cause__
         assert isinstance(cause, DataUnavailableError) and "mteval-prefetch dataset=sacrebleu" in str(cause)
+        return
+    if cfg.dataset.load._target_.endswith("load_hf") and option != "hf":  # a Hub dataset, not cached here
+        with pytest.raises(InstantiationException) as err:
+            instantiate(cfg.dataset.load, _convert_="all")
+        assert isinstance(err.value.__cause__, DataUnavailableError) and cfg.dataset.path in str(err.value.__cause__)
         return
     corpus = instantiate(cfg.dataset.load, _convert_="all")
     assert isinstance(corpus, Corpus)
