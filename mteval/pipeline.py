@@ -1,6 +1,7 @@
 """evaluate(corpus, system, metrics) -> RunResult: translate (through the cache), then score."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -18,7 +19,20 @@ log = logging.getLogger(__name__)
 
 
 def translate(system: System, corpus: Corpus, *, cache: Cache | None = None, chunk_size: int = 64) -> list[str]:
-    """Translate every segment, reusing cached translations and caching new ones chunk by chunk.
+    """Translate every segment (see :func:`translate_with_pairs`)."""
+    return translate_with_pairs(system, corpus, cache=cache, chunk_size=chunk_size)[0]
+
+
+def translate_with_pairs(
+    system: System, corpus: Corpus, *, cache: Cache | None = None, chunk_size: int = 64
+) -> tuple[list[str], list[list[tuple[str, str]] | None]]:
+    """Translate every segment; also return, per segment, the (sentence, translation) pairs a
+    sentence-by-sentence system joined into it (None for one sentence or a system without pairs).
+
+    The pairs are cached beside the translations (under the fingerprint key + ``/sentences``), so a
+    resumed or repeated run still has them for the metrics that score long segments by sentences.
+
+    Cached translations are reused and new ones cached chunk by chunk.
 
     A run killed mid-way keeps every finished chunk (each is one SQLite transaction), so a restart
     translates only what is missing. Before each chunk the cache is asked again, so two runs
@@ -34,10 +48,13 @@ def translate(system: System, corpus: Corpus, *, cache: Cache | None = None, chu
             warn_long_sources(system, corpus, set(sources))
         hyps = system.translate(sources, **kwargs)
         _check_count(system, len(sources), hyps)
-        return hyps
+        got = _pairs_of(system, sources)
+        return hyps, [got.get(s) for s in sources]
     key = digest({"system": system.fingerprint(), **kwargs})
     unique = list(dict.fromkeys(sources))
     done = cache.get_translations(key, unique)
+    pairs_key = key + "/sentences"
+    pairs = {s: _decode_pairs(v) for s, v in cache.get_translations(pairs_key, unique).items()}
     missing = [s for s in unique if s not in done]
     log.info("%s: %d of %d unique sources cached, %d to translate",
              system.name, len(unique) - len(missing), len(unique), len(missing))
@@ -48,17 +65,37 @@ def translate(system: System, corpus: Corpus, *, cache: Cache | None = None, chu
         chunk = missing[start : start + chunk_size]
         fresh = cache.get_translations(key, chunk)  # another run on the same cache may have done some
         done.update(fresh)
+        if fresh:
+            pairs.update({s: _decode_pairs(v) for s, v in cache.get_translations(pairs_key, list(fresh)).items()})
         todo = [s for s in chunk if s not in fresh]
         if todo:
             hyps = system.translate(todo, **kwargs)
             _check_count(system, len(todo), hyps)
+            got = _pairs_of(system, todo)
+            # Pairs first: a run killed between the two writes then re-translates rather than losing them.
+            if got:
+                stored = cache.put_translations(pairs_key, [(s, json.dumps(p, ensure_ascii=False))
+                                                            for s, p in got.items()])
+                pairs.update({s: _decode_pairs(v) for s, v in stored.items()})
             done.update(cache.put_translations(key, zip(todo, hyps, strict=True)))
             translated += len(todo)
         log.info("%s: translated %d/%d", system.name, min(start + chunk_size, len(missing)), len(missing))
     if translated < len(missing):
         log.info("%s: %d sources were translated meanwhile by another run sharing the cache",
                  system.name, len(missing) - translated)
-    return [done[s] for s in sources]
+    return [done[s] for s in sources], [pairs.get(s) for s in sources]
+
+
+def _pairs_of(system: System, sources: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """The sentence pairs the system kept for its last call, for sources of more than one sentence."""
+    kept = getattr(system, "last_sentence_pairs", None)
+    if not isinstance(kept, list) or len(kept) != len(sources):
+        return {}
+    return {s: [(a, b) for a, b in p] for s, p in zip(sources, kept, strict=True) if len(p) > 1}
+
+
+def _decode_pairs(value: str) -> list[tuple[str, str]]:
+    return [(a, b) for a, b in json.loads(value)]
 
 
 def _check_count(system: System, expected: int, hyps: Sequence[str]) -> None:
@@ -96,31 +133,20 @@ def warn_long_sources(system: System, corpus: Corpus, which: set[str], *, show: 
         log.warning("%d more sources have a sentence longer than max_input_tokens=%d", len(long) - show, limit)
 
 
-def warn_long_for_metric(metric: Metric, corpus: Corpus, hyps: Sequence[str], *, show: int = 5) -> None:
-    """Warn, with file:line, about texts longer than a COMET encoder reads (the rest is cut off unscored)."""
-    load = getattr(metric, "load", None)
-    if load is None:
-        return
-    encoder = getattr(load(), "encoder", None)
-    tokenizer = getattr(encoder, "tokenizer", None)
-    try:
-        limit = int(encoder.max_positions) - 2  # what COMET's prepare_sample truncates to
-    except (AttributeError, TypeError, ValueError):
-        return
-    if tokenizer is None:
-        return
-    fields = {"source": [s.src for s in corpus.segments], "hypothesis": list(hyps)}
-    if getattr(metric, "needs_ref", False):
-        fields["reference"] = [s.refs[0] if s.refs else "" for s in corpus.segments]
-    long = []
-    for field, texts in fields.items():
-        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
-        long += [(corpus.segments[i], field, n) for i, n in enumerate(lengths) if n > limit]
-    for seg, field, n in long[:show]:
-        log.warning("%s: the %s has %d tokens; %s reads at most %d, the rest is not scored",
-                    seg.origin or seg.id, field, n, metric.name, limit)
-    if len(long) > show:
-        log.warning("%s: %d more texts longer than %d tokens", metric.name, len(long) - show, limit)
+def report_long_inputs(metric: Metric, corpus: Corpus, result: MetricResult, *, show: int = 5) -> None:
+    """Warn, with file:line, about segments longer than the metric's model reads: scored by their
+    sentence pairs, or cut by the model (the rest unscored). The counts are in ``result.extra``."""
+    info = result.extra.get("long_inputs") or {}
+    for key, what in (("by_sentences_at", "scored by its sentence pairs instead"),
+                      ("truncated_at", "the rest is not scored")):
+        where = info.get(key) or []
+        for i in where[:show]:
+            seg = corpus.segments[i]
+            log.warning("%s: the %s input is longer than the %d tokens it reads; %s",
+                        seg.origin or seg.id, metric.name, info["limit"], what)
+        if len(where) > show:
+            log.warning("%s: %d more segments longer than %d tokens (%s)", metric.name, len(where) - show,
+                        info["limit"], what)
 
 
 def refuse_oversized(metric: Metric, corpus: Corpus, texts: list[str], field: str,
@@ -139,9 +165,13 @@ def refuse_oversized(metric: Metric, corpus: Corpus, texts: list[str], field: st
 
 
 def score(
-    metric: Metric, corpus: Corpus, hyps: Sequence[str], *, cache: Cache | None = None
+    metric: Metric, corpus: Corpus, hyps: Sequence[str], *, cache: Cache | None = None,
+    pairs: Sequence[list[tuple[str, str]] | None] | None = None,
 ) -> MetricResult | None:
-    """Score with one metric, through the metric cache. None when the metric has nothing to score."""
+    """Score with one metric, through the metric cache. None when the metric has nothing to score.
+
+    ``pairs``: per segment, the system's (sentence, translation) pairs, for metrics that score an
+    over-long segment by sentences."""
     srcs = [s.src for s in corpus.segments]
     refs = [list(s.refs) for s in corpus.segments]
     if len(hyps) != len(srcs):
@@ -150,15 +180,18 @@ def score(
     key = None
     result: MetricResult | None
     if cache is not None:
-        key = digest({"metric": fp, "tgt": corpus.tgt_lang, "src": srcs, "hyp": list(hyps), "refs": refs})
+        inputs: dict[str, Any] = {"metric": fp, "tgt": corpus.tgt_lang, "src": srcs, "hyp": list(hyps), "refs": refs}
+        if pairs is not None and any(pairs):
+            inputs["pairs"] = [p and [list(x) for x in p] for p in pairs]
+        key = digest(inputs)
         hit = cache.get_metric(key)
         if hit is not None:
             log.info("%s: cached result", metric.name)
             return None if hit.get("none") else _with_settings(MetricResult(**hit), metric, fp)
     refuse_oversized(metric, corpus, list(hyps), "hypothesis")
-    if not metric.needs_ref or any(refs):
-        warn_long_for_metric(metric, corpus, hyps)
-    result = metric.score(hyps, refs, srcs, tgt_lang=corpus.tgt_lang)
+    result = metric.score(hyps, refs, srcs, tgt_lang=corpus.tgt_lang, pairs=pairs)
+    if result is not None:
+        report_long_inputs(metric, corpus, result)
     if cache is not None and key is not None:
         cache.put_metric(key, {"none": True} if result is None else result.__dict__)
     return None if result is None else _with_settings(result, metric, fp)
@@ -185,6 +218,13 @@ def evaluate(
     any model loads, so bad data or a missing COMET model fails in seconds, not after translating."""
     sources = [s.src for s in corpus.segments]
     system.check_inputs(sources)
+    # A reference-based metric on a corpus without references has nothing to score: it is skipped,
+    # and its model is neither located nor demanded offline (issue 10: never fatal).
+    has_refs = any(s.refs for s in corpus.segments)
+    skipped = [m.name for m in metrics if m.needs_ref and not has_refs]
+    for name in skipped:
+        log.warning("%s: skipped, no segment has a reference (%d segments)", name, len(corpus))
+    metrics = [m for m in metrics if m.name not in skipped]
     for metric in metrics:
         preflight = getattr(metric, "preflight", None)
         if preflight is not None:
@@ -195,13 +235,12 @@ def evaluate(
     check_offline(system, metrics)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    hyps = translate(system, corpus, cache=cache, chunk_size=translate_chunk_size)
+    hyps, pairs = translate_with_pairs(system, corpus, cache=cache, chunk_size=translate_chunk_size)
     timings["translate_s"] = round(time.perf_counter() - t0, 3)
     results: dict[str, MetricResult] = {}
-    skipped: list[str] = []
     for metric in metrics:
         t0 = time.perf_counter()
-        result = score(metric, corpus, hyps, cache=cache)
+        result = score(metric, corpus, hyps, cache=cache, pairs=pairs)
         timings[f"{metric.name}_s"] = round(time.perf_counter() - t0, 3)
         if result is None:
             skipped.append(metric.name)
@@ -212,5 +251,6 @@ def evaluate(
             "timings": timings, "skipped_metrics": skipped,
             "sentences_split_further": getattr(system, "n_split_further", 0),
             "outputs_length_capped": getattr(system, "n_length_capped", 0)}
-    return RunResult(dataset=corpus.name, system=system.name, corpus=corpus, hypotheses=hyps,
+    prov["long_inputs"] = {name: r.extra["long_inputs"] for name, r in results.items() if "long_inputs" in r.extra}
+    return RunResult(dataset=corpus.name, system=system.name, corpus=corpus, hypotheses=hyps, sentence_pairs=pairs,
                      metrics=results, provenance=prov)

@@ -120,6 +120,9 @@ class RunResult:
     hypotheses: list[str]
     metrics: dict[str, MetricResult]
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: per segment, the (source sentence, translation) pairs the system joined into its hypothesis,
+    #: or None (one sentence, or a system that keeps no pairs); written to segments.jsonl.
+    sentence_pairs: list[list[tuple[str, str]] | None] | None = None
 
     def scores_dict(self) -> dict[str, Any]:
         """The ``scores.json`` contract."""
@@ -146,6 +149,8 @@ class RunResult:
                 "domain": seg.domain,
                 "origin": seg.origin,
             }
+            if self.sentence_pairs is not None and self.sentence_pairs[i]:
+                row["sentences"] = [list(p) for p in self.sentence_pairs[i]]
             for name, m in self.metrics.items():
                 row[name] = None if m.segment_scores is None else m.segment_scores[i]
             rows.append(row)

@@ -50,6 +50,7 @@ def _fake_comet(monkeypatch, **kw) -> Comet:
     """A Comet whose model is replaced by a score that is the hypothesis length / 100."""
     metric = Comet(model="unused", **kw)
     monkeypatch.setattr(metric, "_predict", lambda samples: [len(s["mt"]) / 100 for s in samples])
+    monkeypatch.setattr(metric, "measure_inputs", lambda hyps, refs, srcs: None)  # no model to measure with
     return metric
 
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from mteval.errors import ModelUnavailableError, MtevalError
-from mteval.prefetch import (ENCODER_FILES, NOT_LOADED, ModelRef, all_configs, check_offline, compose,
-                             models_in_config, prefetch)
+from mteval.prefetch import (ENCODER_FILES, NOT_LOADED, TOKENIZER_FILES, ModelRef, all_configs, check_offline,
+                             compose, models_in_config, prefetch)
 from mteval.systems.base import SentenceBatchedSystem
 from tests.conftest import MTEVAL, ROOT
 
@@ -93,8 +93,8 @@ def test_prefetch_fetches_every_model_of_every_config_and_the_comet_encoders(tmp
     assert {"Helsinki-NLP/opus-mt-en-zh", "Helsinki-NLP/opus-mt-zh-en", "facebook/nllb-200-distilled-600M",
             "facebook/m2m100_418M", "Qwen/Qwen2.5-1.5B-Instruct", *ENCODERS} <= named
     # Every id comes from a `model:` in conf/ (no local paths, no file systems).
-    yaml_models = {yaml.safe_load(p.read_text()).get("model") for d in ("system", "metrics")
-                   for p in (ROOT / "conf" / d).glob("*.yaml")}
+    yaml_models = {v for d in ("system", "metrics") for p in (ROOT / "conf" / d).glob("*.yaml")
+                   for k, v in yaml.safe_load(p.read_text()).items() if k in ("model", "tokenizer")}
     assert named <= yaml_models
     calls: list[dict] = []
     snapshot_download, list_files = fake_hub(tmp_path, calls)
@@ -108,6 +108,8 @@ def test_prefetch_fetches_every_model_of_every_config_and_the_comet_encoders(tmp
     system = by_id["Helsinki-NLP/opus-mt-en-zh"]
     assert system["ignore"] == NOT_LOADED + ["*.bin"]  # safetensors preferred when the repo has them
     assert by_id["Unbabel/wmt22-comet-da"]["allow"] is None and by_id["Unbabel/wmt22-comet-da"]["ignore"] is None
+    assert by_id["google/mt5-xl"]["allow"] == TOKENIZER_FILES  # MetricX's tokenizer, not mT5-XL's weights
+    assert by_id["google/metricx-24-hybrid-large-v2p6"]["ignore"] == NOT_LOADED
 
 
 def test_prefetch_keeps_pytorch_bin_when_there_are_no_safetensors(tmp_path):

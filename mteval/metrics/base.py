@@ -6,6 +6,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from mteval.metrics.long_inputs import plan_units
 from mteval.types import MetricResult
 
 
@@ -30,8 +31,14 @@ class Metric(ABC):
         srcs: Sequence[str] | None = None,
         *,
         tgt_lang: str = "zh",
+        pairs: Sequence[Sequence[tuple[str, str]] | None] | None = None,
     ) -> MetricResult | None:
         """Score ``hyps`` (one per segment) against ``refs`` (a list of references per segment).
+
+        ``pairs`` holds, per segment, the ``(source, hypothesis)`` sentence pairs the system
+        translated (None where it kept none): a metric with an input limit scores an over-long
+        segment by these pairs instead of letting its model cut the input (see
+        :mod:`mteval.metrics.long_inputs`).
 
         Returns None when the metric needs references and no segment has one.
         """
@@ -43,12 +50,13 @@ class Metric(ABC):
         keep = [i for i, r in enumerate(refs) if r] if self.needs_ref else list(range(len(hyps)))
         if not keep:
             return None
-        result = self._score(
-            [hyps[i] for i in keep],
-            [list(refs[i]) for i in keep],
-            None if srcs is None else [srcs[i] for i in keep],
-            tgt_lang=tgt_lang,
-        )
+        if pairs is not None and len(pairs) != len(hyps):
+            raise ValueError(f"{self.name}: {len(pairs)} sentence-pair lists for {len(hyps)} hypotheses")
+        plan = plan_units(self, [hyps[i] for i in keep], [list(refs[i]) for i in keep],
+                          None if srcs is None else [srcs[i] for i in keep],
+                          None if pairs is None else [pairs[i] for i in keep])
+        result = self._score(plan.hyps, plan.refs, plan.srcs, tgt_lang=tgt_lang)
+        plan.collapse(result, positions=keep)
         if result.segment_scores is not None:
             spread: list[float | None] = [None] * len(hyps)
             for i, s in zip(keep, result.segment_scores, strict=True):
@@ -65,6 +73,20 @@ class Metric(ABC):
         self, hyps: list[str], refs: list[list[str]], srcs: list[str] | None, *, tgt_lang: str
     ) -> MetricResult:
         """Score segments that all have what the metric needs."""
+
+    def measure_inputs(
+        self, hyps: list[str], refs: list[list[str]], srcs: list[str] | None
+    ) -> tuple[int, list[int]] | None:
+        """``(limit, lengths)``: each segment's input in tokens as the model really sees it (its own
+        tokenizer, the fields joined as the model joins them) and the most it reads; None for a
+        metric that reads any length (sacrebleu). Neural metrics override this."""
+        return None
+
+    #: Whether an over-long segment may be scored by its sentence pairs (only without references:
+    #: the references have no sentence alignment to the source).
+    @property
+    def splits_by_sentences(self) -> bool:
+        return not self.needs_ref
 
     @property
     def cache_key(self) -> str:

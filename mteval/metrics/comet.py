@@ -10,14 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from mteval import validate
+from mteval.errors import ConfigError
 from mteval.metrics.base import Metric
 from mteval.systems.hf_loading import model_error
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
 
-#: Lightning's precision settings (its Trainer docs); COMET passes ``precision`` to the Trainer.
-LIGHTNING_PRECISIONS = ("32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64", "64-true")
+#: Precision settings and what they mean here. unbabel-comet 2.2.7's ``predict`` builds its Lightning
+#: Trainer without a precision (always 32-bit, whatever is set on the model), so mteval applies the
+#: mixed precision itself with ``torch.autocast`` around ``predict``. Lightning's spellings are
+#: accepted; "-true" half precisions (casting the weights) are not implemented and refused.
+PRECISIONS = {"32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
+              "16": "16-mixed", "16-mixed": "16-mixed"}
 
 
 def checkpoint_path(model: str, revision: str | None = None) -> Path:
@@ -86,7 +91,7 @@ class Comet(Metric):
         self.needs_ref = not reference_free
         self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
         self.gpus = validate.choice("gpus", gpus, ("auto", 0, 1))
-        self.precision = validate.choice("precision", str(precision), LIGHTNING_PRECISIONS)
+        self.precision = PRECISIONS[validate.choice("precision", str(precision), tuple(PRECISIONS))]
         self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
         self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
         self.max_segments = validate.integer("max_segments", max_segments, minimum=2, optional=True)
@@ -100,17 +105,13 @@ class Comet(Metric):
     def load(self) -> Any:
         """Load the checkpoint once; errors name the model and the fix."""
         if self._model is None:
-            from comet import load_from_checkpoint
-
             # Lightning sets its own INFO loggers on import ("GPU available", tips); keep them quiet.
             for logger in ("pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero"):
                 logging.getLogger(logger).setLevel(logging.WARNING)
 
             ckpt = checkpoint_path(self.model_id, self.revision)
             try:
-                self._model = load_from_checkpoint(
-                    str(ckpt), local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1"
-                )
+                self._model = load_checkpoint(ckpt, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
             except (OSError, ValueError) as err:
                 raise model_error(self.model_id, err) from err
         return self._model
@@ -135,13 +136,38 @@ class Comet(Metric):
         if gpus == 0 and self.cpu_threads:
             torch.set_num_threads(self.cpu_threads)
         kwargs: dict[str, Any] = {"batch_size": self.batch_size, "gpus": gpus, "progress_bar": False}
-        if gpus:
-            model.trainer_precision = self.precision  # read by some comet versions; harmless otherwise
-        else:
+        if not gpus:
             kwargs["accelerator"] = "cpu"
             kwargs["num_workers"] = 0
-        out = model.predict(samples, **kwargs)
+        # Lightning runs predict in this thread, so an autocast region around it covers every forward.
+        with autocast(self.precision, "cuda" if gpus else "cpu"):
+            out = model.predict(samples, **kwargs)
         return [float(s) for s in out.scores]
+
+    def measure_inputs(self, hyps, refs, srcs):
+        """Tokens of each segment's input as COMET builds it, and the encoder's limit (512 for XLM-R).
+
+        A unified model (CometKiwi) joins its ``input_segments`` (mt, src[, ref]) into one sequence
+        ``<s> mt </s></s> src </s>`` and cuts it at the limit, losing the end of the source; the
+        other models encode each text on its own and cut each one. The length counted is that of
+        the joined sequence, or of the longest text.
+        """
+        model = self.load()
+        encoder = model.encoder
+        limit = int(encoder.max_positions)
+
+        def count(texts: list[str]) -> list[int]:
+            return [len(ids) for ids in encoder.tokenizer(texts)["input_ids"]] if texts else []
+
+        fields = [count(hyps), count(srcs)]
+        if not self.reference_free:
+            use = 1 if self.multi_ref == "first" else max((len(r) for r in refs), default=0)
+            per_ref = [count([r[k] if len(r) > k else "" for r in refs]) for k in range(use)]
+            fields.append([max(col) for col in zip(*per_ref, strict=True)] if per_ref else [0] * len(hyps))
+        if getattr(model.hparams, "input_segments", None):  # unified: one joined sequence
+            used = 2 if self.reference_free or "ref" not in model.hparams.input_segments else 3
+            return limit, [sum(col) for col in zip(*fields[:used], strict=True)]
+        return limit, [max(col) for col in zip(*fields, strict=True)]
 
     def _score(self, hyps, refs, srcs, *, tgt_lang):
         n_refs = 0 if self.reference_free else max(len(r) for r in refs)
@@ -179,6 +205,47 @@ class Comet(Metric):
             vals = [c[i] for c in per_ref if c[i] is not None]
             segs.append(sum(vals) / len(vals))
         return segs
+
+
+def load_checkpoint(ckpt: Path, *, local_files_only: bool) -> Any:
+    """Load a COMET checkpoint as ``comet.load_from_checkpoint`` (2.2.7) does, with ``weights_only=True``.
+
+    comet's loader leaves ``weights_only`` to torch's default, which was False before torch 2.6
+    (a pickle that can run code); Lightning's ``load_from_checkpoint`` takes the flag explicitly.
+    """
+    import torch
+    import yaml
+    from comet.models import str2model
+
+    hparams_file = ckpt.parents[1] / "hparams.yaml"
+    if not hparams_file.is_file():
+        raise ValueError(f"{hparams_file} is missing: not a COMET checkpoint directory")
+    hparams = yaml.safe_load(hparams_file.read_text(encoding="utf-8")) or {}
+    model_class = str2model.get(hparams.get("class_identifier"))
+    if model_class is None:
+        raise ValueError(f"{hparams_file}: unknown COMET class_identifier {hparams.get('class_identifier')!r}")
+    extra: dict[str, Any] = {}
+    if hparams.get("layer_transformation") == "sparsemax_patch":  # comet >= 2.2.4's fix for its issue #244
+        extra["layer_transformation"] = "softmax"
+    return model_class.load_from_checkpoint(
+        checkpoint_path=ckpt, load_pretrained_weights=False, hparams_file=None, map_location=torch.device("cpu"),
+        strict=False, local_files_only=local_files_only, weights_only=True, **extra)
+
+
+def autocast(precision: str, device: str) -> Any:
+    """The autocast region for a precision setting: none for 32; bf16 on CPU or a bf16-capable GPU;
+    fp16 on GPU only (CPU fp16 autocast is slower than fp32 and not what anyone asks for)."""
+    import contextlib
+
+    import torch
+
+    if precision == "32":
+        return contextlib.nullcontext()
+    if precision == "16-mixed" and device == "cpu":
+        raise ConfigError("precision=16-mixed needs a GPU; on CPU use bf16-mixed or 32")
+    if precision == "bf16-mixed" and device == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ConfigError("precision=bf16-mixed: this GPU has no bfloat16; use 16-mixed or 32")
+    return torch.autocast(device_type=device, dtype=torch.bfloat16 if precision == "bf16-mixed" else torch.float16)
 
 
 def stratified_subset(lengths: Sequence[int], k: int, *, seed: int) -> list[int]:

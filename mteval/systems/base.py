@@ -163,9 +163,11 @@ class SentenceBatchedSystem(System):
             finished += len(texts)
             if self.on_progress is not None:
                 self.on_progress(finished, len(unique))
-        return [
-            join_sentences([done[p] if p.strip() else "" for p in pieces], tgt_lang) for pieces in pieces_per_source
-        ]
+        # Kept per source for the metrics: one with an input limit scores an over-long segment by these
+        # (sentence, translation) pairs instead of cutting it (issue 10, item 4).
+        self.last_sentence_pairs = [[(p, done[p] if p.strip() else "") for p in pieces]
+                                    for pieces in pieces_per_source]
+        return [join_sentences([h for _, h in pairs], tgt_lang) for pairs in self.last_sentence_pairs]
 
     def _translate_batches(self, batches: list[list[str]], *, src_lang: str,
                            tgt_lang: str) -> Iterator[list[str]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mteval.testing._build import SEED, cached_build, save_fast_tokenizer
 from mteval.testing.tiny_comet import build_comet, build_cometkiwi, build_xlmr_encoder
+from mteval.testing.tiny_metricx import build_metricx, build_mt5_tokenizer
 from mteval.testing.tiny_spm import build_sentencepiece, seed_text, sentencepiece_file, spm_pieces
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "build_cometkiwi",
     "build_m2m100",
     "build_marian",
+    "build_metricx",
+    "build_mt5_tokenizer",
     "build_nllb",
     "build_sentencepiece",
     "build_xlmr_encoder",
@@ -283,7 +286,8 @@ def build_all(root: Path) -> dict[str, Path]:
 
     Returns:
         Model directories keyed "spm", "marian", "nllb", "m2m100", "chat", "xlmr",
-        "comet", "cometkiwi". The COMET ones hold `checkpoints/model.ckpt`.
+        "comet", "cometkiwi", "mt5_tokenizer", "metricx". The COMET ones hold `checkpoints/model.ckpt`;
+        "metricx" holds no tokenizer (like the real one): load it from "mt5_tokenizer".
     """
     root = Path(root)
     spm_dir = build_sentencepiece(root / "spm")
@@ -297,4 +301,6 @@ def build_all(root: Path) -> dict[str, Path]:
         "xlmr": xlmr,
         "comet": build_comet(root / "comet", xlmr),
         "cometkiwi": build_cometkiwi(root / "cometkiwi", xlmr),
+        "mt5_tokenizer": build_mt5_tokenizer(root / "mt5_tokenizer"),
+        "metricx": build_metricx(root / "metricx", root / "mt5_tokenizer"),
     }

@@ -1,0 +1,229 @@
+"""MetricX-24 (Juraska et al., WMT 2024) through transformers' mT5: an error score in [0, 25], lower is better.
+
+The contract below comes from the google-research/metricx repository (README, metricx24/predict.py,
+the MT5ForRegression class in models.py) and the model card of google/metricx-24-hybrid-large-v2p6;
+it is written here against plain ``MT5ForConditionalGeneration``, whose weights have the same names.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from importlib.metadata import version
+from typing import Any
+
+from mteval import validate
+from mteval.metrics.base import Metric
+from mteval.prefetch import is_hub_id
+from mteval.systems.hf_loading import load_or_explain
+from mteval.types import MetricResult
+
+log = logging.getLogger(__name__)
+
+DTYPES = ("float32", "bfloat16")
+#: MetricX clips its regression output to the MQM-like range (README: "clipped at 0 and 25").
+LOWEST, HIGHEST = 0.0, 25.0
+
+
+def input_text(src: str, hyp: str, ref: str | None) -> str:
+    """The model input: ``source: .. candidate: ..`` plus `` reference: ..`` in reference mode
+    (metricx24/predict.py; the QE input has no reference part at all, not an empty one)."""
+    text = f"source: {src} candidate: {hyp}"
+    return text if ref is None else f"{text} reference: {ref}"
+
+
+class MetricX(Metric):
+    """MetricX-24 hybrid: reference-based (``reference_free: false``) or QE (``true``) with one model.
+
+    Args:
+        model: Hub id or local directory of the regression checkpoint (``config.json`` + weights).
+        revision: its Hub revision.
+        tokenizer: where the mT5 tokenizer comes from; the checkpoints ship none, and the README loads
+            ``google/mt5-xl`` (all mT5 sizes share one SentencePiece vocabulary).
+        tokenizer_revision: its Hub revision.
+        name: the metric name in results (``metricx`` or ``metricx_qe``).
+        reference_free: QE mode: score (source, hypothesis) only, every segment.
+        max_input_tokens: the input limit the models were trained with (1536 for MetricX-24), counted
+            with the tokenizer's EOS, which is then removed as in predict.py.
+        readout_token: the vocabulary entry whose logit at the first decoder step is the score.
+        batch_size: inputs per forward pass (sorted by length).
+        device: ``auto`` (a GPU when present), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        dtype: ``float32`` or ``bfloat16`` (Google also publishes bfloat16 copies of the weights).
+        cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
+        multi_ref: with several references, ``mean`` of per-reference scores or ``first`` only.
+    """
+
+    higher_is_better = False
+    needs_src = True
+
+    def __init__(
+        self,
+        *,
+        model: str = "google/metricx-24-hybrid-large-v2p6",
+        revision: str | None = None,
+        tokenizer: str = "google/mt5-xl",
+        tokenizer_revision: str | None = None,
+        name: str = "metricx",
+        reference_free: bool = False,
+        max_input_tokens: int = 1536,
+        readout_token: str = "<extra_id_10>",
+        batch_size: int = 8,
+        device: str = "auto",
+        dtype: str = "float32",
+        cpu_threads: int | None = None,
+        multi_ref: str = "mean",
+    ):
+        self.model_id = validate.text("model", model)
+        self.revision = validate.text("revision", revision, optional=True)
+        self.tokenizer_id = validate.text("tokenizer", tokenizer)
+        self.tokenizer_revision = validate.text("tokenizer_revision", tokenizer_revision, optional=True)
+        self.name = validate.text("name", name)
+        self.reference_free = validate.boolean("reference_free", reference_free)
+        self.needs_ref = not reference_free
+        self.max_input_tokens = validate.integer("max_input_tokens", max_input_tokens, minimum=2)
+        self.readout_token = validate.text("readout_token", readout_token)
+        self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
+        self.device = validate.device("device", device)
+        self.dtype = validate.choice("dtype", dtype, DTYPES)
+        self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
+        self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._readout: int | None = None
+
+    # -- files -------------------------------------------------------------------------------------
+    def hub_files(self) -> list[tuple[str, str | None, str]]:
+        """``(repo, revision, a file that must be cached)`` for each Hub repository this metric loads."""
+        out = []
+        if is_hub_id(self.model_id):
+            out.append((self.model_id, self.revision, "config.json"))
+        if is_hub_id(self.tokenizer_id):
+            out.append((self.tokenizer_id, self.tokenizer_revision, "spiece.model"))
+        return out
+
+    def preflight(self) -> None:
+        """Load the tokenizer (seconds) so a missing model or tokenizer fails before any translation."""
+        self.load_tokenizer()
+        if is_hub_id(self.model_id):
+            from huggingface_hub import hf_hub_download
+
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+            load_or_explain(self.model_id, lambda: hf_hub_download(
+                self.model_id, "config.json", revision=self.revision, local_files_only=offline))
+
+    def load_tokenizer(self) -> Any:
+        """The slow (SentencePiece) T5 tokenizer: ``legacy=True`` is the behaviour the models were
+        trained with, and it needs no protobuf conversion."""
+        if self._tokenizer is None:
+            from transformers import T5Tokenizer
+
+            self._tokenizer = load_or_explain(self.tokenizer_id, lambda: T5Tokenizer.from_pretrained(
+                self.tokenizer_id, revision=self.tokenizer_revision, legacy=True,
+                local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1"))
+            readout = self._tokenizer.convert_tokens_to_ids(self.readout_token)
+            if readout is None or readout == self._tokenizer.unk_token_id:
+                raise validate.SettingError("readout_token", self.readout_token,
+                                            f"is not in the vocabulary of tokenizer {self.tokenizer_id}")
+            self._readout = readout
+        return self._tokenizer
+
+    def load(self) -> Any:
+        """The mT5 weights of the regression model, on the chosen device and dtype."""
+        if self._model is None:
+            import torch
+            from transformers import MT5ForConditionalGeneration
+
+            self.load_tokenizer()
+            model, info = load_or_explain(self.model_id, lambda: MT5ForConditionalGeneration.from_pretrained(
+                self.model_id, revision=self.revision, dtype=getattr(torch, self.dtype),
+                local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1", output_loading_info=True))
+            # MT5ForRegression and MT5ForConditionalGeneration name their weights alike; anything
+            # missing (bar the tied embedding copies) means this is not a MetricX checkpoint.
+            missing = [k for k in info["missing_keys"] if not k.endswith("embed_tokens.weight")]
+            if missing:
+                raise validate.SettingError("model", self.model_id, f"is not an mT5 regression checkpoint: "
+                                                                    f"missing weights {missing[:3]}")
+            if self._readout >= model.config.vocab_size:
+                raise validate.SettingError("readout_token", self.readout_token,
+                                            f"has id {self._readout}, outside the model's vocabulary")
+            self._model = model.to(self._torch_device()).eval()
+        return self._model
+
+    def _torch_device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    # -- inputs ------------------------------------------------------------------------------------
+    def _inputs(self, hyps: list[str], refs: list[list[str]], srcs: list[str], k: int) -> list[str]:
+        """Model inputs against reference ``k`` (QE: none)."""
+        return [input_text(s, h, None if self.reference_free else r[k])
+                for s, h, r in zip(srcs, hyps, refs, strict=True)]
+
+    def measure_inputs(self, hyps, refs, srcs):
+        """Tokens of each joined input, EOS included, as predict.py truncates them (at max_input_tokens)."""
+        tok = self.load_tokenizer()
+        n_refs = 1 if self.reference_free or self.multi_ref == "first" else max((len(r) for r in refs), default=1)
+        lengths = [0] * len(hyps)
+        for k in range(max(1, n_refs)):
+            idx = list(range(len(hyps))) if self.reference_free else [i for i, r in enumerate(refs) if len(r) > k]
+            if not idx:
+                continue
+            texts = self._inputs([hyps[i] for i in idx], [refs[i] for i in idx], [srcs[i] for i in idx], k)
+            for i, ids in zip(idx, tok(texts)["input_ids"], strict=True):
+                lengths[i] = max(lengths[i], len(ids))
+        return self.max_input_tokens, lengths
+
+    # -- scoring -----------------------------------------------------------------------------------
+    def predict(self, texts: list[str]) -> list[float]:
+        """Scores of joined inputs: truncate at the limit, drop the EOS (the models were trained without
+        it), read the readout logit at decoder step 0 (decoder start = pad id 0) and clip to [0, 25]."""
+        import torch
+
+        model = self.load()
+        tok = self._tokenizer
+        if self.cpu_threads and self._torch_device() == "cpu":
+            torch.set_num_threads(self.cpu_threads)
+        ids = [x[:-1] for x in tok(texts, max_length=self.max_input_tokens, truncation=True)["input_ids"]]
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        out = [0.0] * len(ids)
+        device = self._torch_device()
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                width = max(1, max(len(ids[i]) for i in batch))
+                input_ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    input_ids[row, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+                    mask[row, : len(ids[i])] = 1
+                start_ids = torch.zeros((len(batch), 1), dtype=torch.long)
+                logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device),
+                               decoder_input_ids=start_ids.to(device)).logits
+                scores = logits[:, 0, self._readout].float().clamp(LOWEST, HIGHEST)
+                for i, s in zip(batch, scores.tolist(), strict=True):
+                    out[i] = float(s)
+        return out
+
+    def signature(self, n_refs: int) -> str:
+        refs = "qe" if self.reference_free else f"nrefs:{n_refs}|multiref:{self.multi_ref if n_refs > 1 else 'none'}"
+        return (f"model:{self.model_id}|rev:{self.revision or 'main'}|tok:{self.tokenizer_id}|{refs}|"
+                f"dtype:{self.dtype}|transformers:{version('transformers')}")
+
+    def _score(self, hyps, refs, srcs, *, tgt_lang):
+        if self.reference_free:
+            segs = self.predict(self._inputs(hyps, refs, srcs, 0))
+            return MetricResult(self.name, sum(segs) / len(segs), self.signature(0), segment_scores=segs)
+        n_refs = max(len(r) for r in refs)
+        use = 1 if self.multi_ref == "first" else n_refs
+        sums, counts = [0.0] * len(hyps), [0] * len(hyps)
+        for k in range(use):
+            idx = [i for i, r in enumerate(refs) if len(r) > k]
+            scores = self.predict(self._inputs([hyps[i] for i in idx], [refs[i] for i in idx],
+                                               [srcs[i] for i in idx], k))
+            for i, s in zip(idx, scores, strict=True):
+                sums[i] += s
+                counts[i] += 1
+        segs = [s / c for s, c in zip(sums, counts, strict=True)]
+        return MetricResult(self.name, sum(segs) / len(segs), self.signature(n_refs), segment_scores=segs)

@@ -1,0 +1,82 @@
+"""The pipeline keeps each segment's sentence pairs (through the cache), scores over-long segments by them,
+reports what it did, and skips a reference-based metric with nothing to score without demanding its model."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from mteval.cache import Cache
+from mteval.metrics.comet import Comet
+from mteval.metrics.metricx import MetricX
+from mteval.pipeline import evaluate
+from mteval.systems.base import SentenceBatchedSystem
+from mteval.types import Corpus, Segment
+
+LONG = ("The first sentence is here. A second one follows it. And a third closes the abstract. "
+        "A fourth adds a detail. The fifth one ends it.")
+
+
+class Bracket(SentenceBatchedSystem):
+    """A model-free sentence-by-sentence system: each sentence comes back in brackets."""
+
+    def __init__(self):
+        super().__init__(name="bracket", batch_size=4, max_tokens=None, max_input_tokens=200, split_sentences=True)
+        self.calls = 0
+
+    def _translate_batch(self, sentences, *, src_lang, tgt_lang):
+        self.calls += 1
+        return [f"【{s}】" for s in sentences]
+
+    def count_tokens(self, texts):
+        return [len(t.split()) for t in texts]
+
+
+def _corpus() -> Corpus:
+    segs = [Segment(id="long", src=LONG, origin="pages.txt:3"), Segment(id="short", src="Short.", origin="pages.txt:4")]
+    return Corpus(name="t", src_lang="en", tgt_lang="zh", segments=segs)
+
+
+def test_long_segments_are_scored_by_sentences_through_the_cache(tiny_models, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    metricx = MetricX(model=str(tiny_models["metricx"]), tokenizer=str(tiny_models["mt5_tokenizer"]),
+                      name="metricx_qe", reference_free=True, max_input_tokens=64)
+    # A reference-based COMET whose model is nowhere: with no reference in the corpus it is skipped,
+    # and neither its preflight nor the offline check may ask for it.
+    comet = Comet(model="Unbabel/not-in-any-cache", name="comet")
+    with Cache(tmp_path / "cache.sqlite") as cache, caplog.at_level(logging.WARNING):
+        system = Bracket()
+        first = evaluate(_corpus(), system, [comet, metricx], cache=cache)
+        again_system = Bracket()
+        again = evaluate(_corpus(), again_system, [comet, metricx], cache=cache)
+    assert first.provenance["skipped_metrics"] == ["comet"]
+    assert "comet: skipped, no segment has a reference" in caplog.text
+    assert "pages.txt:3: the metricx_qe input is longer than the 64 tokens it reads; scored by its sentence pairs" \
+        in caplog.text
+
+    pairs = first.sentence_pairs[0]
+    assert len(pairs) == 5 and pairs[0] == ("The first sentence is here.", "【The first sentence is here.】")
+    assert first.sentence_pairs[1] is None  # one sentence: nothing to keep
+    row = first.segment_rows()[0]
+    assert row["sentences"] == [list(p) for p in pairs]
+    info = first.metrics["metricx_qe"].extra["long_inputs"]
+    assert (info["over_limit"], info["by_sentences"], info["truncated"]) == (1, 1, 0)
+    assert first.provenance["long_inputs"]["metricx_qe"]["by_sentences_at"] == [0]
+
+    assert again_system.calls == 0  # all from the cache, pairs included
+    assert again.sentence_pairs == first.sentence_pairs
+    assert again.metrics["metricx_qe"].segment_scores == pytest.approx(first.metrics["metricx_qe"].segment_scores)
+
+
+def test_without_pairs_an_over_long_segment_is_cut_counted_and_warned(tiny_models, monkeypatch, caplog):
+    from mteval.systems.copy import CopySystem
+
+    metricx = MetricX(model=str(tiny_models["metricx"]), tokenizer=str(tiny_models["mt5_tokenizer"]),
+                      name="metricx_qe", reference_free=True, max_input_tokens=64)
+    with caplog.at_level(logging.WARNING):
+        result = evaluate(_corpus(), CopySystem(), [metricx])
+    assert "pages.txt:3: the metricx_qe input is longer than the 64 tokens it reads; the rest is not scored" \
+        in caplog.text
+    info = result.metrics["metricx_qe"].extra["long_inputs"]
+    assert (info["over_limit"], info["truncated"], info["truncated_at"]) == (1, 1, [0])
+    assert result.scores_dict()["metrics"]["metricx_qe"]["long_inputs"]["truncated"] == 1
