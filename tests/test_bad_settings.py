@@ -234,3 +234,60 @@ def test_two_runs_started_together_write_separate_dirs(tmp_path):
     for run in runs:
         assert json.loads((run / "scores.json").read_text())["system"] == "copy0"
         assert len((run / "hypotheses.txt").read_text().splitlines()) == 2
+
+
+JSONL_CASES = [
+    ("jsonl-blank-ref", {"data.jsonl": '{"id": "a", "src": "Hello.", "ref": "你好。"}\n{"id": "b", "src": "Bye.", "ref": "  "}\n'},
+     [], r"data\.jsonl:2: field 'ref' is empty; give the reference, or leave the field out \(or null\)"),
+    ("jsonl-empty-ref", {"data.jsonl": '{"id": "a", "src": "Hello.", "ref": ""}\n'}, [], r"data\.jsonl:1: field 'ref' is empty"),
+    ("jsonl-blank-second-ref", {"data.jsonl": '{"src": "Hello.", "r1": "你好。", "r2": "\\t"}\n'},
+     ["dataset.load.ref_fields=[r1,r2]"], r"data\.jsonl:1: field 'r2' is empty"),
+    ("jsonl-ref-fields-typo", {"data.jsonl": '{"id": "a", "src": "Hello.", "ref": "你好。"}\n'},
+     ["dataset.load.ref_fields=[reference]"],
+     r"dataset\.load\.ref_fields=\['reference'\] names 'reference', which no row of .*data\.jsonl has "
+     r"\(its fields: id, ref, src\)"),
+    ("jsonl-ref-fields-not-list", {"data.jsonl": '{"id": "a", "src": "Hello.", "ref": "你好。"}\n'},
+     ["dataset.load.ref_fields=ref"], r"dataset\.load\.ref_fields='ref' must be a list of field names"),
+    ("tsv-blank-ref", {"data.tsv": "Hello.\t你好。\nBye.\t \n"}, [], r"data\.tsv:2: reference column 2 is empty"),
+]
+
+
+@pytest.mark.parametrize(("files", "extra", "expect"), [c[1:] for c in JSONL_CASES], ids=[c[0] for c in JSONL_CASES])
+def test_bad_jsonl_reference_is_refused(files, extra, expect, tmp_path, monkeypatch, capsys):
+    """A blank JSONL/TSV reference is an error (it once scored as text: BLEU 38.91 -> 25.94)."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    code, err = run_main(["dataset=jsonl", f"dataset.load.path={{d}}/{next(iter(files))}", "system=copy",
+                          "metrics=[bleu]", *extra], tmp_path, monkeypatch, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert re.search(expect, lines[0]), lines[0]
+
+
+def test_jsonl_missing_or_null_reference_is_no_reference(tmp_path):
+    from mteval.data.jsonl import load_jsonl
+
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"src": "a", "ref": "甲"}\n{"src": "b", "ref": null}\n{"src": "c"}\n', encoding="utf-8")
+    corpus = load_jsonl(name="j", path=str(path), src_lang="en", tgt_lang="zh")
+    assert [s.refs for s in corpus.segments] == [["甲"], [], []]
+
+
+def test_ter_refuses_an_over_long_reference_before_translating(tmp_path, monkeypatch, capsys):
+    """TER's cost grows faster than the segment: a reference over max_words is refused, naming file:line."""
+    (tmp_path / "long.zh").write_text("你好，世界。\n" + "模型翻译摘要。" * 5 + "\n", encoding="utf-8")
+    code, err = run_main(["dataset=files", "dataset.load.src={d}/src.en", "dataset.load.refs=[{d}/long.zh]",
+                          "system=copy", "metrics=[bleu,ter]", "metrics.ter.max_words=20"], tmp_path, monkeypatch, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert re.search(r"src\.en:2: the reference has 35 words as ter counts them \(each CJK character is one\), "
+                     r"more than metrics\.ter\.max_words=20", lines[0]), lines[0]
+
+
+def test_ter_scores_texts_within_max_words():
+    from mteval.metrics.sacre import TER
+
+    ter = TER(max_words=7)
+    assert ter.oversized(["模型翻译摘要。", "a b c d e f g"], "zh") == []
+    assert ter.oversized(["模型翻译了摘要。"], "zh") == [(0, 8)]
+    assert ter.score(["模型翻译摘要。"], [["模型翻译摘要。"]], tgt_lang="zh").score == 0.0

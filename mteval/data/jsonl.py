@@ -10,6 +10,7 @@ from mteval.data.provenance import file_digest
 from mteval.data.textfile import bad_char_message, read_lines
 from mteval.errors import InputError
 from mteval.types import Corpus, Segment
+from mteval.validate import SettingError
 
 
 def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
@@ -91,26 +92,13 @@ def load_jsonl(
             (default ``["ref"]`` when present). id_field: JSONL field with the segment id
             (line number when absent). limit: keep the first ``limit`` segments.
     """
-    segments: list[Segment] = []
+    if ref_fields is not None and (not isinstance(ref_fields, list)
+                                   or not all(isinstance(f, str) and f for f in ref_fields)):
+        raise SettingError("ref_fields", ref_fields, "must be a list of field names, or null for 'ref'")
     if str(path).endswith(".tsv"):
-        for number, text in read_lines(path):
-            cols = text.split("\t")
-            if not cols[0].strip():
-                raise InputError(path, number, "empty source column")
-            segments.append(Segment(id=str(number), src=cols[0], refs=[c for c in cols[1:] if c.strip()],
-                                    origin=f"{Path(path).name}:{number}"))
+        segments = _tsv_segments(path)
     else:
-        seen: set[str] = set()
-        for number, obj in read_jsonl(path):
-            src = _text(path, number, obj, src_field, required=True) or ""
-            fields = ref_fields if ref_fields is not None else (["ref"] if "ref" in obj else [])
-            refs = [r for f in fields if (r := _text(path, number, obj, f, required=False))]
-            raw_id = obj.get(id_field)
-            seg_id = str(number) if raw_id is None else str(raw_id)
-            if seg_id in seen:
-                raise InputError(path, number, f"duplicate segment id {seg_id!r}")
-            seen.add(seg_id)
-            segments.append(Segment(id=seg_id, src=src, refs=refs, origin=f"{Path(path).name}:{number}"))
+        segments = _jsonl_segments(path, src_field=src_field, ref_fields=ref_fields, id_field=id_field)
     if not segments:
         raise InputError(path, None, "no segments")
     segments = first(segments, limit, path)
@@ -119,3 +107,47 @@ def load_jsonl(
         summary={"segments": len(segments), "with_reference": sum(1 for s in segments if s.refs)},
         provenance={"files": {path: file_digest(path)}, "limit": limit},
     )
+
+
+def _tsv_segments(path: str) -> list[Segment]:
+    """Rows of ``src<TAB>ref...``; an empty column is an error, as an empty line of a reference file."""
+    segments = []
+    for number, text in read_lines(path):
+        cols = text.split("\t")
+        if not cols[0].strip():
+            raise InputError(path, number, "empty source column")
+        for column, ref in enumerate(cols[1:], start=2):
+            if not ref.strip():
+                raise InputError(path, number, f"reference column {column} is empty; give the reference "
+                                               "or remove the column (and its tab)")
+        segments.append(Segment(id=str(number), src=cols[0], refs=cols[1:], origin=f"{Path(path).name}:{number}"))
+    return segments
+
+
+def _jsonl_segments(path: str, *, src_field: str, ref_fields: list[str] | None, id_field: str) -> list[Segment]:
+    """One segment per JSON object. A reference field that is absent or null means no reference; one
+    that is empty or spaces only is an error (never scored as text), as is a ``ref_fields`` entry
+    that no row has (a typo would otherwise score every segment reference-free)."""
+    segments = []
+    seen: set[str] = set()
+    fields_seen: set[str] = set()
+    for number, obj in read_jsonl(path):
+        fields_seen.update(obj)
+        src = _text(path, number, obj, src_field, required=True) or ""
+        fields = ref_fields if ref_fields is not None else (["ref"] if "ref" in obj else [])
+        refs = [r for f in fields if (r := _text(path, number, obj, f, required=False)) is not None]
+        for f in fields:
+            if isinstance(obj.get(f), str) and not obj[f].strip():
+                raise InputError(path, number, f"field {f!r} is empty; give the reference, or leave the field "
+                                               "out (or null) for a segment without one")
+        raw_id = obj.get(id_field)
+        seg_id = str(number) if raw_id is None else str(raw_id)
+        if seg_id in seen:
+            raise InputError(path, number, f"duplicate segment id {seg_id!r}")
+        seen.add(seg_id)
+        segments.append(Segment(id=seg_id, src=src, refs=refs, origin=f"{Path(path).name}:{number}"))
+    unmatched = [f for f in ref_fields or [] if f not in fields_seen]
+    if unmatched and segments:
+        raise SettingError("ref_fields", ref_fields, f"names {', '.join(map(repr, unmatched))}, which no row of "
+                                                     f"{path} has (its fields: {', '.join(sorted(fields_seen))})")
+    return segments
