@@ -1,6 +1,8 @@
 """MetricX-24 through transformers' mT5: the input format, EOS removal, readout, clipping and long inputs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mteval.errors import ConfigError
@@ -165,3 +167,39 @@ def test_prefetch_fetches_the_model_and_only_the_tokenizer_files(compose):
     tok_call = next(c for c in calls if c["repo_id"] == "google/mt5-xl")
     assert tok_call["allow_patterns"] == TOKENIZER_FILES  # never the 3.7 GB mT5-XL weights
     assert sum(c["repo_id"] == "google/metricx-24-hybrid-large-v2p6" for c in calls) == 1  # once for both configs
+
+
+def test_lower_is_better_flows_through_scores_json_compare_and_the_gate(tiny_models, tmp_path):
+    """Real MetricX runs: the gate's effect is baseline - current (a higher MetricX is worse), the
+    shipped gate config has a min_effect for both modes, and compare ranks the lower score first."""
+    import json
+
+    import yaml
+
+    from mteval.compare.comparison import compare_runs
+    from mteval.compare.load import load_runset
+    from mteval.gate.baseline import view_of_run
+    from mteval.gate.decide import GateConfig, decide
+    from mteval.testing.runs import text_run
+
+    srcs = [f"{s} ({i})" for i in range(4) for s, _, _ in ROWS]
+    good = [f"{h}（{i}）" for i in range(4) for _, h, _ in ROWS]
+    other = ["模型。"] * len(good)
+    metric = _metricx(tiny_models, reference_free=True, name="metricx_qe")
+    a = text_run(tmp_path / "a", good, good, metrics=[metric], srcs=srcs)
+    b = text_run(tmp_path / "b", other, good, metrics=[metric], srcs=srcs)
+    scores = {p.name: json.loads((p / "scores.json").read_text())["metrics"]["metricx_qe"] for p in (a, b)}
+    assert scores["a"]["higher_is_better"] is False and scores["a"]["score"] != scores["b"]["score"]
+
+    min_effect = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/gate/default.yaml").read_text())
+    assert {"metricx", "metricx_qe"} <= set(min_effect["min_effect"])
+    (verdict,) = decide(view_of_run(a), view_of_run(b), GateConfig(min_effect={"metricx_qe": 0.0},
+                                                                   n_resamples=200, seed=1)).verdicts
+    assert verdict.higher_is_better is False
+    assert verdict.effect == pytest.approx(scores["a"]["score"] - scores["b"]["score"], abs=1e-6)
+
+    comp = compare_runs(load_runset([a, b]), ["metricx_qe"], n_bootstrap=100, n_ar=0)
+    (m,) = comp.metrics
+    assert m.higher_is_better is False
+    best = min(range(2), key=lambda i: m.scores[i])
+    assert m.ranks[best] == min(m.ranks)
