@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # torch first, pinned to the CPU wheel on this machine: a bare `torch` requirement pulls several GB of CUDA wheels.
 TORCH ?= torch==2.13.0
 
-.PHONY: venv test test-fast eval demo compare bench bench-compare gate models
+.PHONY: venv test test-fast eval demo compare bench bench-compare baseline gate gate-demo models
 
 venv: $(STAMP)
 
@@ -35,16 +35,38 @@ eval: venv
 	@echo; echo "leaderboard: results/leaderboard.csv"; tail -n 5 results/leaderboard.csv
 
 GATE_BASELINE ?= results/baselines/wmt22_en_zh_LanguageX.json
+GATE_BASE_RUN ?= results/runs/baseline
 GATE_RUN      ?= results/runs/gate
-GATE_EVAL     ?= dataset=wmt22_en_zh system=wmt22_submission system.submission=LanguageX 'metrics=[bleu,chrf]'
+# The run that becomes the baseline, and the run gated against it (the same system: the gate passes).
+BASELINE_EVAL ?= dataset=wmt22_en_zh system=wmt22_submission system.submission=LanguageX 'metrics=[bleu,chrf]'
+GATE_EVAL     ?= $(BASELINE_EVAL)
+# A worse system on the same test set, for the failing half of gate-demo.
+WORSE_EVAL    ?= dataset=wmt22_en_zh system=wmt22_submission system.submission=Online-G 'metrics=[bleu,chrf]'
 MODELS        ?=
 
-## evaluate GATE_EVAL, then gate it against GATE_BASELINE (exit 1 regression, 2 cannot compare)
+## evaluate BASELINE_EVAL and snapshot it as GATE_BASELINE (built here, never committed: it holds test-set text)
+baseline: venv
+	$(MTEVAL) $(BASELINE_EVAL) hydra.run.dir=$(GATE_BASE_RUN) leaderboard=$(GATE_BASE_RUN)/leaderboard.csv
+	$(VENV)/bin/mteval-gate --write-baseline $(GATE_BASE_RUN) --out $(GATE_BASELINE)
+
+## evaluate GATE_EVAL, then gate it against GATE_BASELINE (made by `make baseline` when missing): exit 0 pass, 1 regression, 2 cannot compare
 gate: venv
+	@test -f $(GATE_BASELINE) || $(MAKE) --no-print-directory baseline
 	$(MTEVAL) $(GATE_EVAL) hydra.run.dir=$(GATE_RUN) leaderboard=$(GATE_RUN)/leaderboard.csv
 	$(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN) --summary-md $(GATE_RUN)/gate.md --junit $(GATE_RUN)/gate-junit.xml
 
-## download every model a config names (MODELS="system=nllb_600m 'metrics=[comet]'" or MODELS=--all)
+## the gate both ways: LanguageX against its own baseline passes (exit 0); Online-G fails it with exit 1, which CI reads as a regression
+gate-demo: venv
+	@test -f $(GATE_BASELINE) || $(MAKE) --no-print-directory baseline
+	$(MTEVAL) $(GATE_EVAL) hydra.run.dir=$(GATE_RUN) leaderboard=$(GATE_RUN)/leaderboard.csv
+	$(MTEVAL) $(WORSE_EVAL) hydra.run.dir=$(GATE_RUN)-worse leaderboard=$(GATE_RUN)-worse/leaderboard.csv
+	@$(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN); pass=$$?; \
+	 $(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN)-worse --summary-md $(GATE_RUN)-worse/gate.md; worse=$$?; \
+	 echo; echo "gate-demo: LanguageX vs its baseline: mteval-gate exit $$pass (0 = pass, the CI job goes on)"; \
+	 echo "gate-demo: Online-G  vs that baseline: mteval-gate exit $$worse (1 = regression, the CI job fails)"; \
+	 test $$pass -eq 0 -a $$worse -eq 1
+
+## download every model and test set a config names (MODELS="system=nllb_600m 'metrics=[comet]'" or MODELS=--all)
 models: venv
 	$(VENV)/bin/mteval-prefetch $(MODELS)
 
@@ -55,7 +77,8 @@ compare: venv
 	@test -n "$(RUNS)" || { echo "no sweep under results/multirun: pass RUNS=..."; exit 2; }
 	$(VENV)/bin/mteval-compare $(RUNS) $(if $(BASELINE),--baseline $(BASELINE))
 
-## offline: score the 13 shipped WMT22 en-zh submissions (a Hydra sweep), then compare them (table + HTML report)
+## score the 13 WMT22 en-zh submissions (a Hydra sweep), then compare them (table + HTML report); the first run
+## downloads the WMT22 release into sacrebleu's cache (~/.sacrebleu, or $$SACREBLEU) once, later runs are offline
 DEMO_DIR ?= results/multirun/demo_wmt22_en_zh
 demo: venv
 	$(MTEVAL) -m +experiment=wmt22_submissions hydra.sweep.dir=$(DEMO_DIR)
