@@ -80,3 +80,7 @@ def test_without_pairs_an_over_long_segment_is_cut_counted_and_warned(tiny_model
     info = result.metrics["metricx_qe"].extra["long_inputs"]
     assert (info["over_limit"], info["truncated"], info["truncated_at"]) == (1, 1, [0])
     assert result.scores_dict()["metrics"]["metricx_qe"]["long_inputs"]["truncated"] == 1
+    from mteval.report.table import scores_table
+
+    assert ("metricx_qe: 1 segment(s) longer than the 64 tokens its model reads: 0 scored by sentence pairs, "
+            "1 cut (unscored rest)") in scores_table(result)

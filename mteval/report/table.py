@@ -16,6 +16,11 @@ def scores_table(result: RunResult) -> str:
     head = f"{result.dataset} | {result.system} | {result.corpus.direction} | {len(result.corpus)} segments"
     skipped = result.provenance.get("skipped_metrics") or []
     tail = f"\nskipped (no references): {', '.join(skipped)}" if skipped else ""
+    for name, m in result.metrics.items():  # never silent about inputs longer than a model reads
+        info = m.extra.get("long_inputs") or {}
+        if info.get("over_limit"):
+            tail += (f"\n{name}: {info['over_limit']} segment(s) longer than the {info['limit']} tokens its model "
+                     f"reads: {info['by_sentences']} scored by sentence pairs, {info['truncated']} cut (unscored rest)")
     if not rows:
         return head + "\n(no metric produced a score)" + tail
     with pd.option_context("display.max_colwidth", 120, "display.width", 200):
