@@ -18,6 +18,10 @@ def is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+_KIND_NAMES = {(int, float): "a number", (int,): "a whole number", (str,): "a string", (list,): "a list",
+               (dict,): "an object", (str, int): "a string or a whole number"}
+
+
 def _type(x: Any) -> str:
     return "null" if x is None else type(x).__name__
 
@@ -32,7 +36,7 @@ def require(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: 
     kinds = kind if isinstance(kind, tuple) else (kind,)
     # JSON true/false load as bool, a subclass of int: never accept them where a number belongs.
     if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
-        names = "/".join(k.__name__ for k in kinds)
+        names = _KIND_NAMES.get(kinds, "/".join(k.__name__ for k in kinds))
         raise InputError(path, line, f"{label} must be {names}, got {_type(value)}")
     return value
 

@@ -110,14 +110,14 @@ BASELINE_CASES = [
     ("del:segments", "missing key 'segments'"),
     ("del:metrics", "missing key 'metrics'"),
     ("del:dataset", "missing key 'dataset'"),
-    ("score-str", "'metrics.bleu.score' must be int/float, got str"),
+    ("score-str", "'metrics.bleu.score' must be a number, got str"),
     ("score-nan", "must be a finite number"),
-    ("score-null", "'metrics.bleu.score' must be int/float, got null"),
-    ("signature-int", "'metrics.bleu.signature' must be str"),
+    ("score-null", "'metrics.bleu.score' must be a number, got null"),
+    ("signature-int", "'metrics.bleu.signature' must be a string"),
     ("hib-str", "higher_is_better' must be true or false"),
     ("metrics-empty", "'metrics' is empty"),
     ("segments-empty", "'segments' is empty"),
-    ("segments-dict", "'segments' must be list"),
+    ("segments-dict", "'segments' must be a list"),
     ("n-segments", "'n_segments' says 99"),
     ("direction", "'direction' must look like 'en-zh'"),
     ("seg-no-stats", "missing key 'segments[1].stats'"),
@@ -211,8 +211,8 @@ def _broken_run(src: Path, dst: Path, change: str) -> Path:
 
 RUN_CASES = [
     ("scores-no-metrics", "missing key 'metrics'"),
-    ("scores-score-str", "'metrics.bleu.score' must be int/float, got str"),
-    ("scores-n-str", "'n_segments' must be int, got str"),
+    ("scores-score-str", "'metrics.bleu.score' must be a number, got str"),
+    ("scores-n-str", "'n_segments' must be a whole number, got str"),
     ("scores-n-wrong", "12 rows but scores.json says 3"),
     ("scores-not-object", "expected a JSON object, got list"),
     ("scores-not-json", "not valid JSON"),
@@ -252,9 +252,10 @@ CONFIG_CASES = [
     ("min_effect: {bleu: .inf, chrf: 0.5}", "min_effect.bleu must be a finite number, got inf"),
     ("min_effect: {bleu: -0.5, chrf: 0.5}", "min_effect.bleu must be >= 0"),
     ("min_effect: {bleu: abc, chrf: 0.5}", "min_effect.bleu must be a number, got 'abc'"),
+    ("min_effect: {bleu: 5e-1, chrf: 0.5}", "got '5e-1' (YAML reads a number without a '.'"),
     ("min_effect: {bleu: true, chrf: 0.5}", "min_effect.bleu must be a number, got True"),
     ("min_effect: [0.5]", "min_effect must be a mapping"),
-    ("min_effect: {bleu: 0.5}", "gate config has no min_effect for chrf"),
+    ("min_effect: {bleu: 0.5}", "gate.yaml: no min_effect for chrf"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nalpha: 0", "alpha must be strictly between 0 and 1, got 0"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nalpha: 1", "alpha must be strictly between 0 and 1, got 1"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nalpha: 1.5", "alpha must be strictly between 0 and 1"),
@@ -344,7 +345,8 @@ def test_unwritable_output_is_exit_2_even_on_a_pass(corpus, capsys, tmp_path, fl
         pytest.skip("no /dev/full on this system")
     code, _, err = gate(capsys, "--baseline", corpus["base"], "--current", corpus["good"], "--config", corpus["cfg"],
                         flag, target)
-    needle = {"dir": "is a directory", "under-file": "not writable", "full-disk": "No space left on device"}[where]
+    needle = {"dir": "is a directory", "under-file": "is a file, not a directory",
+              "full-disk": "No space left on device"}[where]
     assert_refused(code, err, f"{flag} {target}")
     assert needle in err
 
@@ -353,7 +355,7 @@ def test_unwritable_baseline_out_is_exit_2(corpus, capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
     code, _, err = gate(capsys, "--write-baseline", corpus["good"], "--out", blocker / "b.json")
-    assert_refused(code, err, "not writable")
+    assert_refused(code, err, "is a file, not a directory")
 
 
 def _subprocess_gate(args: list[str], **kwargs) -> subprocess.CompletedProcess:

@@ -51,10 +51,9 @@ def check_writable(path: str, flag: str) -> None:
     parent = target.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if target.exists():
-        ok = os.access(target, os.W_OK)
-    else:
-        ok = parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
+    if not target.exists() and not parent.is_dir():
+        raise ConfigError(f"{flag} {path}: {parent} is a file, not a directory; give a writable path")
+    ok = os.access(target, os.W_OK) if target.exists() else os.access(parent, os.W_OK | os.X_OK)
     if not ok:
         raise ConfigError(f"{flag} {path}: not writable ({parent if not target.exists() else target} "
                           "does not allow it); give a writable path")
@@ -119,8 +118,8 @@ def run(argv: list[str] | None = None) -> int:
     base = load_baseline(args.baseline)
     try:
         report = decide(base, view_of_run(args.current), config)
-    except ConfigError:
-        raise
+    except ConfigError as err:  # the config does not fit this baseline (a gated metric without min_effect)
+        raise ConfigError(f"{args.config}: {err}") from None
     except MtevalError as err:  # the current run cannot be read or compared: a refusal, reported as such
         report = GateReport(baseline=base, current=None, config=config, refused=str(err))
     if args.summary_md:

@@ -15,12 +15,20 @@ _ALLOWED = ("alpha", "metrics", "min_effect", "n_resamples", "seed")
 
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        hint = " (YAML reads a number without a '.' such as 5e-2 as text: write 0.05)" if isinstance(value, str) else ""
+        hint = " (YAML reads a number without a '.', such as 5e-2, as text: write 0.05)" if _numeric(value) else ""
         raise ConfigError(f"{name} must be a number, got {value!r}{hint}")
     if not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value}: a NaN or infinite threshold "
                           "would switch the gate off")
     return float(value)
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str)
 
 
 def _integer(name: str, value: Any) -> int:

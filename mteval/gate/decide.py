@@ -117,7 +117,8 @@ def decide(base: RunView, cur: RunView, config: GateConfig) -> GateReport:
                         ungated=[m for m in cur.metrics if m not in names])
     missing_effect = [m for m in names if m not in config.min_effect]
     if missing_effect:
-        raise ConfigError(f"gate config has no min_effect for {', '.join(missing_effect)}")
+        raise ConfigError(f"no min_effect for {', '.join(missing_effect)}: add it under min_effect, or leave the "
+                          "metric out of 'metrics'")
     try:
         unknown = [m for m in names if m not in base.metrics]
         if unknown:
