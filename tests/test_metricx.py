@@ -203,3 +203,20 @@ def test_lower_is_better_flows_through_scores_json_compare_and_the_gate(tiny_mod
     assert m.higher_is_better is False
     best = min(range(2), key=lambda i: m.scores[i])
     assert m.ranks[best] == min(m.ranks)
+
+
+def test_signature_names_the_weights_by_content(tiny_models, tmp_path):
+    """Weights replaced at the same path give another signature (compare and the gate then refuse)."""
+    import shutil
+
+    import torch
+
+    model_dir = tmp_path / "metricx"
+    shutil.copytree(tiny_models["metricx"], model_dir)
+    args = dict(model=str(model_dir), tokenizer=str(tiny_models["mt5_tokenizer"]), reference_free=True)
+    before = MetricX(**args).score(["模型。"], [[]], ["The model."]).signature
+    state = torch.load(model_dir / "pytorch_model.bin", weights_only=True)
+    state["lm_head.weight"] = state["lm_head.weight"] * 1.01
+    torch.save(state, model_dir / "pytorch_model.bin")
+    after = MetricX(**args).score(["模型。"], [[]], ["The model."]).signature
+    assert before != after and "@sha256:" in before

@@ -31,6 +31,12 @@ def input_text(src: str, hyp: str, ref: str | None) -> str:
     return text if ref is None else f"{text} reference: {ref}"
 
 
+def short_identity(identity: str) -> str:
+    """``hub:<commit>`` or ``sha256:<digest>`` cut to 12 hex digits, as git shortens commits."""
+    kind, _, value = identity.partition(":")
+    return f"{kind}:{value[:12]}"
+
+
 class MetricX(Metric):
     """MetricX-24 hybrid: reference-based (``reference_free: false``) or QE (``true``) with one model.
 
@@ -89,6 +95,7 @@ class MetricX(Metric):
         self._tokenizer: Any = None
         self._model: Any = None
         self._readout: int | None = None
+        self._identity: tuple[str, str] | None = None
 
     # -- files -------------------------------------------------------------------------------------
     def hub_files(self) -> list[tuple[str, str | None, str]]:
@@ -207,8 +214,15 @@ class MetricX(Metric):
         return out
 
     def signature(self, n_refs: int) -> str:
+        """Names the model and tokenizer by content (Hub commit or digest), so that weights swapped
+        at the same path never pass for the ones scored before (issue 10, item 5)."""
+        if self._identity is None:
+            from mteval.model_identity import model_identity
+
+            self._identity = (short_identity(model_identity(self.model_id, self.revision)),
+                              short_identity(model_identity(self.tokenizer_id, self.tokenizer_revision)))
         refs = "qe" if self.reference_free else f"nrefs:{n_refs}|multiref:{self.multi_ref if n_refs > 1 else 'none'}"
-        return (f"model:{self.model_id}|rev:{self.revision or 'main'}|tok:{self.tokenizer_id}|{refs}|"
+        return (f"model:{self.model_id}@{self._identity[0]}|tok:{self.tokenizer_id}@{self._identity[1]}|{refs}|"
                 f"dtype:{self.dtype}|transformers:{version('transformers')}")
 
     def _score(self, hyps, refs, srcs, *, tgt_lang):
