@@ -66,13 +66,14 @@ def check_metric_entries(metrics: Any, path: Path | str) -> dict[str, dict[str, 
 
 
 def check_segment_scores(row: dict[str, Any], metrics: dict[str, Any], path: Path | str, line: int | None,
-                         scores_key: str | None = None) -> None:
+                         scores_key: str | None = None, where: str = "") -> None:
     """Each metric's segment score in ``row`` (or ``row[scores_key]``) is a finite number or null."""
     holder = row if scores_key is None else require(row, scores_key, dict, path, line)
     for name in metrics:
         value = holder.get(name)
         if value is not None and not is_number(value):
-            raise InputError(path, line, f"segment score {name!r} must be a finite number or null, got {value!r}")
+            raise InputError(path, line, f"{where}segment score {name!r} must be a finite number or null, "
+                                         f"got {value!r}")
 
 
 def check_run_scores(scores: Any, path: Path | str) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def check_baseline(data: dict[str, Any], path: Path | str) -> None:
         require(seg, "id", (str, int), path, None, where)
         for key in ("src_sha", "refs_sha", "hyp"):
             require(seg, key, str, path, None, where)
-        check_segment_scores(seg, metrics, path, None, "scores")
+        check_segment_scores(seg, metrics, path, None, "scores", f"segment {i}: ")
         stats = require(seg, "stats", dict, path, None, where)
         if stats_names is None:
             stats_names = set(stats)
