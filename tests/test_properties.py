@@ -154,6 +154,7 @@ def test_seed_pages_dedupe_without_losing_or_reordering(pages):
 @given(text=PROSE | st.text(max_size=200))
 @example(text="See Fig. 3. It works! Really? Yes.")
 @example(text="模型很好。数据集！翻译？好")
+@example(text='The U.S. Army. Q. Why? A. Because. ” 1. Item. ).')
 def test_splitters_keep_every_character_in_order(text):
     for pieces in (split_en(text), split_zh(text), split_sentences(text, "en"), split_sentences(text, "zh")):
         assert nows("".join(pieces)) == nows(text)

@@ -18,6 +18,14 @@ from mteval.text.sentences import join_sentences, split_en, split_long, split_zh
         ("Accuracy is 3.5 points. Better?  Yes!", ["Accuracy is 3.5 points.", "Better?", "Yes!"]),
         ("J. Smith wrote it. Done.", ["J. Smith wrote it.", "Done."]),
         ("No final period", ["No final period"]),
+        # Initialisms and titles the old hand-written rules split after (WMT22 en-zh lines 1242, 87, 334).
+        ("The official added that U.S. Special Envoy Robert Malley was heading back.",
+         ["The official added that U.S. Special Envoy Robert Malley was heading back."]),
+        ("It was reported by Sgt. Darren Moss. It streams on Jan. 24th.",
+         ["It was reported by Sgt. Darren Moss.", "It streams on Jan. 24th."]),
+        # A closing quote stays with its sentence; a list label stays with its item.
+        ('He said "we are done." Then he left.', ['He said "we are done."', "Then he left."]),
+        ("Q. When will it arrive? A. In 7 days.", ["Q. When will it arrive?", "A. In 7 days."]),
         ("", []),
     ],
 )
@@ -32,6 +40,9 @@ def test_split_en(text, expected):
         ("这是真的吗?是的。", ["这是真的吗?", "是的。"]),
         ("他说:“好。”然后走了。", ["他说:“好。”", "然后走了。"]),
         ("版本 v1.2 更好。", ["版本 v1.2 更好。"]),
+        # A closing quote after a space is not a sentence of its own (WMT22 zh-en, 28 lines).
+        ("“我们会通知申请者 。 ”他说。", ["“我们会通知申请者 。 ”", "他说。"]),
+        ("1.本店合作快递公司。", ["1.本店合作快递公司。"]),
     ],
 )
 def test_split_zh(text, expected):
