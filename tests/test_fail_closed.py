@@ -264,6 +264,7 @@ CONFIG_CASES = [
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nalpha: 5e-2", "write 0.05"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nn_resamples: 19", "n_resamples=19 can never fail the gate"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nn_resamples: 10\nalpha: 0.01", "use at least 100"),
+    ("min_effect: {bleu: 0.5, chrf: 0.5}\nn_resamples: 20000\nalpha: 0.00001", "needs more than the 20000"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nn_resamples: 0", "n_resamples must be between 1 and"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nn_resamples: 1000000000", "n_resamples must be between 1 and"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nn_resamples: 1000.5", "n_resamples must be a whole number"),

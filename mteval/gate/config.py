@@ -78,9 +78,10 @@ class GateConfig:
             need = max(n + 1, int(1 / alpha) - 1)
             while 1 / (need + 1) >= alpha:  # the smallest count whose smallest p-value is below alpha
                 need += 1
+            fix = (f"use at least {need} (1000 recommended)" if need <= MAX_RESAMPLES else
+                   f"alpha={alpha:g} needs more than the {MAX_RESAMPLES} resamples allowed: raise alpha")
             raise ConfigError(f"n_resamples={n} can never fail the gate: the smallest p-value it can give is "
-                              f"1/{n + 1} = {1 / (n + 1):.3g}, not below alpha={alpha:g}; use at least {need} "
-                              "(1000 recommended)")
+                              f"1/{n + 1} = {1 / (n + 1):.3g}, not below alpha={alpha:g}; {fix}")
         if _integer("seed", self.seed) < 0:
             raise ConfigError(f"seed must be >= 0, got {self.seed}")
         if self.metrics is not None:
