@@ -19,6 +19,10 @@ NOT_LOADED = ["*.h5", "*.msgpack", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "*
 # COMET loads its encoder's architecture and tokenizer, never the encoder's pretrained weights
 # (load_from_checkpoint passes load_pretrained_weights=False), so these files are enough.
 ENCODER_FILES = ["*.json", "*.model", "*.txt"]
+# Tokenizers unbabel-comet loads by a fixed name whatever the checkpoint says, keyed by the
+# checkpoint's ``encoder_model``: its MiniLM encoder (Cometinho, Unbabel/eamt22-cometinho-da, our
+# comet_small) always loads xlm-roberta-base's tokenizer (comet/encoders/minilm.py, unbabel-comet 2.2.7).
+FIXED_TOKENIZERS = {"MiniLM": "xlm-roberta-base"}
 # MetricX loads google/mt5-xl's tokenizer only (spiece.model and its JSON configs), never its 3.7 GB weights.
 TOKENIZER_FILES = ["*.json", "spiece.model"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
@@ -89,14 +93,30 @@ def all_configs() -> list[Any]:
     return out
 
 
-def encoder_of(checkpoint_dir: Path) -> str | None:
-    """The encoder a COMET checkpoint builds on (``pretrained_model`` in its ``hparams.yaml``)."""
+def _hparams(checkpoint_dir: Path) -> dict[str, Any]:
     import yaml
 
-    hparams = checkpoint_dir / "hparams.yaml"
-    if not hparams.is_file():
-        return None
-    return (yaml.safe_load(hparams.read_text(encoding="utf-8")) or {}).get("pretrained_model")
+    path = checkpoint_dir / "hparams.yaml"
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+
+
+def encoder_of(checkpoint_dir: Path) -> str | None:
+    """The encoder a COMET checkpoint builds on (``pretrained_model`` in its ``hparams.yaml``)."""
+    return _hparams(checkpoint_dir).get("pretrained_model")
+
+
+def comet_dependencies(checkpoint_dir: Path) -> list[tuple[str, str]]:
+    """Every Hub repository a COMET checkpoint loads besides itself, as (repo, file that must be cached):
+    the encoder its ``hparams.yaml`` names, and any tokenizer unbabel-comet loads by a fixed name."""
+    hparams = _hparams(checkpoint_dir)
+    out = []
+    encoder = hparams.get("pretrained_model")
+    if isinstance(encoder, str) and is_hub_id(encoder):
+        out.append((encoder, "config.json"))
+    fixed = FIXED_TOKENIZERS.get(str(hparams.get("encoder_model")))
+    if fixed:
+        out.append((fixed, "tokenizer.json"))
+    return out
 
 
 def hub_offline() -> bool:
@@ -116,9 +136,10 @@ def is_cached(repo_id: str, revision: str | None = None, filename: str = "config
 def check_offline(system: Any, metrics: Iterable[Any]) -> None:
     """Under HF_HUB_OFFLINE=1, fail in seconds, before torch loads, when a model the run needs is not cached.
 
-    Checks the system's model and, for each COMET metric, the checkpoint and the encoder its
-    ``hparams.yaml`` names (xlm-roberta-large, microsoft/infoxlm-large), which COMET would
-    otherwise fail to find only after translating, under the checkpoint's name.
+    Checks the system's model and, for each COMET metric, the checkpoint, the encoder its
+    ``hparams.yaml`` names (xlm-roberta-large, microsoft/infoxlm-large) and any tokenizer COMET
+    loads by a fixed name (xlm-roberta-base for Cometinho's MiniLM), which COMET would otherwise
+    fail to find only after translating, under the checkpoint's name.
 
     Raises:
         ModelUnavailableError: naming the missing model and the fix.
@@ -145,10 +166,11 @@ def check_offline(system: Any, metrics: Iterable[Any]) -> None:
         from mteval.metrics.comet import checkpoint_path
 
         checkpoint = checkpoint_path(model, getattr(metric, "revision", None))  # names the checkpoint if missing
-        encoder = encoder_of(checkpoint.parents[1])
-        if encoder and is_hub_id(encoder) and not is_cached(encoder):
-            raise ModelUnavailableError(f"cannot load model '{encoder}', the encoder that COMET checkpoint '{model}' "
-                                        f"(metrics.{metric.name}) builds on: {fix}")
+        for repo, filename in comet_dependencies(checkpoint.parents[1]):
+            if not is_cached(repo, None, filename):
+                what = "encoder" if filename == "config.json" else "tokenizer"
+                raise ModelUnavailableError(f"cannot load model '{repo}', the {what} that COMET checkpoint '{model}' "
+                                            f"(metrics.{metric.name}) builds on: {fix}")
 
 
 def system_ignore_patterns(repo_id: str, revision: str | None, list_files: Callable[..., list[str]]) -> list[str]:
@@ -203,10 +225,9 @@ def prefetch(
             failed.append((ref, str(model_error(ref.repo_id, err))))
             continue
         fetched.append(ref)
-        if ref.role == "comet":
-            encoder = encoder_of(path)
-            if encoder and is_hub_id(encoder):
-                queue.append(ModelRef(encoder, None, "encoder", f"{ref.repo_id}/hparams.yaml"))
+        if ref.role == "comet":  # its encoder, and any tokenizer COMET loads by a fixed name
+            for repo, _ in comet_dependencies(path):
+                queue.append(ModelRef(repo, None, "encoder", f"{ref.repo_id}/hparams.yaml"))
     return fetched, failed
 
 

@@ -17,7 +17,10 @@ from mteval.systems.base import SentenceBatchedSystem
 from tests.conftest import MTEVAL, ROOT
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-ENCODERS = {"Unbabel/wmt22-comet-da": "xlm-roberta-large", "Unbabel/wmt22-cometkiwi-da": "microsoft/infoxlm-large"}
+ENCODERS = {"Unbabel/wmt22-comet-da": "xlm-roberta-large", "Unbabel/wmt22-cometkiwi-da": "microsoft/infoxlm-large",
+            "Unbabel/eamt22-cometinho-da": "microsoft/Multilingual-MiniLM-L12-H384"}
+# encoder_model in each checkpoint's hparams.yaml: Cometinho's MiniLM loads xlm-roberta-base's tokenizer by name.
+ENCODER_MODELS = {"Unbabel/eamt22-cometinho-da": "MiniLM"}
 
 
 class OOMBackend(SentenceBatchedSystem):
@@ -70,9 +73,11 @@ def fake_hub(cache: Path, calls: list[dict], safetensors: bool = True):
         if repo_id in ENCODERS:
             (snap / "checkpoints").mkdir(exist_ok=True)
             (snap / "checkpoints" / "model.ckpt").write_bytes(b"ckpt")
-            (snap / "hparams.yaml").write_text(yaml.safe_dump({"pretrained_model": ENCODERS[repo_id]}))
+            (snap / "hparams.yaml").write_text(yaml.safe_dump({
+                "pretrained_model": ENCODERS[repo_id], "encoder_model": ENCODER_MODELS.get(repo_id, "XLM-RoBERTa")}))
         else:
             (snap / "config.json").write_text("{}")
+            (snap / "tokenizer.json").write_text("{}")
         return str(snap)
 
     def list_files(repo_id, revision=None):
@@ -102,7 +107,8 @@ def test_prefetch_fetches_every_model_of_every_config_and_the_comet_encoders(tmp
     assert failed == []
     by_id = {c["repo_id"]: c for c in calls}
     assert len(by_id) == len(calls)  # each model once
-    assert set(by_id) == named | set(ENCODERS.values())
+    assert set(by_id) == named | set(ENCODERS.values()) | {"xlm-roberta-base"}
+    assert by_id["xlm-roberta-base"]["allow"] == ENCODER_FILES  # the tokenizer Cometinho loads by a fixed name
     for encoder in ENCODERS.values():
         assert by_id[encoder]["allow"] == ENCODER_FILES  # tokenizer and config, not 2 GB of unused weights
     system = by_id["Helsinki-NLP/opus-mt-en-zh"]
@@ -156,6 +162,29 @@ def test_after_prefetch_an_offline_run_finds_every_model(tmp_path, monkeypatch):
     shutil.rmtree(tmp_path / "models--microsoft--infoxlm-large")
     with pytest.raises(ModelUnavailableError, match="'microsoft/infoxlm-large', the encoder that COMET checkpoint "
                                                     "'Unbabel/wmt22-cometkiwi-da'"):
+        check_offline(system, metrics)
+
+
+def test_offline_check_knows_the_tokenizer_cometinho_loads_by_name(tmp_path, monkeypatch):
+    """comet_small's checkpoint names MiniLM, whose COMET encoder loads xlm-roberta-base's tokenizer:
+    prefetch fetches it, and the offline check names it when it is missing, before any translating."""
+    import huggingface_hub.constants as hub_constants
+    from hydra.utils import instantiate
+
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
+    cfg = compose(["system=copy", "metrics=[comet_small]"])
+    metrics = [instantiate(m, _convert_="all") for m in cfg.metrics.values()]
+    system = instantiate(cfg.system, _convert_="all")
+    calls: list[dict] = []
+    snapshot_download, list_files = fake_hub(tmp_path, calls)
+    prefetch(models_in_config(cfg), snapshot_download=snapshot_download, list_files=list_files, log=lambda _: None)
+    assert {c["repo_id"] for c in calls} == {"Unbabel/eamt22-cometinho-da", "microsoft/Multilingual-MiniLM-L12-H384",
+                                             "xlm-roberta-base"}
+    check_offline(system, metrics)
+    shutil.rmtree(tmp_path / "models--xlm-roberta-base")
+    with pytest.raises(ModelUnavailableError, match="'xlm-roberta-base', the tokenizer that COMET checkpoint "
+                                                    "'Unbabel/eamt22-cometinho-da'"):
         check_offline(system, metrics)
 
 
