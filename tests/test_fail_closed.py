@@ -255,6 +255,7 @@ CONFIG_CASES = [
     ("min_effect: {bleu: 5e-1, chrf: 0.5}", "got '5e-1' (YAML reads a number without a '.'"),
     ("min_effect: {bleu: true, chrf: 0.5}", "min_effect.bleu must be a number, got True"),
     ("min_effect: [0.5]", "min_effect must be a mapping"),
+    ("min_effect: {bleu: 101, chrf: 0.5}", "min_effect.bleu=101: bleu lies between 0 and 100"),
     ("min_effect: {bleu: 0.5}", "gate.yaml: no min_effect for chrf"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nalpha: 0", "alpha must be strictly between 0 and 1, got 0"),
     ("min_effect: {bleu: 0.5, chrf: 0.5}\nalpha: 1", "alpha must be strictly between 0 and 1, got 1"),

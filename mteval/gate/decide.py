@@ -110,6 +110,16 @@ def _paired_inputs(name: str, base: RunView, cur: RunView) -> tuple[np.ndarray, 
     return base_stats, cur_stats, score, len(pairs)
 
 
+def _check_reachable(name: str, base: RunView, config: GateConfig) -> None:
+    """Refuse a min_effect no drop can reach: BLEU and chrF (sacrebleu, higher is better) lie in [0, 100],
+    so a minimum drop above 100 would switch the gate off for that metric."""
+    spec = base.metrics[name].get("metric")
+    sacre = isinstance(spec, dict) and str(spec.get("class", "")).startswith("mteval.metrics.sacre.")
+    if sacre and base.metrics[name].get("higher_is_better", True) and config.min_effect[name] > 100:
+        raise ConfigError(f"min_effect.{name}={config.min_effect[name]:g}: {name} lies between 0 and 100, so no "
+                          f"drop can reach it and the gate could never fail on {name}; use a smaller minimum drop")
+
+
 def decide(base: RunView, cur: RunView, config: GateConfig) -> GateReport:
     """Compare ``cur`` with ``base``; a refusal is recorded in the report (exit 2), not raised."""
     names = list(config.metrics) if config.metrics is not None else list(base.metrics)
@@ -124,6 +134,8 @@ def decide(base: RunView, cur: RunView, config: GateConfig) -> GateReport:
         if unknown:
             raise IncomparableError(f"the baseline has no {', '.join(unknown)} score "
                                     f"(it has: {', '.join(base.metrics)})")
+        for name in names:
+            _check_reachable(name, base, config)
         check_comparable(base, cur, names)
         for name in names:
             report.verdicts.append(_verdict(name, base, cur, config))
