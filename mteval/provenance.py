@@ -36,10 +36,18 @@ def git_revision() -> str | None:
 
 
 def metric_fingerprint(metric: Any) -> dict[str, Any]:
-    """A metric's class and public settings plus the versions that change its numbers."""
+    """A metric's class and public settings plus the versions that change its numbers, and for a
+    metric with a model (COMET, MetricX) that model's identity by content (Hub commit or digest of
+    the local checkpoint), so a checkpoint swapped at the same path is never taken for the old one."""
     settings = {k: v for k, v in vars(metric).items()
                 if not k.startswith("_") and not callable(v) and k not in {"name", "needs_ref"}}
-    return {"class": type(metric).__name__, "settings": settings, "versions": package_versions()}
+    fp = {"class": type(metric).__name__, "settings": settings, "versions": package_versions()}
+    model = getattr(metric, "model_id", None)
+    if isinstance(model, str):
+        from mteval.model_identity import model_identity
+
+        fp["model_identity"] = model_identity(model, getattr(metric, "revision", None))
+    return fp
 
 
 def environment() -> dict[str, Any]:

@@ -234,3 +234,21 @@ def test_hub_models_are_identified_by_their_resolved_commit(tmp_path, monkeypatc
     assert model_identity("Helsinki-NLP/opus-mt-en-zh", "c" * 40) == "hub:" + "c" * 40
     with pytest.raises(ModelUnavailableError, match="not in the local Hugging Face cache"):
         model_identity("Helsinki-NLP/opus-mt-zh-en")  # tests run with HF_HUB_OFFLINE=1
+
+
+def test_a_comet_checkpoint_swapped_at_the_same_path_changes_the_metric_key(tiny_models, tmp_path):
+    from mteval.metrics.comet import Comet
+    from mteval.provenance import metric_fingerprint
+
+    model = tmp_path / "comet"
+    shutil.copytree(tiny_models["comet"], model)
+
+    def fingerprint():
+        return metric_fingerprint(Comet(model=str(model), name="comet", reference_free=False))
+
+    before = fingerprint()
+    ckpt = model / "checkpoints" / "model.ckpt"
+    ckpt.write_bytes(ckpt.read_bytes() + b"\0")  # other weights, same path and settings
+    after = fingerprint()
+    assert before["settings"] == after["settings"]
+    assert before["model_identity"] != after["model_identity"]
