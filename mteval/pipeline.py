@@ -187,7 +187,11 @@ def score(
         hit = cache.get_metric(key)
         if hit is not None:
             log.info("%s: cached result", metric.name)
-            return None if hit.get("none") else _with_settings(MetricResult(**hit), metric, fp)
+            if hit.get("none"):
+                return None
+            result = _with_settings(MetricResult(**hit), metric, fp)
+            report_long_inputs(metric, corpus, result)  # a cached score is as long-input-affected as a fresh one
+            return result
     refuse_oversized(metric, corpus, list(hyps), "hypothesis")
     result = metric.score(hyps, refs, srcs, tgt_lang=corpus.tgt_lang, pairs=pairs)
     if result is not None:

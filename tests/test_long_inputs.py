@@ -63,6 +63,7 @@ def test_long_segments_are_scored_by_sentences_through_the_cache(tiny_models, tm
     assert (info["over_limit"], info["by_sentences"], info["truncated"]) == (1, 1, 0)
     assert first.provenance["long_inputs"]["metricx_qe"]["by_sentences_at"] == [0]
 
+    assert caplog.text.count("pages.txt:3: the metricx_qe input is longer") == 2  # warned again from the cache
     assert again_system.calls == 0  # all from the cache, pairs included
     assert again.sentence_pairs == first.sentence_pairs
     assert again.metrics["metricx_qe"].segment_scores == pytest.approx(first.metrics["metricx_qe"].segment_scores)
