@@ -61,6 +61,7 @@ def test_target_token_is_the_first_source_token_of_every_sentence_hf(tiny_models
     assert len(rows) == 3  # split into sentences: each one carries the token
     assert all(row[0] == code for row in rows)
     assert system.fingerprint()["target_token"] == ">>cmn_Hans<<"
+    assert "|tgt_token:>>cmn_Hans<<|greedy|" in system.fingerprint()["signature"]  # the tiny model's own beams: 1
 
 
 @pytest.mark.slow
@@ -200,6 +201,7 @@ def test_seq2seq_backends_give_their_engines_the_same_decoding(tiny_models, tmp_
     assert gen["no_repeat_ngram_size"] == opts["no_repeat_ngram_size"] == 0
     assert opts["max_decoding_length"] == gen["max_new_tokens"] - 1  # Marian forces EOS at the limit
     assert hf.fingerprint()["decoding"] == ct2.decoding().describe()
+    assert hf.fingerprint()["signature"].endswith("|beam6|lp:1.0|rp:1.0|nrng:0|max:10")
 
 
 # -- 5. identity by content -----------------------------------------------------------------

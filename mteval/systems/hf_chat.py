@@ -123,4 +123,6 @@ class HFChat(ResolvesDecoding, SentenceBatchedSystem):
             "model": self.model_id, "revision": self.revision,
             "model_identity": model_identity(self.model_id, self.revision), "system_prompt": self.system_prompt,
             "prompt_template": self.prompt_template, "dtype": self.dtype, "decoding": self.decoding().describe(),
+            "signature": f"model:{self.model_id}|id:{model_identity(self.model_id, self.revision)}|"
+                         f"{self.decoding().signature()}",
         }

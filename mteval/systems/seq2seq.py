@@ -70,12 +70,14 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
                               "in its vocabulary; set system.target_token to one its model card lists")
 
     def fingerprint(self) -> dict[str, Any]:
+        identity = model_identity(self.model_id, self.revision)
         return {
             **super().fingerprint(),
-            "model": self.model_id, "revision": self.revision,
-            "model_identity": model_identity(self.model_id, self.revision),
+            "model": self.model_id, "revision": self.revision, "model_identity": identity,
             "lang_codes": self.lang_codes, "target_token": self.target_token,
             "decoding": self.decoding().describe(),
+            "signature": f"model:{self.model_id}|id:{identity}|tgt_token:{self.target_token}|"
+                         f"{self.decoding().signature()}",
         }
 
 
