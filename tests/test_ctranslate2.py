@@ -75,9 +75,11 @@ def test_compute_type_auto_is_int8_on_cpu_and_checked_when_explicit():
     assert _system("m").resolved_compute_type() == "int8"
     assert _system("m", compute_type="float32").resolved_compute_type() == "float32"
     with pytest.raises(ConfigError, match="not supported on cpu"):
-        _system("m", compute_type="no_such_type").resolved_compute_type()
+        _system("m", compute_type="float16").resolved_compute_type()  # a GPU type
+    with pytest.raises(ConfigError, match="compute_type"):
+        _system("m", compute_type="no_such_type")  # not one of CTranslate2's: refused at construction
     with pytest.raises(ConfigError, match="device"):
-        _system("m", device="tpu").device_and_index()
+        _system("m", device="tpu")
     assert _system("m", device="cuda:1").device_and_index() == ("cuda", 1)
 
 
