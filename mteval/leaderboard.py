@@ -25,7 +25,7 @@ from mteval.types import RunResult
 
 log = logging.getLogger(__name__)
 
-METRICS = ("bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi")
+METRICS = ("bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi", "metricx", "metricx_qe")
 COLUMNS = ("time", "run", "dataset", "direction", "system", "n_segments", "nrefs", *METRICS, "sig", "run_dir", "git")
 
 

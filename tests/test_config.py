@@ -122,9 +122,9 @@ def test_default_experiment_is_opus_mt_on_abstracts_with_bleu_chrf_comet_kiwi(co
     cfg = compose()
     assert cfg.system.model == "Helsinki-NLP/opus-mt-en-zh"
     assert cfg.dataset.name == "abstracts"
-    assert set(cfg.metrics) == {"bleu", "chrf", "comet", "cometkiwi"}
+    assert set(cfg.metrics) == {"bleu", "chrf", "comet", "metricx_qe"}
     assert cfg.metrics.comet.model == "Unbabel/wmt22-comet-da"
-    assert cfg.metrics.cometkiwi.model == "Unbabel/wmt22-cometkiwi-da"
+    assert cfg.metrics.metricx_qe.model == "google/metricx-24-hybrid-large-v2p6"
 
 
 def test_real_model_ids_are_configured(compose):

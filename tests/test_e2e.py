@@ -22,13 +22,19 @@ def comet_overrides(tiny) -> list[str]:
     return [f"metrics.comet.model={tiny['comet']}", f"metrics.cometkiwi.model={tiny['cometkiwi']}"]
 
 
+def default_metric_overrides(tiny) -> list[str]:
+    """The default metrics (bleu, chrf, comet, metricx_qe) on tiny models."""
+    return [f"metrics.comet.model={tiny['comet']}", f"metrics.metricx_qe.model={tiny['metricx']}",
+            f"metrics.metricx_qe.tokenizer={tiny['mt5_tokenizer']}"]
+
+
 def test_default_experiment_on_abstracts(tiny_models, tmp_path):
-    """The default config (opus-mt on the abstracts, BLEU/chrF/COMET/CometKiwi) with tiny models."""
+    """The default config (opus-mt on the abstracts, BLEU/chrF/COMET/MetricX-QE) with tiny models."""
     run_dir = tmp_path / "run"
     board = tmp_path / "leaderboard.csv"
     proc = run_mteval(
         f"system.model={tiny_models['marian']}", "system.num_beams=1", "system.max_new_tokens=8",
-        *comet_overrides(tiny_models), f"hydra.run.dir={run_dir}", f"leaderboard={board}",
+        *default_metric_overrides(tiny_models), f"hydra.run.dir={run_dir}", f"leaderboard={board}",
         f"cache={tmp_path / 'cache.sqlite'}",
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -39,19 +45,19 @@ def test_default_experiment_on_abstracts(tiny_models, tmp_path):
     assert summary["blocks"] == 50 and summary["duplicates"] == 7
     assert "Google Translate" in summary["note"]
     assert scores["n_segments"] == 25
-    # No references: only reference-free COMET scores; the others are reported as skipped.
-    assert set(scores["metrics"]) == {"cometkiwi"}
-    assert scores["metrics"]["cometkiwi"]["n_scored"] == 25
+    # No references: only the reference-free MetricX-QE scores; the others are reported as skipped.
+    assert set(scores["metrics"]) == {"metricx_qe"}
+    assert scores["metrics"]["metricx_qe"]["n_scored"] == 25
+    assert scores["metrics"]["metricx_qe"]["higher_is_better"] is False
     assert set(scores["provenance"]["skipped_metrics"]) == {"bleu", "chrf", "comet"}
-    assert "comet:" in scores["metrics"]["cometkiwi"]["signature"]
     rows = [json.loads(line) for line in (run_dir / "segments.jsonl").read_text().splitlines()]
-    assert len(rows) == 25 and all(r["cometkiwi"] is not None for r in rows)
+    assert len(rows) == 25 and all(r["metricx_qe"] is not None for r in rows)
     assert len((run_dir / "hypotheses.txt").read_text(encoding="utf-8").split("\n")) == 26
     assert (run_dir / "segments.csv").exists() and (run_dir / "config.yaml").exists()
     assert (run_dir / "corpus_summary.json").exists()
     with open(board, encoding="utf-8") as f:
         (row,) = list(csv.DictReader(f))
-    assert row["dataset"] == "abstracts" and row["system"] == "opus_mt_en_zh" and row["cometkiwi"]
+    assert row["dataset"] == "abstracts" and row["system"] == "opus_mt_en_zh" and row["metricx_qe"]
     assert "pairs found in the pages: 0" in proc.stdout + proc.stderr
 
 
@@ -66,7 +72,7 @@ def test_user_references_are_scored(tiny_models, tmp_path):
     run_dir = tmp_path / "run"
     proc = run_mteval(
         f"system.model={tiny_models['marian']}", "system.num_beams=1", "system.max_new_tokens=8",
-        *comet_overrides(tiny_models), f"dataset.load.references={refs}", f"hydra.run.dir={run_dir}",
+        *default_metric_overrides(tiny_models), f"dataset.load.references={refs}", f"hydra.run.dir={run_dir}",
         f"leaderboard={tmp_path / 'lb.csv'}", "cache=null",
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -74,7 +80,7 @@ def test_user_references_are_scored(tiny_models, tmp_path):
     assert scores["corpus_summary"]["sources_with_reference"] == 3
     for name in ("bleu", "chrf", "comet"):
         assert scores["metrics"][name]["n_scored"] == 3
-    assert scores["metrics"]["cometkiwi"]["n_scored"] == 25
+    assert scores["metrics"]["metricx_qe"]["n_scored"] == 25
 
 
 @pytest.mark.parametrize(
