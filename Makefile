@@ -71,10 +71,11 @@ models: venv
 	$(VENV)/bin/mteval-prefetch $(MODELS)
 
 ## compare finished runs: make compare RUNS="results/multirun/<dir> ..." BASELINE=<system> (default: newest sweep)
-RUNS ?= $(shell ls -td results/multirun/*/ 2>/dev/null | head -1)
+# The newest sweep with at least one finished run (a scores.json), not merely the newest folder.
+RUNS ?= $(shell for d in $$(ls -td results/multirun/*/ 2>/dev/null); do ls $$d*/scores.json >/dev/null 2>&1 && { echo $$d; break; }; done)
 BASELINE ?=
 compare: venv
-	@test -n "$(RUNS)" || { echo "no sweep under results/multirun: pass RUNS=..."; exit 2; }
+	@test -n "$(RUNS)" || { echo "no sweep with a finished run under results/multirun: run one (make demo) or pass RUNS=..."; exit 2; }
 	$(VENV)/bin/mteval-compare $(RUNS) $(if $(BASELINE),--baseline $(BASELINE))
 
 ## score the 13 WMT22 en-zh submissions (a Hydra sweep), then compare them (table + HTML report); the first run
