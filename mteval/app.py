@@ -10,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from mteval.config_check import build, check_config
+from mteval.cores import size_thread_pools
 from mteval.provenance import ROOT
 
 log = logging.getLogger("mteval")
@@ -51,6 +52,9 @@ def run(cfg: DictConfig) -> dict:
 
     check_config(cfg)
     quiet_libraries(cfg.log_level)
+    # Before torch loads: its pools, MKL's and OpenMP's take this run's share of the cores (the
+    # CLI counts the run as live: mteval.cores.running).
+    log.info("threads: %d (this run's share of the cores)", size_thread_pools())
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     # Settings first (cheap), then the data: a wrong setting is reported before any file is read.
     system = build(cfg.system, "system")

@@ -26,7 +26,7 @@ def main() -> None:
     """
     import hydra
 
-    from mteval import sweep
+    from mteval import cores, sweep
     from mteval.app import run
     from mteval.provenance import ROOT
 
@@ -38,7 +38,8 @@ def main() -> None:
         if in_sweep:
             sweep.clear_job_error()
         try:
-            run(cfg)
+            with cores.running():  # concurrent runs split the machine's cores between them
+                run(cfg)
         except Exception as err:  # noqa: BLE001 - only errors with an MtevalError behind them are handled
             # Hydra's instantiate wraps a loader's InputError in an InstantiationException.
             cause = mteval_cause(err)

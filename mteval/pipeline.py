@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mteval.cache import Cache, digest
+from mteval.cores import size_thread_pools
 from mteval.errors import ConfigError, InputError
 from mteval.metrics.base import Metric
 from mteval.prefetch import check_offline
@@ -69,6 +70,7 @@ def translate_with_pairs(
             pairs.update({s: _decode_pairs(v) for s, v in cache.get_translations(pairs_key, list(fresh)).items()})
         todo = [s for s in chunk if s not in fresh]
         if todo:
+            size_thread_pools()  # another run may have started or ended since the last chunk
             hyps = system.translate(todo, **kwargs)
             _check_count(system, len(todo), hyps)
             got = _pairs_of(system, todo)
@@ -244,6 +246,7 @@ def evaluate(
     results: dict[str, MetricResult] = {}
     for metric in metrics:
         t0 = time.perf_counter()
+        size_thread_pools()
         result = score(metric, corpus, hyps, cache=cache, pairs=pairs)
         timings[f"{metric.name}_s"] = round(time.perf_counter() - t0, 3)
         if result is None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -36,11 +35,11 @@ class System(ABC):
 
 
 def available_cores() -> int:
-    """CPU cores this process may run on (the affinity mask, not the machine's core count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """CPU cores this process may use: its affinity mask, shared with the other mteval runs on this
+    machine (:mod:`mteval.cores`), so concurrent runs and sweep jobs do not oversubscribe the cores."""
+    from mteval.cores import core_share
+
+    return core_share()
 
 
 def split_cores(cores: int, inter: int = 0, intra: int = 0) -> tuple[int, int]:
@@ -172,7 +171,10 @@ class SentenceBatchedSystem(System):
     def _translate_batches(self, batches: list[list[str]], *, src_lang: str,
                            tgt_lang: str) -> Iterator[list[str]]:
         """Outputs of each planned batch, in order; one at a time here, a backend may overlap them."""
+        from mteval.cores import size_thread_pools
+
         for texts in batches:
+            size_thread_pools()  # follow this run's share of the cores as other runs start and end
             yield self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
 
     def _translate_fitting(self, texts: list[str], *, src_lang: str, tgt_lang: str) -> list[str]:
