@@ -123,9 +123,16 @@ class Comet(Metric):
             return 1 if torch.cuda.is_available() else 0
         return int(self.gpus)
 
+    def identity(self) -> str:
+        """The checkpoint by content (a Hub commit, or a digest of a local checkpoint), never by its
+        path or branch alone: weights swapped at the same path must change the signature (#10)."""
+        from mteval.model_identity import model_identity
+
+        return model_identity(self.model_id, self.revision)
+
     def signature(self, n_refs: int) -> str:
         refs = "qe" if self.reference_free else f"nrefs:{n_refs}|multiref:{self.multi_ref if n_refs > 1 else 'none'}"
-        return (f"model:{self.model_id}|rev:{self.revision or 'main'}|{refs}|bs:{self.batch_size}|"
+        return (f"model:{self.model_id}|id:{self.identity()[:23]}|{refs}|bs:{self.batch_size}|"
                 f"precision:{self.precision}|comet:{version('unbabel-comet')}")
 
     def _predict(self, samples: list[dict[str, str]]) -> list[float]:
