@@ -291,3 +291,53 @@ def test_ter_scores_texts_within_max_words():
     assert ter.oversized(["模型翻译摘要。", "a b c d e f g"], "zh") == []
     assert ter.oversized(["模型翻译了摘要。"], "zh") == [(0, 8)]
     assert ter.score(["模型翻译摘要。"], [["模型翻译摘要。"]], tgt_lang="zh").score == 0.0
+
+
+def test_limit_cuts_a_hypothesis_file_the_same_way(tmp_path, monkeypatch, capsys):
+    """dataset.load.limit=1 with system=file scores the file's first line against the first segment."""
+    import json
+
+    (tmp_path / "hyp.zh").write_text("你好，世界。\n模型翻译摘要。\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", ["mteval", "dataset=files", f"dataset.load.src={tmp_path / 'src.en'}",
+                                      f"dataset.load.refs=[{tmp_path / 'ref.zh'}]", "dataset.load.limit=1",
+                                      "system=file", f"system.path={tmp_path / 'hyp.zh'}", "metrics=[bleu]",
+                                      "cache=null", f"hydra.run.dir={tmp_path / 'run'}", f"leaderboard={tmp_path / 'lb.csv'}"])
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
+    (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
+    (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
+    from mteval.cli import main
+
+    main()
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    assert scores["metrics"]["bleu"]["score"] == pytest.approx(100)
+    assert (tmp_path / "run" / "hypotheses.txt").read_text(encoding="utf-8") == "你好，世界。\n"
+
+
+def test_sweep_whose_job_config_cannot_compose_is_refused_before_any_job(tmp_path, monkeypatch, capsys):
+    code, err = run_main(["-m", *FILES, "metrics=[bleu]", "system=copy,nope"], tmp_path, monkeypatch, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert lines[0].startswith("mteval: error: system=nope: no such option in system; valid choices: copy")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_joblib_sweep_with_a_bad_job_runs_the_others(tmp_path):
+    """The same through hydra-joblib-launcher: the jobs run in worker processes, the parent reports."""
+    import subprocess
+
+    from tests.conftest import MTEVAL, ROOT
+
+    (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
+    (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
+    sweep = tmp_path / "sweep"
+    proc = subprocess.run([MTEVAL, "-m", "hydra/launcher=local_joblib", "dataset=files",
+                           f"dataset.load.src={tmp_path / 'src.en'}", f"dataset.load.refs=[{tmp_path / 'ref.zh'}]",
+                           "system=copy", "metrics=[bleu]", "dataset.load.limit=1,0,2", "cache=null",
+                           f"hydra.sweep.dir={sweep}", f"leaderboard={tmp_path / 'lb.csv'}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.parent.name for p in sweep.glob("*/scores.json")) == ["0_copy", "2_copy"]
+    assert proc.stderr.splitlines()[-1] == "mteval: error: 1 sweep job(s) failed; the others finished"
+    assert "sweep job #1 " in proc.stderr and "dataset.load.limit=0 is out of range" in proc.stderr
