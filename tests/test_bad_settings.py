@@ -57,6 +57,13 @@ CASES = [
          r"dataset\.load\.limit='abc' is not a whole number: use an integer >= 1, or null"),
     Case("limit-0", [*COPY, "metrics=[bleu]", "dataset.load.limit=0"], r"dataset\.load\.limit=0 is out of range"),
     Case("limit-float", [*COPY, "metrics=[bleu]", "dataset.load.limit=2.5"], r"dataset\.load\.limit=2\.5 is not a whole"),
+    Case("refs-not-a-list", ["dataset=files", "dataset.load.src={d}/src.en", "dataset.load.refs={d}/ref.zh", "system=copy",
+                             "metrics=[bleu]"],
+         r"dataset\.load\.refs='.*ref\.zh' must be a list of files, e\.g\. 'dataset\.load\.refs=\[ref\.zh\]'"),
+    Case("abstracts-min-pair-score", ["dataset=abstracts", "system=copy", "metrics=[bleu]", "dataset.load.min_pair_score=1.5"],
+         r"dataset\.load\.min_pair_score=1\.5 is out of range"),
+    Case("abstracts-find-pairs", ["dataset=abstracts", "system=copy", "metrics=[bleu]", "dataset.load.find_pairs=sometimes"],
+         r"dataset\.load\.find_pairs='sometimes' is not a boolean"),
     # System settings (HF seq2seq, CTranslate2, chat, vLLM).
     Case("batch-size-0", [*OPUS, "system.batch_size=0"], r"system\.batch_size=0 is out of range: use an integer >= 1"),
     Case("batch-size-text", [*OPUS, "system.batch_size=big"], r"system\.batch_size='big' is not a whole number"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from mteval import validate
 from mteval.data.jsonl import references_by_id
 from mteval.data.limit import first
 from mteval.data.provenance import file_digest
@@ -40,6 +41,10 @@ def load_abstracts(
         min_pair_score: pairing threshold (None: the pairing module's precision-first default).
         limit: keep the first ``limit`` sources.
     """
+    validate.boolean("find_pairs", find_pairs)
+    if min_pair_score is not None:  # the pairing's threshold is a probability strictly inside (0, 1)
+        validate.number("min_pair_score", min_pair_score, above=0, maximum=0.999999)
+    validate.integer("limit", limit, minimum=1, optional=True)
     src_lang, _, tgt_lang = direction.partition("-")
     if {src_lang, tgt_lang} != {"en", "zh"}:
         raise InputError(pages, None, f"direction must be en-zh or zh-en, not {direction!r}")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mteval import validate
 from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.data.textfile import check_same_length, read_segments
 from mteval.types import Corpus, Segment
+from mteval.validate import SettingError
 
 
 def load_files(
@@ -29,6 +31,10 @@ def load_files(
     Raises:
         InputError: unequal line counts, empty lines, undecodable bytes (with file and line).
     """
+    if refs is not None and (not isinstance(refs, list) or not all(isinstance(r, str) and r for r in refs)):
+        # A bare string would be read as a list of one-letter file names.
+        raise SettingError("refs", refs, "must be a list of files, e.g. 'dataset.load.refs=[ref.zh]'")
+    validate.integer("limit", limit, minimum=1, optional=True)
     refs = list(refs or [])
     lines = {src: read_segments(src)}
     for r in refs:
