@@ -2,7 +2,9 @@
 and the sweep ends with the list of failures (the CLI exits 2)."""
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -11,8 +13,11 @@ from hydra.experimental.callback import Callback
 
 log = logging.getLogger("mteval")
 
-#: Written into a failed job's directory: the job's overrides, a tab, the one-line error.
-ERROR_FILE = "mteval-error.txt"
+#: Written into a failed job's directory: JSON with the job's number, overrides and one-line error.
+ERROR_FILE = "mteval-error.json"
+
+#: What marks an override as swept: a list (``a,b``) or a sweep function (``range(...)``, ...).
+_SWEPT = re.compile(r",|^(range|choice|interval|glob|tag|shuffle|sort)\(")
 
 #: Failures of the sweep this process launched, filled by :class:`SweepFailures` when it ends.
 FAILED: list[str] = []
@@ -38,11 +43,12 @@ def record_job_error(message: str) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     hc = HydraConfig.get()
-    job = " ".join(hc.overrides.task) or f"job {hc.job.num}"
-    log.error("sweep job %s (%s) failed: %s", hc.job.num, job, message)
+    overrides = list(hc.overrides.task)
+    log.error("sweep job %s (%s) failed: %s", hc.job.num, " ".join(overrides), message)
     out = Path(hc.runtime.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / ERROR_FILE).write_text(f"#{hc.job.num} {job}\t{message}\n", encoding="utf-8")
+    record = {"num": hc.job.num, "overrides": overrides, "message": message}
+    (out / ERROR_FILE).write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 class SweepFailures(Callback):
@@ -61,7 +67,13 @@ class SweepFailures(Callback):
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:  # noqa: ARG002 - Hydra's signature
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        found = sorted(p for p in sweep_dir.glob(f"*/{ERROR_FILE}") if p.stat().st_mtime >= self.started)
-        for path in found:
-            label, _, message = path.read_text(encoding="utf-8").strip().partition("\t")
-            FAILED.append(f"{label} ({path.parent}): {message}")
+        # The job's label: only the settings the sweep varies (``dataset.load.limit=1,0,2``).
+        swept = {o.split("=", 1)[0] for o in config.hydra.overrides.task if _SWEPT.search(o.split("=", 1)[-1])}
+        swept |= set(config.hydra.sweeper.get("params") or {})  # sweeps an experiment config declares
+        records = []
+        for path in sweep_dir.glob(f"*/{ERROR_FILE}"):
+            if path.stat().st_mtime >= self.started:
+                records.append((json.loads(path.read_text(encoding="utf-8")), path.parent))
+        for record, job_dir in sorted(records, key=lambda r: r[0]["num"]):
+            label = " ".join(o for o in record["overrides"] if o.split("=", 1)[0] in swept)
+            FAILED.append(f"#{record['num']} {label} ({job_dir}): {record['message']}".replace("  ", " "))
