@@ -348,3 +348,17 @@ def test_joblib_sweep_with_a_bad_job_runs_the_others(tmp_path):
     assert sorted(p.parent.name for p in sweep.glob("*/scores.json")) == ["0_copy", "2_copy"]
     assert proc.stderr.splitlines()[-1] == "mteval: error: 1 sweep job(s) failed; the others finished"
     assert "sweep job #1 " in proc.stderr and "dataset.load.limit=0 is out of range" in proc.stderr
+
+
+def test_a_bug_is_a_traceback_and_exit_2_never_1(tmp_path, monkeypatch, capsys):
+    """Exit 1 belongs to the gate's "measured worse"; a crash inside a run is 2, with the traceback kept."""
+    import mteval.app
+
+    def crash(cfg):  # noqa: ARG001 - the app's signature
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(mteval.app, "run", crash)
+    code, err = run_main([*COPY, "metrics=[bleu]"], tmp_path, monkeypatch, capsys)
+    assert code == 2
+    assert "Traceback" in err and 'raise RuntimeError("boom")' in err
+    assert err.strip().splitlines()[-1].startswith("mteval: error: internal error (RuntimeError: boom); this is a bug")
