@@ -43,6 +43,8 @@ def pytest_configure(config) -> None:
                                 "or set MTEVAL_SHARED")
     _SACREBLEU_CACHE = tempfile.mkdtemp(prefix="mteval-sacrebleu-")
     os.environ["SACREBLEU"] = str(lay_out(WMT22_MIRROR, Path(_SACREBLEU_CACHE)))
+    # An empty data cache: no arXiv original a developer fetched reaches the tests unless one puts it there.
+    os.environ["MTEVAL_DATA"] = str(Path(_SACREBLEU_CACHE) / "mteval-data")
 
 
 def pytest_unconfigure(config) -> None:

@@ -56,6 +56,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"pairs found in the pages: {summary['pairs']}; user references: {summary['user_references']}; "
         f"sources scored against a reference: {summary['sources_with_reference']}, "
         f"reference-free only: {summary['sources_without_reference']}",
+        *([summary["arxiv_originals"]["line"]] if "arxiv_originals" in summary else []),
         summary["note"],
     ]
     return "\n".join(lines)

@@ -1,0 +1,215 @@
+"""English originals of Chinese seed blocks: fetched from arXiv by the id map, kept only when pairing confirms them."""
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mteval.data.arxiv import ArxivCache, ArxivClient, fetch_abstracts
+from mteval.data.arxiv_atom import ARXIV_ID, ArxivEntry, normalise, split_version
+from mteval.data.textfile import read_lines
+from mteval.errors import DataUnavailableError, InputError
+from mteval.types import Block
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("block_id", "arxiv_id")
+
+
+@dataclass(frozen=True)
+class IdRow:
+    """One line of the id map: a Chinese block and the arXiv paper it translates (optionally a pinned version)."""
+
+    block_id: str
+    arxiv_id: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Original:
+    """A fetched English abstract confirmed as the source of a Chinese block."""
+
+    block_id: str
+    arxiv_id: str
+    version: int
+    latest_version: int | None
+    text: str
+    score: float
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.arxiv_id}v{self.version}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"block": self.block_id, "arxiv": self.versioned_id, "latest_version": self.latest_version,
+                "pair_score": round(self.score, 4)}
+
+
+@dataclass
+class OriginalsReport:
+    """What became of each mapped block: confirmed, fetched but not confirmed, or not fetched (and why)."""
+
+    confirmed: list[Original] = field(default_factory=list)
+    not_confirmed: dict[str, str] = field(default_factory=dict)  # block id -> the versions tried
+    unavailable: dict[str, str] = field(default_factory=dict)  # block id -> why there is no abstract
+    reason: str | None = None  # why nothing could be fetched (offline, unreachable), one line
+    mapped: list[str] = field(default_factory=list)  # the blocks of these pages the id map names
+    cache: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"confirmed": [o.to_json() for o in self.confirmed], "not_confirmed": self.not_confirmed,
+                "unavailable": self.unavailable, "reason": self.reason}
+
+
+def read_id_map(path: str | Path) -> list[IdRow]:
+    """The TSV of ``block_id`` -> ``arxiv_id`` (other columns are for reading); bad rows name file and line."""
+    lines = read_lines(path)
+    if not lines:
+        raise InputError(path, None, "empty id map")
+    header = lines[0][1].rstrip("\n").split("\t")
+    if tuple(header[:2]) != COLUMNS:
+        raise InputError(path, lines[0][0], f"the header must start with {chr(9).join(COLUMNS)!r}")
+    rows = []
+    for lineno, text in lines[1:]:
+        if not text.strip():
+            continue
+        cells = next(csv.reader([text.rstrip("\n")], delimiter="\t"))
+        if len(cells) < 2 or not cells[0].startswith("abs-") or not ARXIV_ID.match(cells[1].strip()):
+            raise InputError(path, lineno, "expected a block id (abs-...) and an arXiv id (2112.04417 or 2112.04417v2)")
+        rows.append(IdRow(cells[0].strip(), cells[1].strip(), lineno))
+    return rows
+
+
+def candidate(entry: ArxivEntry) -> Block:
+    return Block(id=f"arxiv:{entry.versioned_id}", lang="en", text=normalise(entry.abstract))
+
+
+def confirm(blocks: Sequence[Block], candidates: dict[str, ArxivEntry], *, min_score: float) -> dict[str, float]:
+    """Pair scores of the candidates that pairing matches with their own Chinese block (block id -> score).
+
+    The candidates join the page blocks and the pairing runs as on any collection: the same
+    evidence, the same threshold, the same refusal of ambiguous pairs.
+    """
+    from mteval.data.pairing import find_pairs
+
+    if not candidates:
+        return {}
+    extra = {zh: candidate(e) for zh, e in candidates.items()}
+    ours = {b.id: zh for zh, b in extra.items()}
+    pairs = find_pairs([*blocks, *extra.values()], min_score=min_score)
+    return {p.zh.id: p.score for p in pairs if ours.get(p.en.id) == p.zh.id}
+
+
+def find_originals(blocks: Sequence[Block], rows: Sequence[IdRow], *, cache: ArxivCache, client: ArxivClient | None,
+                   min_score: float, skip: Collection[str] = ()) -> OriginalsReport:
+    """Fetch (or read cached) and confirm the original of every mapped Chinese block among ``blocks``.
+
+    The latest version is tried first; when it does not confirm, every earlier version is, and the
+    best-scoring confirmed one is kept. A pinned version (``2112.04417v2``) is the only one tried.
+
+    Raises nothing for an unreachable arXiv: the report says why (``reason``) and holds what the cache had.
+    """
+    zh = {b.id for b in blocks if b.lang == "zh"}
+    # Rows for blocks of other pages are not this corpus's; ``skip``: blocks the pages already pair.
+    rows = [r for r in rows if r.block_id in zh and r.block_id not in skip]
+    report = OriginalsReport(mapped=[r.block_id for r in rows], cache=str(cache.root))
+    first, report.reason = _fetch(cache, client, [r.arxiv_id for r in rows])
+    for r in rows:
+        if r.arxiv_id not in first[0]:
+            report.unavailable[r.block_id] = first[1].get(r.arxiv_id, report.reason or "not fetched")
+    latest = {r.block_id: first[0][r.arxiv_id] for r in rows if r.arxiv_id in first[0]}
+    scores = confirm(blocks, latest, min_score=min_score)
+    chosen = {b: (latest[b], s) for b, s in scores.items()}
+    # Earlier versions of the unconfirmed ones (a Chinese block may translate v1 of a revised abstract).
+    earlier = {r.block_id: [f"{latest[r.block_id].arxiv_id}v{v}" for v in range(1, latest[r.block_id].version)]
+               for r in rows if r.block_id in latest and r.block_id not in scores and split_version(r.arxiv_id)[1] is None}
+    more, why = _fetch(cache, client, [v for vs in earlier.values() for v in vs])
+    report.reason = report.reason or why
+    for k in range(max((len(vs) for vs in earlier.values()), default=0)):
+        # One pairing per version number: each unconfirmed block tries its k-th version at once.
+        trial = {b: more[0][vs[k]] for b, vs in earlier.items() if k < len(vs) and vs[k] in more[0]}
+        for b, s in confirm(blocks, trial, min_score=min_score).items():
+            if b not in chosen or s > chosen[b][1]:
+                chosen[b] = (trial[b], s)
+    for r in rows:
+        if r.block_id in chosen:
+            entry, s = chosen[r.block_id]
+            top = cache.latest(entry.arxiv_id) if split_version(r.arxiv_id)[1] is None else None
+            report.confirmed.append(Original(r.block_id, entry.arxiv_id, entry.version, top,
+                                             candidate(entry).text, s))
+        elif r.block_id in latest:
+            tried = [latest[r.block_id].versioned_id, *[v for v in earlier.get(r.block_id, []) if v in more[0]]]
+            untried = [v for v in earlier.get(r.block_id, []) if v not in more[0]]
+            report.not_confirmed[r.block_id] = (f"{r.arxiv_id}: no version confirmed (tried {', '.join(tried)}"
+                                                + (f"; not fetched: {', '.join(untried)}" if untried else "") + ")")
+    for b, why in report.not_confirmed.items():
+        log.warning("arXiv original of %s left out: %s", b, why)
+    return report
+
+
+def _fetch(cache: ArxivCache, client: ArxivClient | None,
+           ids: list[str]) -> tuple[tuple[dict[str, ArxivEntry], dict[str, str]], str | None]:
+    """``fetch_abstracts``, with a failed request turned into a reason and the cached part kept."""
+    try:
+        return fetch_abstracts(ids, cache=cache, client=client), None
+    except DataUnavailableError as err:
+        return fetch_abstracts(ids, cache=cache, client=None), f"{err} (cache: {cache.root})"
+
+
+def originals_report(blocks: Sequence[Block], id_map: str, *, skip: Collection[str] = (), cache: str | None = None,
+                     fetch: bool = True, require: bool = False, min_score: float | None = None) -> OriginalsReport:
+    """``find_originals`` with the settings of the abstracts dataset; an unreachable arXiv is one warning.
+
+    Raises:
+        DataUnavailableError: ``require`` and some abstract could not be fetched (offline, unreachable).
+    """
+    from mteval.data.pairing import DEFAULT_MIN_SCORE
+
+    rows = read_id_map(id_map)
+    report = find_originals(blocks, rows, skip=skip, cache=ArxivCache(cache), client=ArxivClient() if fetch else None,
+                            min_score=DEFAULT_MIN_SCORE if min_score is None else min_score)
+    if report.reason and require:
+        raise DataUnavailableError(report.reason)
+    if report.reason or report.unavailable:
+        log.warning("%s", summary_line(report))
+    return report
+
+
+def summary_line(report: OriginalsReport) -> str:
+    """One line: how many mapped blocks got a confirmed original (which id and version), and why not the rest."""
+    n, m = len(report.confirmed), len(report.mapped)
+    if not n:
+        why = report.reason or "; ".join(sorted(set(report.unavailable.values()))) or "none confirmed"
+        return (f"arXiv originals: none of {m} ({why}); the abstracts are scored reference-free only"
+                + ("" if report.reason is None else
+                   " (run `python -m mteval.corpus fetch-originals` where arXiv is reachable)"))
+    older = sum(1 for o in report.confirmed if o.latest_version and o.version < o.latest_version)
+    line = (f"arXiv originals: {n} of {m} mapped Chinese blocks confirmed as Google Translate output of "
+            f"{', '.join(o.versioned_id for o in report.confirmed)} ({older} an earlier version than the latest)")
+    if report.not_confirmed:
+        line += f"; {len(report.not_confirmed)} fetched but not confirmed, left out"
+    if report.unavailable:
+        line += f"; {len(report.unavailable)} not available ({report.reason or 'see the warnings'})"
+    return line
+
+
+def describe(report: OriginalsReport, *, direction: str, id_map: str) -> dict[str, Any]:
+    """The corpus summary's ``arxiv_originals`` entry, with the ``note`` on what the references are."""
+    n = len(report.confirmed)
+    if n and direction == "en-zh":
+        note = (f"The {n} arXiv originals are scored against the Chinese blocks of the seed pages, which are Google "
+                "Translate output: reference-based scores measure agreement with Google Translate, not with a human "
+                "translation. Every other source is scored reference-free only.")
+    elif n:
+        note = (f"The {n} Chinese sources with a reference are Google Translate output (the seed pages' Chinese "
+                "blocks), their references the English arXiv originals: this measures translating machine output "
+                "back into English, not translating human-written Chinese.")
+    else:
+        from mteval.data.summary import REFERENCE_NOTE
+
+        note = REFERENCE_NOTE
+    return {"id_map": id_map, "cache": report.cache, "line": summary_line(report), "note": note,
+            "mapped": len(report.mapped), **report.to_json()}
