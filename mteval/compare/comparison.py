@@ -35,6 +35,7 @@ class MetricComparison:
         pairwise_p: paired bootstrap p-values between every two systems (used for the clusters).
         ranks: rank clusters (1 = best cluster; members share their head's position).
         domains: per-domain corpus score of each system, where the data has domains.
+        model_based: the scores are a model's segment scores (COMET, MetricX), not sacrebleu statistics.
     """
 
     name: str
@@ -48,6 +49,7 @@ class MetricComparison:
     pairwise_p: np.ndarray
     ranks: np.ndarray
     domains: dict[str, np.ndarray] = field(default_factory=dict)
+    model_based: bool = False
 
 
 @dataclass
@@ -104,7 +106,8 @@ def compare_metric(ms: MetricStats, *, baseline: int, counts: np.ndarray, swap: 
     ranks = rank_clusters(scores, pairwise, higher_is_better=ms.higher_is_better, alpha=alpha)
     return MetricComparison(name=ms.name, higher_is_better=ms.higher_is_better, signature=ms.signature,
                             n_scored=n_seg, scores=scores, intervals=intervals, p_bs=p_bs, p_ar=p_ar,
-                            pairwise_p=pairwise, ranks=ranks, domains=_domain_scores(ms, domains))
+                            pairwise_p=pairwise, ranks=ranks, domains=_domain_scores(ms, domains),
+                            model_based=not ms.sacrebleu)
 
 
 def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = None, n_bootstrap: int = 1000,

@@ -7,19 +7,16 @@ from html import escape
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
 from mteval.report import plots
-from mteval.report.markdown import (
-    CHECK_HEADERS,
-    digits,
-    fmt_score,
-    metric_label,
-    settings_line,
-    table_cells,
-)
-from mteval.text.checks import CHECKS, DESCRIPTIONS
+from mteval.report.fonts import INSTALL_HINT, css_stack
+from mteval.report.html_segments import checks_section, worst_section
+from mteval.report.markdown import metric_label, settings_line, table_cells
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans",sans-serif;margin:1.5em auto;
-max-width:1400px;padding:0 1em;color:#222}
+_CSS = (
+    "body{font-family:" + css_stack(cjk_first=False) + ";margin:1.5em auto;max-width:1400px;padding:0 1em;"
+    "color:#222}"
+    # Chinese cells put the CJK face first: its punctuation and digits then match the characters.
+    ":lang(zh),:lang(ja){font-family:" + css_stack(cjk_first=True) + "}"
+    """
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 7px;vertical-align:top}
 th{background:#f0f0f0;position:sticky;top:0}
@@ -27,23 +24,64 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.baseline td{font-weight:bold}
 tr.band td{background:#f6f9ff}
 td.text{max-width:28em;white-space:pre-wrap;word-break:break-word}
+table.worst td.text{max-width:20em}
+td.better{background:#e3f4dc}
+tr.group th{text-align:left;background:#fafafa;position:static}
+.who{color:#777;font-size:11px;display:block}
 .sig{color:#0a6}
 .muted{color:#777;font-size:12px}
 img{max-width:100%;display:block;margin:.5em 0}
 code{font-size:12px}
 details{margin:.4em 0}
+summary{cursor:pointer}
 #render-status{color:#b00}
-"""
+""")
 
-# Records in the page how many plots decoded; the browser test reads it, readers see failures.
+# Records in the page how many plots decoded and whether Chinese glyphs are real (distinct shapes)
+# or one repeated "tofu" box, as ``data-images-loaded`` and ``data-cjk-glyphs`` on <body>; the
+# browser test reads them, and readers see the failure in #render-status.
 _SCRIPT = """
+function cjkGlyphs() {
+  var cells = document.querySelectorAll('[lang|="zh"],[lang|="ja"]'), chars = [], seen = {};
+  for (var c = 0; c < cells.length && chars.length < 24; c++) {
+    var t = cells[c].textContent;
+    for (var k = 0; k < t.length && chars.length < 24; k++) {
+      var ch = t.charAt(k);
+      if (/[\\u4e00-\\u9fff]/.test(ch) && !seen[ch]) { seen[ch] = 1; chars.push(ch); }
+    }
+  }
+  if (!chars.length) { return null; }
+  var canvas = document.createElement('canvas'), ctx = canvas.getContext('2d'), shapes = {};
+  canvas.width = canvas.height = 40;
+  ctx.font = '32px ' + getComputedStyle(cells[0]).fontFamily;
+  ctx.textBaseline = 'top';
+  for (var i = 0; i < chars.length; i++) {
+    ctx.clearRect(0, 0, 40, 40);
+    ctx.fillText(chars[i], 2, 2);
+    var px = ctx.getImageData(0, 0, 40, 40).data, bits = '';
+    for (var p = 3; p < px.length; p += 4) { bits += px[p] > 127 ? '1' : '0'; }
+    shapes[bits] = 1;
+  }
+  return [Object.keys(shapes).length, chars.length];
+}
 window.addEventListener('load', function () {
-  var imgs = document.images, ok = 0;
+  if (location.hash === '#all') {  // every listing opened, for printing and full screenshots
+    var ds = document.querySelectorAll('details');
+    for (var d = 0; d < ds.length; d++) { ds[d].open = true; }
+  }
+  var imgs = document.images, ok = 0, problems = [];
   for (var i = 0; i < imgs.length; i++) { if (imgs[i].complete && imgs[i].naturalWidth > 0) { ok++; } }
   document.body.setAttribute('data-images-loaded', ok + '/' + imgs.length);
-  if (ok < imgs.length) {
-    document.getElementById('render-status').textContent = (imgs.length - ok) + ' plot(s) failed to render';
+  if (ok < imgs.length) { problems.push((imgs.length - ok) + ' plot(s) failed to render'); }
+  var glyphs = cjkGlyphs();
+  if (glyphs) {
+    document.body.setAttribute('data-cjk-glyphs', glyphs[0] + '/' + glyphs[1]);
+    if (glyphs[0] * 2 < glyphs[1]) {
+      problems.push('Chinese text is drawn as empty boxes: this browser has no CJK font; """ + INSTALL_HINT + """');
+    }
   }
+  document.getElementById('render-status').textContent = problems.join('; ');
+  document.body.setAttribute('data-page-height', document.documentElement.scrollHeight);
 });
 """
 
@@ -71,69 +109,22 @@ def _main_table(comp: Comparison) -> str:
     return "".join(out)
 
 
-def _primary(comp: Comparison):
-    """The metric that picks the worst segments: COMET when scored, else chrF, else the first."""
-    by_name = {m.name: m for m in comp.metrics}
-    for name in ("comet", "cometkiwi", "chrf", "chrf++", "bleu"):
-        if name in by_name:
-            return by_name[name]
-    return comp.metrics[0]
+def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
+                checks_href: str | None = "checks.csv") -> str:
+    """The whole report as one HTML string with every plot inlined (no network; ``checks_href``, the
+    one link, points at the checks.csv written beside it).
 
-
-def _worst_segments(comp: Comparison, k: int) -> str:
-    m = _primary(comp)
+    Args:
+        worst: worst segments shown per system.
+        check_rows: failing segments shown per system and check.
+        checks_href: where checks.csv is, relative to the page; None for no link.
+    """
     rs = comp.runset
-    parts = [f"<p class='muted'>The {k} segments each system scores worst on by segment-level "
-             f"{escape(metric_label(m.name))}, with the source, the reference and every failed check.</p>"]
-    for i in system_order(comp):
-        rows = [(row.get(m.name), kk) for kk, row in enumerate(rs.runs[i].segments) if row.get(m.name) is not None]
-        rows.sort(key=lambda t: t[0], reverse=not m.higher_is_better)
-        hyps = rs.hyps(i)
-        body = []
-        for score, kk in rows[:k]:
-            flags = "; ".join(f"{CHECK_HEADERS[c]}: {comp.checks[i][kk][c]}" for c in CHECKS if c in comp.checks[i][kk])
-            body.append(f"<tr><td>{escape(rs.ids[kk])}</td><td>{escape(rs.domains[kk] or '')}</td>"
-                        f"<td class='num'>{fmt_score(score, digits(m))}</td><td class='text'>{escape(rs.srcs[kk])}</td>"
-                        f"<td class='text'>{escape(' ||| '.join(rs.refs[kk]))}</td>"
-                        f"<td class='text'>{escape(hyps[kk])}</td><td>{escape(flags)}</td></tr>")
-        parts.append(f"<details open><summary>{escape(comp.names[i])}</summary><table class='worst'><thead><tr>"
-                     f"<th>id</th><th>domain</th><th>{escape(metric_label(m.name))}</th><th>source</th>"
-                     f"<th>reference</th><th>{escape(comp.names[i])}</th><th>checks</th></tr></thead><tbody>"
-                     + "".join(body) + "</tbody></table></details>")
-    return "".join(parts)
-
-
-def _checks(comp: Comparison, limit: int) -> str:
-    counts = comp.check_counts()
-    order = system_order(comp)
-    head = "".join(f"<th title='{escape(DESCRIPTIONS[c])}'>{escape(CHECK_HEADERS[c])}</th>" for c in CHECKS)
-    rows = "".join(f"<tr><td>{escape(comp.names[i])}</td>"
-                   + "".join(f"<td class='num'>{counts[i][c]}</td>" for c in CHECKS) + "</tr>" for i in order)
-    out = [f"<table id='checks'><thead><tr><th>system</th>{head}</tr></thead><tbody>{rows}</tbody></table>",
-           "<ul class='muted'>" + "".join(f"<li><b>{escape(CHECK_HEADERS[c])}</b>: {escape(DESCRIPTIONS[c])}</li>"
-                                          for c in CHECKS) + "</ul>"]
-    rs = comp.runset
-    for c in CHECKS:
-        hits = [(i, kk) for i in order for kk, flags in enumerate(comp.checks[i]) if c in flags]
-        if not hits:
-            continue
-        body = "".join(f"<tr><td>{escape(comp.names[i])}</td><td>{escape(rs.ids[kk])}</td>"
-                       f"<td>{escape(comp.checks[i][kk][c])}</td><td class='text'>{escape(rs.srcs[kk])}</td>"
-                       f"<td class='text'>{escape(rs.hyps(i)[kk])}</td></tr>" for i, kk in hits[:limit])
-        more = f" (first {limit} shown)" if len(hits) > limit else ""
-        out.append(f"<details><summary>{escape(DESCRIPTIONS[c])}: {len(hits)} segments{more}</summary>"
-                   "<table><thead><tr><th>system</th><th>id</th><th>detail</th><th>source</th><th>output</th>"
-                   f"</tr></thead><tbody>{body}</tbody></table></details>")
-    return "".join(out)
-
-
-def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 50) -> str:
-    """The whole report as one HTML string with every plot inlined (no network, no files beside it)."""
-    rs = comp.runset
+    base = escape(comp.names[comp.baseline])
     title = f"mteval comparison: {rs.dataset} ({rs.direction})"
     sections = [
         f"<h1>{escape(title)}</h1>",
-        f"<p>{rs.n_segments} segments, {len(rs.runs)} systems, baseline <b>{escape(comp.names[comp.baseline])}</b>."
+        f"<p>{rs.n_segments} segments, {len(rs.runs)} systems, baseline <b>{base}</b>."
         f"<br><span class='muted'>{escape(settings_line(comp))}.</span></p><p id='render-status'></p>",
         "<h2>Scores, 95% bootstrap intervals and paired tests</h2>", _main_table(comp),
         "<p class='muted'>p bs: paired bootstrap resampling; p ar: paired approximate randomisation; both against "
@@ -142,13 +133,14 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 50) -> st
         "<h3>Signatures</h3><ul>" + "".join(f"<li>{escape(metric_label(m.name))}: <code>{escape(m.signature)}</code>"
                                               "</li>" for m in comp.metrics) + "</ul>",
         "<h2>Scores with confidence intervals</h2>", _img(plots.scores_with_ci(comp), "scores with 95% intervals"),
-        "<h2>Segment score distributions</h2>", _img(plots.segment_distributions(comp), "segment distributions"),
     ]
-    domains = plots.domain_scores(comp)
+    domains = plots.domain_differences(comp)
     if domains is not None:
-        sections += ["<h2>Scores by domain</h2>", _img(domains, "scores by domain")]
-    sections += ["<h2>Output checks</h2>", _checks(comp, check_rows),
-                 "<h2>Worst segments</h2>", _worst_segments(comp, worst)]
+        sections += ["<h2>Scores by domain, against the baseline</h2>", _img(domains, "differences by domain")]
+    sections += [f"<h2>Segments better, the same and worse than {base}</h2>",
+                 _img(plots.win_tie_loss(comp), "segments against the baseline"),
+                 "<h2>Worst segments</h2>", worst_section(comp, worst),
+                 "<h2>Output checks</h2>", checks_section(comp, check_rows, checks_href)]
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
             f"<style>{_CSS}</style><script>{_SCRIPT}</script></head><body>" + "\n".join(sections)

@@ -1,14 +1,19 @@
-"""Report figures as PNG bytes (matplotlib, Agg): scores with CI whiskers, segment distributions, domains."""
+"""Report figures as PNG bytes (matplotlib, Agg): scores with CI whiskers, wins against the baseline, domains."""
 from __future__ import annotations
 
 import io
 
 import numpy as np
 
-from mteval.compare.comparison import Comparison
+from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
 from mteval.escape import mathtext_safe
+from mteval.report.fonts import fonts_for
 from mteval.report.markdown import digits, metric_label
+from mteval.report.worst import score_matrix
+
+# Segment scores this close count as the same (identical outputs score identically).
+_TIE = 1e-9
 
 
 def _pyplot():
@@ -18,14 +23,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _horizontal() -> dict:
-    """Horizontal boxes: ``orientation`` since matplotlib 3.10, ``vert`` (deprecated in 3.11) before."""
-    import matplotlib
-
-    major, minor = (int(x) for x in matplotlib.__version__.split(".")[:2])
-    return {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
 
 
 def _png(fig) -> bytes:
@@ -48,77 +45,130 @@ def _height(n_systems: int) -> float:
     return max(2.5, 0.32 * n_systems + 1.2)
 
 
-def scores_with_ci(comp: Comparison) -> bytes:
-    """One panel per metric: each system's score with its 95% bootstrap interval, best on top,
-    coloured by rank cluster; the baseline's name in bold."""
-    plt = _pyplot()
-    order = system_order(comp)
-    n = len(comp.metrics)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, _height(len(order))), squeeze=False, sharey=True)
-    cmap = plt.get_cmap("tab10")
-    ypos = np.arange(len(order))[::-1]
-    for ax, m in zip(axes[0], comp.metrics, strict=True):
-        clusters = {r: k for k, r in enumerate(sorted(set(m.ranks.tolist())))}
-        for y, i in zip(ypos, order, strict=True):
-            iv = m.intervals[i]
-            color = cmap(clusters[int(m.ranks[i])] % 10)
-            ax.errorbar(m.scores[i], y, xerr=[[m.scores[i] - iv.lower], [iv.upper - m.scores[i]]], fmt="o",
-                        color=color, capsize=3, markersize=5)
-        ax.set_title(_label(m.name) + ("" if m.higher_is_better else " (lower is better)"))
-        ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(ypos, _names(comp, order))
-    for label, i in zip(axes[0][0].get_yticklabels(), order, strict=True):
+
+def _order_by(m: MetricComparison) -> list[int]:
+    """Systems best first by metric ``m`` (ties keep run order)."""
+    return [int(i) for i in np.argsort(-m.scores if m.higher_is_better else m.scores, kind="stable")]
+
+
+def _bold_baseline(ax, comp: Comparison, order: list[int]) -> None:
+    for label, i in zip(ax.get_yticklabels(), order, strict=True):
         if i == comp.baseline:
             label.set_fontweight("bold")
-    fig.suptitle("Scores with 95% bootstrap intervals (colour = rank cluster)", fontsize=10)
-    return _png(fig)
 
 
-def segment_distributions(comp: Comparison) -> bytes:
-    """One panel per metric: box plots of each system's stored segment scores (sentence BLEU,
-    sentence chrF, COMET segment scores), same order as the table."""
+def scores_with_ci(comp: Comparison) -> bytes:
+    """One panel per metric: each system's score with its 95% bootstrap interval, coloured by rank
+    cluster. Each panel is sorted by its own metric, best on top (metrics can disagree on the order,
+    and a shared order would make the later panels zigzag); the baseline's name in bold."""
     plt = _pyplot()
-    order = system_order(comp)
     n = len(comp.metrics)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, _height(len(order))), squeeze=False, sharey=True)
-    for ax, m in zip(axes[0], comp.metrics, strict=True):
-        data = []
-        for i in order:
-            vals = [row.get(m.name) for row in comp.runset.runs[i].segments]
-            data.append([v for v in vals if v is not None])
-        ax.boxplot(data, positions=np.arange(len(order))[::-1], widths=0.6, showfliers=False, showmeans=True,
-                   meanprops={"markersize": 4}, **_horizontal())
-        ax.set_title(f"{_label(m.name)} per segment")
-        ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(np.arange(len(order))[::-1], _names(comp, order))
-    fig.suptitle("Segment score distributions (box = quartiles, triangle = mean, outliers hidden)", fontsize=10)
-    return _png(fig)
+    ypos = np.arange(len(comp.names))[::-1]
+    with fonts_for(comp.names):
+        fig, axes = plt.subplots(1, n, figsize=(4.8 * n, _height(len(comp.names))), squeeze=False)
+        cmap = plt.get_cmap("tab10")
+        for ax, m in zip(axes[0], comp.metrics, strict=True):
+            order = _order_by(m)
+            clusters = {r: k for k, r in enumerate(sorted(set(m.ranks.tolist())))}
+            for y, i in zip(ypos, order, strict=True):
+                iv = m.intervals[i]
+                ax.errorbar(m.scores[i], y, xerr=[[m.scores[i] - iv.lower], [iv.upper - m.scores[i]]], fmt="o",
+                            color=cmap(clusters[int(m.ranks[i])] % 10), capsize=3, markersize=5)
+            ax.set_yticks(ypos, _names(comp, order))
+            _bold_baseline(ax, comp, order)
+            ax.set_title(_label(m.name) + ("" if m.higher_is_better else " (lower is better)"))
+            ax.grid(axis="x", alpha=0.3)
+        fig.suptitle("Scores with 95% bootstrap intervals, each panel sorted by its own metric, best on top "
+                     "(colour = rank cluster)", fontsize=10)
+        fig.tight_layout()
+        return _png(fig)
 
 
-def domain_scores(comp: Comparison) -> bytes | None:
-    """One heatmap per metric: corpus score of each system (rows) on each domain (columns).
-    None when the data has no domains."""
+def paired_counts(comp: Comparison, m: MetricComparison) -> dict[int, dict[str, int]]:
+    """Per system other than the baseline: on how many segments (scored for both) its segment score
+    is better than the baseline's, the same, or worse."""
+    good = score_matrix(comp, m)
+    base = comp.baseline
+    out = {}
+    for i in range(len(comp.names)):
+        if i == base:
+            continue
+        both = ~np.isnan(good[i]) & ~np.isnan(good[base])
+        diff = good[i, both] - good[base, both]
+        out[i] = {"better": int((diff > _TIE).sum()), "same": int((np.abs(diff) <= _TIE).sum()),
+                  "worse": int((diff < -_TIE).sum())}
+    return out
+
+
+def win_tie_loss(comp: Comparison) -> bytes:
+    """One panel per metric: the share of segments on which each system scores better than the
+    baseline, the same, or worse (paired, so it separates systems whose score distributions look
+    alike); systems in table order, the counts written on the bars."""
+    plt = _pyplot()
+    base = comp.baseline
+    others = [i for i in system_order(comp) if i != base]
+    ypos = np.arange(len(others))[::-1]
+    colours = {"better": "#4c9a2a", "same": "#c8c8c8", "worse": "#c0392b"}
+    with fonts_for(comp.names):
+        n = len(comp.metrics)
+        fig, axes = plt.subplots(1, n, figsize=(4.8 * n, _height(len(others)) + 0.4), squeeze=False)
+        for ax, m in zip(axes[0], comp.metrics, strict=True):
+            counts = paired_counts(comp, m)
+            for y, i in zip(ypos, others, strict=True):
+                left, total = 0.0, max(1, sum(counts[i].values()))
+                for key, count in counts[i].items():
+                    width = 100.0 * count / total
+                    ax.barh(y, width, left=left, color=colours[key], height=0.7,
+                            label=key if y == ypos[0] else None)
+                    if width >= 7:
+                        ax.text(left + width / 2, y, str(count), ha="center", va="center", fontsize=7,
+                                color="black" if key == "same" else "white")
+                    left += width
+            ax.set_yticks(ypos, _names(comp, others))
+            ax.set_xlim(0, 100)
+            ax.axvline(50, color="black", lw=0.6, alpha=0.5)
+            ax.set_xlabel("% of segments")
+            ax.set_title(f"{_label(m.name)} per segment vs {mathtext_safe(comp.names[base])}", fontsize=10)
+        axes[0][0].legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=3, fontsize=8, frameon=False)
+        fig.tight_layout()
+        return _png(fig)
+
+
+def domain_differences(comp: Comparison) -> bytes | None:
+    """One heatmap per metric: each system's per-domain score minus the baseline's on that domain
+    (+ = better, also for lower-is-better metrics), on a diverging scale centred on zero with a
+    colour bar; the baseline's row shows its own scores. None when the data has no domains."""
     metrics = [m for m in comp.metrics if m.domains]
     if not metrics:
         return None
     plt = _pyplot()
     order = system_order(comp)
-    n = len(metrics)
+    base = comp.baseline
     n_dom = max(len(m.domains) for m in metrics)
-    fig, axes = plt.subplots(1, n, figsize=((1.1 * n_dom + 2.2) * n, _height(len(order))), squeeze=False)
-    for ax, m in zip(axes[0], metrics, strict=True):
-        names = list(m.domains)
-        grid = np.array([[m.domains[d][i] for d in names] for i in order])
-        shown = grid if m.higher_is_better else -grid  # brighter = better in every panel
-        places = 1 if digits(m) == 2 else 3
-        ax.imshow(shown, aspect="auto", cmap="viridis")
-        for r in range(grid.shape[0]):
-            for c in range(grid.shape[1]):
-                z = (shown[r, c] - shown.min()) / (np.ptp(shown) or 1)
-                ax.text(c, r, f"{grid[r, c]:.{places}f}",
-                        ha="center", va="center", fontsize=7, color="black" if z > 0.5 else "white")
-        ax.set_xticks(range(len(names)), [mathtext_safe(d) for d in names], rotation=30, ha="right")
-        ax.set_yticks(range(len(order)), _names(comp, order))
-        ax.set_title(f"{_label(m.name)} by domain")
-    fig.tight_layout()
-    return _png(fig)
+    with fonts_for([*comp.names, *metrics[0].domains]):
+        fig, axes = plt.subplots(1, len(metrics), figsize=((1.2 * n_dom + 3.4) * len(metrics),
+                                                          _height(len(order)) + 0.6), squeeze=False)
+        for ax, m in zip(axes[0], metrics, strict=True):
+            names = list(m.domains)
+            grid = np.array([[m.domains[d][i] for d in names] for i in order])
+            diff = grid - np.array([m.domains[d][base] for d in names])
+            diff = diff if m.higher_is_better else -diff
+            lim = float(np.abs(diff).max()) or 1.0
+            image = ax.imshow(diff, aspect="auto", cmap="RdBu", vmin=-lim, vmax=lim)
+            places = 1 if digits(m) == 2 else 3
+            for r, i in enumerate(order):
+                for c in range(len(names)):
+                    text = f"{grid[r, c]:.{places}f}" if i == base else f"{diff[r, c]:+.{places}f}"
+                    ax.text(c, r, text, ha="center", va="center", fontsize=8,
+                            fontweight="bold" if i == base else "normal",
+                            color="white" if abs(diff[r, c]) > 0.6 * lim else "black")
+            ax.set_xticks(range(len(names)), [mathtext_safe(d) for d in names], rotation=30, ha="right")
+            ax.set_yticks(range(len(order)), _names(comp, order))
+            _bold_baseline(ax, comp, order)
+            ax.set_title(f"{_label(m.name)} by domain", fontsize=10)
+            bar = fig.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
+            bar.set_label(f"difference to {mathtext_safe(comp.names[base])} (+ = better)", fontsize=8)
+        fig.suptitle(f"Per-domain scores against the baseline {mathtext_safe(comp.names[base])} (its row: its own "
+                     "scores; blue = better, red = worse)", fontsize=10)
+        fig.tight_layout()
+        return _png(fig)
