@@ -1,4 +1,7 @@
-"""``python -m mteval.corpus``: read seed pages, pair EN/ZH versions of each abstract, write them and a summary."""
+"""``python -m mteval.corpus``: read seed pages, pair EN/ZH versions of each abstract, write them and a summary.
+
+``python -m mteval.corpus fetch-originals``: fetch and confirm the arXiv originals of the Chinese blocks.
+"""
 from __future__ import annotations
 
 import argparse
@@ -83,10 +86,60 @@ def run(*, pages: Sequence[str], pairs_out: str, min_score: float, summary_json:
     return summary
 
 
+def build_fetch_parser() -> argparse.ArgumentParser:
+    """``fetch-originals``: the arXiv originals of the mapped Chinese blocks, into the data cache."""
+    from mteval.data.pairing import DEFAULT_MIN_SCORE
+    from mteval.provenance import ROOT
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mteval.corpus fetch-originals",
+        description="Fetch from arXiv the English original of every Chinese block the id map names (latest "
+        "version first, earlier ones when it does not confirm), cache them per id and version, and report which "
+        "the pairing confirms. Exit 2 when arXiv cannot be reached (or MTEVAL_OFFLINE=1) for what is not cached.",
+    )
+    parser.add_argument("--pages", default=str(ROOT / "data" / "abstracts"), help="seed pages (default: data/abstracts)")
+    parser.add_argument("--id-map", default=str(ROOT / "data" / "abstracts" / "arxiv-ids.tsv"), metavar="TSV",
+                        help="block_id -> arxiv_id (default: data/abstracts/arxiv-ids.tsv)")
+    parser.add_argument("--cache", metavar="DIR", help="default: $MTEVAL_DATA/arxiv, else ~/.cache/mteval/arxiv")
+    parser.add_argument("--min-score", type=_probability, default=DEFAULT_MIN_SCORE, metavar="X",
+                        help=f"the pairing threshold a fetched original must reach (default {DEFAULT_MIN_SCORE})")
+    return parser
+
+
+def fetch_originals(argv: Sequence[str]) -> int:
+    """Fetch, cache and confirm the originals; one line per mapped block, then the summary line."""
+    from mteval.data.originals import originals_report, summary_line
+    from mteval.data.seeds import read_pages
+
+    args = build_fetch_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        report = originals_report(read_pages(expand_pages([args.pages])), args.id_map, cache=args.cache,
+                                  min_score=args.min_score)
+    except MtevalError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    for o in report.confirmed:
+        print(f"{o.block_id}\t{o.versioned_id}\tconfirmed (pair score {o.score:.4f}, latest v{o.latest_version})")
+    for block, why in report.not_confirmed.items():
+        print(f"{block}\t-\tleft out: {why}")
+    for block, why in report.unavailable.items():
+        print(f"{block}\t-\tnot available: {why}")
+    print(f"cache: {report.cache}")
+    if report.reason:
+        print(f"error: {report.reason}; fetch them where arXiv is reachable", file=sys.stderr)
+        return 2
+    print(summary_line(report))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with a one-line message on bad input)."""
     from mteval.data.summary import format_summary
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["fetch-originals"]:
+        return fetch_originals(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:

@@ -258,3 +258,70 @@ def test_dataset_scores_confirmed_originals_against_the_chinese(tmp_path, units,
     assert "translating machine output" in zh.summary["note"]
     seg = next(seg for seg in zh.segments if seg.refs)
     assert seg.meta["source_is"] == "Google Translate output" and seg.doc_id.startswith("arXiv:")
+
+
+# ---------------------------------------------------------------- the real seed pages, three known originals
+
+
+def known_originals() -> dict[str, dict[int, str]]:
+    """Three public arXiv abstracts whose Google Chinese is on the seed pages (tests/test_pairing.py);
+    2206.08478 is given an unrelated v2, as a revised abstract the Chinese does not translate."""
+    from tests.test_pairing import ORIGINALS
+
+    revised = ("We revisit the problem entirely and present a benchmark of forty imputation methods on clinical "
+               "records, with a public leaderboard and code.")
+    return {"2206.07682": {1: ORIGINALS["abs-7c9c7e4d94d9"]}, "2206.04394": {1: ORIGINALS["abs-f16c449b93cb"]},
+            "2206.08478": {1: ORIGINALS["abs-3ca486809ab7"], 2: revised}}
+
+
+def test_seed_pages_with_a_partly_filled_cache_offline(tmp_path):
+    from mteval.testing.arxiv_server import fill_cache
+
+    fill_cache(tmp_path, known_originals())
+    kw = dict(name="abstracts", pages=str(ROOT / "data" / "abstracts"),
+              arxiv_ids=str(ROOT / "data" / "abstracts" / "arxiv-ids.tsv"), arxiv_cache=str(tmp_path))
+    en = load_abstracts(**kw)  # MTEVAL_OFFLINE=1 (conftest): the cache only
+    s = en.summary
+    assert (len(en), s["sources_with_reference"], s["pairs"]) == (28, 3, 0)
+    assert {seg.doc_id for seg in en.segments if seg.refs} == {"arXiv:2206.07682v1", "arXiv:2206.04394v1",
+                                                               "arXiv:2206.08478v1"}  # v1: v2 does not confirm
+    line = s["arxiv_originals"]["line"]
+    assert line.startswith("arXiv originals: 3 of 18 mapped Chinese blocks confirmed") and "1 an earlier version" in line
+    assert "15 not available" in line and "MTEVAL_OFFLINE" in line
+    zh = load_abstracts(**kw, direction="zh-en")
+    assert (len(zh), zh.summary["sources_with_reference"]) == (18, 3)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MTEVAL_OFFLINE", "HF_DATASETS_OFFLINE")}
+    return {**env, "NO_PROXY": "127.0.0.1,localhost", **extra}
+
+
+def test_fetch_originals_cli_and_prefetch(tmp_path):
+    import subprocess
+    import sys
+
+    with FakeArxiv(known_originals()) as fake:
+        env = cli_env(MTEVAL_ARXIV_API=fake.url, MTEVAL_DATA=str(tmp_path / "data"))
+        proc = subprocess.run([sys.executable, "-m", "mteval.corpus", "fetch-originals"], capture_output=True,
+                              text=True, cwd=ROOT, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "abs-3ca486809ab7\t2206.08478v1\tconfirmed" in proc.stdout
+        assert "arXiv originals: 3 of 18 mapped Chinese blocks confirmed" in proc.stdout
+        assert "15 not available" in proc.stdout and proc.stdout.count("missing from arXiv's response") == 15
+        assert len(fake.requests) == 2  # every latest version at once, then 2206.08478v1
+        assert (tmp_path / "data" / "arxiv" / "2206.08478" / "v1.json").is_file()
+        # mteval-prefetch (make models) fetches them too: with this cache, only the 15 missing are asked for.
+        prefetch = str(Path(sys.executable).parent / "mteval-prefetch")
+        proc = subprocess.run([prefetch, "system=copy", "metrics=[bleu]"], capture_output=True, text=True, cwd=ROOT,
+                              env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert "arXiv originals of" in proc.stdout and "28 segments, 3 with a reference" in proc.stdout
+        assert len(fake.requests) == 3 and len(fake.ids_asked(2)) == 15
+    offline = subprocess.run([sys.executable, "-m", "mteval.corpus", "fetch-originals"], capture_output=True,
+                             text=True, cwd=ROOT, env={**env, "MTEVAL_OFFLINE": "1", "MTEVAL_DATA": str(tmp_path / "e")},
+                             timeout=120)
+    errors = [line for line in offline.stderr.splitlines() if line.startswith("error:")]
+    assert offline.returncode == 2 and len(errors) == 1 and "MTEVAL_OFFLINE" in errors[0]

@@ -83,6 +83,36 @@ def test_user_references_are_scored(tiny_models, tmp_path):
     assert scores["metrics"]["metricx_qe"]["n_scored"] == 25
 
 
+def test_abstracts_with_cached_arxiv_originals(tiny_models, tmp_path):
+    """Offline with a pre-filled arXiv cache: confirmed originals are scored against their Google Chinese
+    by every metric, the English-only blocks (and the originals too) by MetricX-QE."""
+    from mteval.testing.arxiv_server import fill_cache
+    from tests.test_arxiv import known_originals
+
+    fill_cache(tmp_path / "data" / "arxiv", known_originals())
+    run_dir = tmp_path / "run"
+    proc = run_mteval(
+        f"system.model={tiny_models['marian']}", "system.num_beams=1", "system.max_new_tokens=8",
+        *default_metric_overrides(tiny_models), f"hydra.run.dir={run_dir}", f"leaderboard={tmp_path / 'lb.csv'}",
+        "cache=null", env_extra={"MTEVAL_DATA": str(tmp_path / "data"), "MTEVAL_OFFLINE": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = json.loads((run_dir / "scores.json").read_text())
+    summary = scores["corpus_summary"]
+    assert (scores["n_segments"], summary["sources_with_reference"], summary["sources_without_reference"]) == (28, 3, 25)
+    assert "agreement with Google Translate, not with a human" in summary["note"]
+    for name in ("bleu", "chrf", "comet"):
+        assert scores["metrics"][name]["n_scored"] == 3
+    assert scores["metrics"]["metricx_qe"]["n_scored"] == 28
+    rows = [json.loads(line) for line in (run_dir / "segments.jsonl").read_text().splitlines()]
+    with_ref = [r for r in rows if r["refs"]]
+    assert sorted(r["doc_id"] for r in with_ref) == ["arXiv:2206.04394v1", "arXiv:2206.07682v1", "arXiv:2206.08478v1"]
+    assert all(r["bleu"] is not None and r["comet"] is not None for r in with_ref)
+    assert all(r["bleu"] is None and r["comet"] is None and r["metricx_qe"] is not None
+               for r in rows if not r["refs"])
+    assert "arXiv originals: 3 of 18 mapped Chinese blocks confirmed" in proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize(
     ("system", "model_key", "extra"),
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import urllib.error
@@ -156,6 +157,8 @@ class ArxivClient:
                     cause = f"no response within {self.timeout_s:g} s"
                 else:
                     cause = f"cannot reach it ({reason})"
+                    if isinstance(reason, socket.gaierror):  # no DNS, no network: waiting will not help
+                        raise DataUnavailableError(f"arXiv API {self.api}: {cause}") from None
             except ValueError as err:  # a cut-off or garbled body: arXiv sometimes serves one under load
                 cause = f"malformed response: {err}"
             if attempt == self.retries:
@@ -164,8 +167,7 @@ class ArxivClient:
             log.warning("arXiv API: %s; retrying in %.0f s (%d of %d)", cause, delay, attempt + 1, self.retries)
             time.sleep(delay)
             wait *= 2
-        raise DataUnavailableError(f"arXiv API {self.api}: {cause} ({self.retries + 1} attempts); "
-                                   "fetch where arXiv is reachable with `python -m mteval.corpus fetch-originals`")
+        raise DataUnavailableError(f"arXiv API {self.api}: {cause} ({self.retries + 1} attempts)")
 
     def _request(self, url: str) -> bytes:
         with _lock:  # one request at a time, at least min_interval_s apart (arXiv's terms)

@@ -9,6 +9,8 @@ from mteval.errors import MtevalError
 
 # Loaders whose data come from a download cache; every other loader reads local files.
 DOWNLOADING = ("mteval.data.sacrebleu_sets.load_sacrebleu", "mteval.data.hf_datasets.load_hf")
+# The abstracts download the arXiv originals of their Chinese blocks when an id map is set (issue 15).
+ABSTRACTS = "mteval.data.abstracts.load_abstracts"
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,16 @@ class TestSetRef:
 
 
 def testsets_in_config(cfg: Any) -> list[TestSetRef]:
-    """The downloadable test set a composed config names (none for local files and the abstracts)."""
+    """The downloadable test set a composed config names (none for local files; the abstracts' arXiv originals)."""
     from omegaconf import OmegaConf
 
     dataset = cfg.get("dataset") or {}
     load = dataset.get("load") or {}
     target = str(load.get("_target_", ""))
+    if target == ABSTRACTS and load.get("arxiv_ids") and load.get("fetch_originals", True):
+        settings = {**OmegaConf.to_container(load, resolve=True), "limit": None, "require_originals": True}
+        frozen = tuple(sorted((k, _freeze(v)) for k, v in settings.items()))
+        return [TestSetRef(str(dataset.get("name")), target, f"arXiv originals of {settings['arxiv_ids']}", frozen)]
     if target not in DOWNLOADING:
         return []
     settings = OmegaConf.to_container(load, resolve=True)

@@ -17,6 +17,7 @@ from mteval.types import Block
 log = logging.getLogger(__name__)
 
 COLUMNS = ("block_id", "arxiv_id")
+FETCH_HINT = "fetch them where arXiv is reachable: `python -m mteval.corpus fetch-originals` (or `make models`)"
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def _fetch(cache: ArxivCache, client: ArxivClient | None,
     try:
         return fetch_abstracts(ids, cache=cache, client=client), None
     except DataUnavailableError as err:
-        return fetch_abstracts(ids, cache=cache, client=None), f"{err} (cache: {cache.root})"
+        found, missing = fetch_abstracts(ids, cache=cache, client=None)
+        return (found, dict.fromkeys(missing, "not cached, and arXiv could not be asked")), f"{err} (cache: {cache.root})"
 
 
 def originals_report(blocks: Sequence[Block], id_map: str, *, skip: Collection[str] = (), cache: str | None = None,
@@ -172,9 +174,7 @@ def originals_report(blocks: Sequence[Block], id_map: str, *, skip: Collection[s
     report = find_originals(blocks, rows, skip=skip, cache=ArxivCache(cache), client=ArxivClient() if fetch else None,
                             min_score=DEFAULT_MIN_SCORE if min_score is None else min_score)
     if report.reason and require:
-        raise DataUnavailableError(report.reason)
-    if report.reason or report.unavailable:
-        log.warning("%s", summary_line(report))
+        raise DataUnavailableError(f"{report.reason}; {FETCH_HINT}")
     return report
 
 
@@ -184,8 +184,7 @@ def summary_line(report: OriginalsReport) -> str:
     if not n:
         why = report.reason or "; ".join(sorted(set(report.unavailable.values()))) or "none confirmed"
         return (f"arXiv originals: none of {m} ({why}); the abstracts are scored reference-free only"
-                + ("" if report.reason is None else
-                   " (run `python -m mteval.corpus fetch-originals` where arXiv is reachable)"))
+                + ("" if report.reason is None else f"; {FETCH_HINT}"))
     older = sum(1 for o in report.confirmed if o.latest_version and o.version < o.latest_version)
     line = (f"arXiv originals: {n} of {m} mapped Chinese blocks confirmed as Google Translate output of "
             f"{', '.join(o.versioned_id for o in report.confirmed)} ({older} an earlier version than the latest)")

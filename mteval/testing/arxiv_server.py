@@ -101,3 +101,15 @@ class FakeArxiv:
             lines = wrap(versions[v], 78, break_on_hyphens=False, break_long_words=False)
             ET.SubElement(entry, f"{ATOM}summary").text = "  " + "\n  ".join(lines) + "\n"
         return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def fill_cache(root, papers: dict[str, dict[int, str]]) -> None:  # noqa: ANN001 - a path
+    """Pre-fill an arXiv cache as a fetch would leave it: every version of each paper, the highest as latest."""
+    from mteval.data.arxiv import ArxivCache
+    from mteval.data.arxiv_atom import ArxivEntry
+
+    cache = ArxivCache(root)
+    for arxiv_id, versions in papers.items():
+        for v in sorted(versions):
+            cache.put(ArxivEntry(arxiv_id=arxiv_id, version=v, title=f"Paper {arxiv_id}", abstract=versions[v],
+                                 updated="", published=""), api="prefilled", latest=v == max(versions))
