@@ -29,12 +29,14 @@ def comparison(tmp_path_factory):
 
 def _sacrebleu(systems: list[str], *test: str) -> dict[str, dict]:
     hyps = [str(submission_file(n)) for n in systems]
+    name_of = dict(zip(hyps, systems, strict=True))
     out = subprocess.run([SACREBLEU, str(wmt22_field("ref:A")), "-i", *hyps,
                           "-l", "en-zh", "-m", "bleu", "chrf", *test, "-f", "json"],
                          capture_output=True, text=True, check=True, timeout=900,
                          env={**os.environ, "SACREBLEU_SEED": "12345"})
     rows = json.loads(out.stdout)
-    return {row["system"].split(".hyp.")[1].rsplit(".", 1)[0]: row for row in rows}
+    # sacrebleu names each row by its hypothesis file; the first one as "Baseline: <file>".
+    return {name_of[row["system"].removeprefix("Baseline: ")]: row for row in rows}
 
 
 def test_paired_bootstrap_equals_sacrebleu_on_13_systems(comparison):
