@@ -142,7 +142,27 @@ def test_503_every_time_gives_up_in_one_line(tmp_path, units, online):
         report = run(tmp_path, units, fake, retries=2)
     assert len(fake.requests) == 3 and not report.confirmed
     assert report.reason.startswith(f"arXiv API {fake.url}: HTTP 503 (3 attempts)") and "\n" not in report.reason
-    assert "fetch-originals" in report.reason
+    from mteval.data.originals import summary_line
+
+    line = summary_line(report)
+    assert "reference-free only" in line and "python -m mteval.corpus fetch-originals" in line and "\n" not in line
+
+
+def test_no_network_is_not_retried(monkeypatch, online):
+    import socket
+    import urllib.error
+    import urllib.request
+
+    calls = []
+
+    def no_dns(*args, **kwargs):
+        calls.append(1)
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_dns)
+    with pytest.raises(DataUnavailableError, match=r"cannot reach it \(\[Errno -2\] Name or service not known\)$"):
+        client("https://export.arxiv.org/api/query").query(["2201.00001"])
+    assert len(calls) == 1  # waiting does not bring DNS back
 
 
 @pytest.mark.parametrize("fault", ["malformed", "html"])
