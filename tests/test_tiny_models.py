@@ -39,7 +39,11 @@ def _digest(model_dir: Path) -> dict[str, str]:
 def test_build_all_layout_and_cache(tiny_models):
     from mteval.testing.tiny_models import build_all
 
-    assert set(tiny_models) == {"spm", "marian", "nllb", "m2m100", "chat", "xlmr", "comet", "cometkiwi"}
+    assert set(tiny_models) == {"spm", "marian", "nllb", "m2m100", "chat", "xlmr", "comet", "cometkiwi",
+                                "mt5_tokenizer", "metricx"}
+    # Like google/metricx-24-*: the model ships no tokenizer; it is loaded from the mT5 tokenizer repo.
+    assert (tiny_models["mt5_tokenizer"] / "spiece.model").is_file()
+    assert not (tiny_models["metricx"] / "spiece.model").exists()
     for name in ("comet", "cometkiwi"):
         assert (tiny_models[name] / "checkpoints" / "model.ckpt").is_file()
         hparams = yaml.safe_load((tiny_models[name] / "hparams.yaml").read_text(encoding="utf-8"))
