@@ -50,7 +50,7 @@ def worst_section(comp: Comparison, k: int) -> str:
             better = (w.other_score > w.score) if m.higher_is_better else (w.other_score < w.score)
             shade = " better" if better else ""
             flags = "; ".join(f"{CHECK_HEADERS[c]}: {comp.checks[i][s][c]}" for c in CHECKS if c in comp.checks[i][s])
-            who = f"<span class='who'>{escape(comp.names[w.other])}</span> " if is_base else ""
+            who = f"<span class='who'>{escape(comp.names[w.other])}</span>" if is_base else ""
             body.append(
                 f"<tr><td>{escape(rs.ids[s])}<br><span class='muted'>{escape(rs.domains[s] or '')}</span></td>"
                 f"<td class='num'>{fmt_score(w.score, d)}</td><td class='num{shade}'>{fmt_score(w.other_score, d)}"

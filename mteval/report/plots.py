@@ -14,6 +14,7 @@ from mteval.report.worst import score_matrix
 
 # Segment scores this close count as the same (identical outputs score identically).
 _TIE = 1e-9
+_NAME_CHARS = 32
 
 
 def _pyplot():
@@ -32,9 +33,19 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _short(name: str) -> str:
+    """A system name cut to _NAME_CHARS (a sweep's ``system@run_dir`` names get long), shown literally
+    (a "$" in a name would start mathtext)."""
+    return mathtext_safe(name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "…")
+
+
 def _names(comp: Comparison, order: list[int]) -> list[str]:
-    """System names as tick labels, shown literally (a "$" in a name would start mathtext)."""
-    return [mathtext_safe(comp.names[i]) for i in order]
+    return [_short(comp.names[i]) for i in order]
+
+
+def _panel_width(comp: Comparison) -> float:
+    """Inches per panel: the plot and its own tick labels (each panel names the systems)."""
+    return 3.2 + 0.08 * max(len(_short(n)) for n in comp.names)
 
 
 def _label(name: str) -> str:
@@ -65,7 +76,8 @@ def scores_with_ci(comp: Comparison) -> bytes:
     n = len(comp.metrics)
     ypos = np.arange(len(comp.names))[::-1]
     with fonts_for(comp.names):
-        fig, axes = plt.subplots(1, n, figsize=(4.8 * n, _height(len(comp.names))), squeeze=False)
+        fig, axes = plt.subplots(1, n, figsize=(_panel_width(comp) * n, _height(len(comp.names))),
+                                 squeeze=False)
         cmap = plt.get_cmap("tab10")
         for ax, m in zip(axes[0], comp.metrics, strict=True):
             order = _order_by(m)
@@ -111,7 +123,8 @@ def win_tie_loss(comp: Comparison) -> bytes:
     colours = {"better": "#4c9a2a", "same": "#c8c8c8", "worse": "#c0392b"}
     with fonts_for(comp.names):
         n = len(comp.metrics)
-        fig, axes = plt.subplots(1, n, figsize=(4.8 * n, _height(len(others)) + 0.4), squeeze=False)
+        fig, axes = plt.subplots(1, n, figsize=(_panel_width(comp) * n, _height(len(others)) + 0.4),
+                                 squeeze=False)
         for ax, m in zip(axes[0], comp.metrics, strict=True):
             counts = paired_counts(comp, m)
             for y, i in zip(ypos, others, strict=True):
@@ -128,7 +141,7 @@ def win_tie_loss(comp: Comparison) -> bytes:
             ax.set_xlim(0, 100)
             ax.axvline(50, color="black", lw=0.6, alpha=0.5)
             ax.set_xlabel("% of segments")
-            ax.set_title(f"{_label(m.name)} per segment vs {mathtext_safe(comp.names[base])}", fontsize=10)
+            ax.set_title(f"{_label(m.name)} per segment vs {_short(comp.names[base])}", fontsize=10)
         axes[0][0].legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=3, fontsize=8, frameon=False)
         fig.tight_layout()
         return _png(fig)
@@ -146,8 +159,9 @@ def domain_differences(comp: Comparison) -> bytes | None:
     base = comp.baseline
     n_dom = max(len(m.domains) for m in metrics)
     with fonts_for([*comp.names, *metrics[0].domains]):
-        fig, axes = plt.subplots(1, len(metrics), figsize=((1.2 * n_dom + 3.4) * len(metrics),
-                                                          _height(len(order)) + 0.6), squeeze=False)
+        width = 0.9 * n_dom + _panel_width(comp) - 0.6
+        fig, axes = plt.subplots(1, len(metrics), figsize=(width * len(metrics), _height(len(order)) + 0.6),
+                                 squeeze=False)
         for ax, m in zip(axes[0], metrics, strict=True):
             names = list(m.domains)
             grid = np.array([[m.domains[d][i] for d in names] for i in order])
@@ -159,7 +173,7 @@ def domain_differences(comp: Comparison) -> bytes | None:
             for r, i in enumerate(order):
                 for c in range(len(names)):
                     text = f"{grid[r, c]:.{places}f}" if i == base else f"{diff[r, c]:+.{places}f}"
-                    ax.text(c, r, text, ha="center", va="center", fontsize=8,
+                    ax.text(c, r, text, ha="center", va="center", fontsize=9,
                             fontweight="bold" if i == base else "normal",
                             color="white" if abs(diff[r, c]) > 0.6 * lim else "black")
             ax.set_xticks(range(len(names)), [mathtext_safe(d) for d in names], rotation=30, ha="right")
@@ -167,8 +181,8 @@ def domain_differences(comp: Comparison) -> bytes | None:
             _bold_baseline(ax, comp, order)
             ax.set_title(f"{_label(m.name)} by domain", fontsize=10)
             bar = fig.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
-            bar.set_label(f"difference to {mathtext_safe(comp.names[base])} (+ = better)", fontsize=8)
-        fig.suptitle(f"Per-domain scores against the baseline {mathtext_safe(comp.names[base])} (its row: its own "
+            bar.set_label(f"difference to {_short(comp.names[base])} (+ = better)", fontsize=8)
+        fig.suptitle(f"Per-domain scores against the baseline {_short(comp.names[base])} (its row: its own "
                      "scores; blue = better, red = worse)", fontsize=10)
         fig.tight_layout()
         return _png(fig)
