@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mteval.errors import MtevalError
+from mteval.errors import ModelUnavailableError, MtevalError
 from mteval.provenance import ROOT
 
 # Weight formats the harness never loads (TensorFlow, Flax, Rust, ONNX, Core ML, OpenVINO, GGUF):
@@ -133,8 +133,18 @@ def is_cached(repo_id: str, revision: str | None = None, filename: str = "config
     return isinstance(try_to_load_from_cache(repo_id, filename, revision=revision), str)
 
 
+def _needs_hub(system: Any, metrics: Iterable[Any]) -> bool:
+    """Whether the run names a Hub model at all (file and copy systems with BLEU/chrF need none)."""
+    model = getattr(system, "model_id", None)
+    if isinstance(model, str) and is_hub_id(model):
+        return True
+    return any(getattr(m, "hub_files", None) is not None or
+               (isinstance(getattr(m, "model_id", None), str) and is_hub_id(m.model_id)) for m in metrics)
+
+
 def check_offline(system: Any, metrics: Iterable[Any]) -> None:
-    """Under HF_HUB_OFFLINE=1, fail in seconds, before torch loads, when a model the run needs is not cached.
+    """Under HF_HUB_OFFLINE=1, or when the Hub cannot be reached, fail in seconds, before torch loads,
+    when a model the run needs is not cached (an unreachable Hub switches the process to the cache).
 
     Checks the system's model and, for each COMET metric, the checkpoint, the encoder its
     ``hparams.yaml`` names (xlm-roberta-large, microsoft/infoxlm-large) and any tokenizer COMET
@@ -144,12 +154,21 @@ def check_offline(system: Any, metrics: Iterable[Any]) -> None:
     Raises:
         ModelUnavailableError: naming the missing model and the fix.
     """
+    from mteval import hub
     from mteval.errors import ModelUnavailableError
 
     if not hub_offline():
-        return
-    fix = ("HF_HUB_OFFLINE=1 is set and it is not in the local Hugging Face cache: run `make models` "
-           "(mteval-prefetch with the same overrides) where the Hub is reachable")
+        if not _needs_hub(system, metrics):
+            return
+        ok, reason = hub.reachable()
+        if ok:
+            return
+        # No network: say so in seconds, and read models from the cache without any retrying.
+        hub.go_offline()
+        fix = f"it is not in the local Hugging Face cache and {hub.unreachable_fix(reason)}"
+    else:
+        fix = ("HF_HUB_OFFLINE=1 is set and it is not in the local Hugging Face cache: run `make models` "
+               "(mteval-prefetch with the same overrides) where the Hub is reachable")
     model = getattr(system, "model_id", None)
     if isinstance(model, str) and is_hub_id(model) and not is_cached(model, getattr(system, "revision", None)):
         raise ModelUnavailableError(f"cannot load model '{model}' (system {system.name}): {fix}")
@@ -261,6 +280,13 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{t.label}\ttest set\tdataset {t.name}")
             print("(COMET encoders are read from each checkpoint's hparams.yaml once it is downloaded)")
             return
+        if refs and not hub_offline():
+            from mteval import hub
+
+            ok, reason = hub.reachable()
+            if not ok:  # one line now, instead of minutes of retries for every model
+                raise ModelUnavailableError(f"cannot download {len(refs)} model(s) ({', '.join(r.repo_id for r in refs)}): "
+                                            + hub.unreachable_fix(reason))
         fetched, failed = prefetch(refs)
         sets_done, sets_failed = fetch_all(test_sets)
     except MtevalError as err:

@@ -1,0 +1,77 @@
+"""An unreachable Hugging Face Hub is detected once, in seconds, and named in one line with the fix."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MTEVAL, ROOT
+
+# Port 9 on the loopback refuses connections at once: a Hub that cannot be reached, without a network.
+DEAD_HUB = "http://127.0.0.1:9"
+
+
+def online_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    return {**env, "HF_ENDPOINT": DEAD_HUB, "HF_HOME": str(tmp_path / "hf")}
+
+
+def one_error_line(stderr: str, prefix: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith(prefix)]
+    assert len(lines) == 1, stderr[-2000:]
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_run_with_an_unreachable_hub_is_one_line(tmp_path):
+    proc = subprocess.run([MTEVAL, "dataset=wmt22_en_zh", "dataset.load.limit=3", "system.model=Helsinki-NLP/not-cached",
+                           "metrics=[bleu]", f"hydra.run.dir={tmp_path / 'r'}", "cache=null",
+                           f"leaderboard={tmp_path / 'lb.csv'}"],
+                          capture_output=True, text=True, cwd=ROOT, env=online_env(tmp_path), timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line = one_error_line(proc.stderr, "mteval: error:")
+    assert "Helsinki-NLP/not-cached" in line and "cannot be reached" in line and "HF_ENDPOINT" in line
+    assert "Retry" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_prefetch_with_an_unreachable_hub_is_one_line(tmp_path):
+    prefetch = str(Path(sys.executable).parent / "mteval-prefetch")
+    proc = subprocess.run([prefetch, "system=opus_mt_en_zh", "metrics=[bleu]"], capture_output=True, text=True,
+                          cwd=ROOT, env=online_env(tmp_path), timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line = one_error_line(proc.stderr, "mteval-prefetch: error:")
+    assert "Helsinki-NLP/opus-mt-en-zh" in line and "cannot be reached" in line and "make models" not in line
+    assert "Retry" not in proc.stdout + proc.stderr
+
+
+def test_cached_local_models_run_on_with_an_unreachable_hub(monkeypatch, tiny_models):
+    from huggingface_hub import constants
+
+    from mteval import hub
+    from mteval.prefetch import check_offline
+
+    class LocalSystem:
+        name = "tiny"
+        model_id = str(tiny_models["marian"])
+        revision = None
+
+    class HubMetric:
+        name = "m"
+        model_id = "google/metricx-24-hybrid-large-v2p6"
+
+        def hub_files(self):
+            return [(self.model_id, None, "config.json")]
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "_ANSWER", (False, "ConnectionRefusedError: refused"))
+    check_offline(LocalSystem(), [])  # a local model needs no Hub: the run goes on
+    from mteval.errors import ModelUnavailableError
+
+    with pytest.raises(ModelUnavailableError, match="google/metricx-24.*cannot be reached.*HF_HUB_OFFLINE=1"):
+        check_offline(LocalSystem(), [HubMetric()])
+    assert constants.HF_HUB_OFFLINE is True  # the process now reads the cache only: no retries
