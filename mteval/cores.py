@@ -5,6 +5,10 @@ against 22 s alone, issue 11): every OpenMP/MKL thread spins on a core another p
 A run registers itself in a per-user directory of lock files (the lock is released by the
 kernel when the process ends, however it ends), counts the live runs, and uses
 ``cores // runs`` threads: joblib and submitit sweep jobs are such runs too.
+
+Measured on the 2-core machine (tiny Marian, 1,200 WMT22 en-zh sentences, 4 beams, cache
+chunks of one 32-sentence batch): translating took 15.9 s alone; two runs started together
+took 442 s and 444 s each with whole-machine pools, and 30.1 s and 30.2 s with shared cores.
 """
 from __future__ import annotations
 
