@@ -345,3 +345,35 @@ def test_fetch_originals_cli_and_prefetch(tmp_path):
                              timeout=120)
     errors = [line for line in offline.stderr.splitlines() if line.startswith("error:")]
     assert offline.returncode == 2 and len(errors) == 1 and "MTEVAL_OFFLINE" in errors[0]
+
+
+def test_a_chinese_block_translating_part_of_its_original(tmp_path):
+    """Cut to its first 11 of 15 sentences, a translation still confirms but is flagged as far shorter
+    than its original (its reference-based scores understate the MT); cut to half, it does not confirm."""
+    from mteval.data.originals import summary_line
+    from mteval.testing.arxiv_server import fill_cache
+
+    doc = [d for d in ET.parse(WMT_EN_ZH / "wmttest2022.en-zh.all.xml").getroot().iter("doc")
+           if d.get("domain") != "conversation"]
+    segs = {}
+    for d in doc:
+        en = [(s.text or "").strip() for s in d.find("src").iter("seg")]
+        if 500 <= len(" ".join(en)) <= 2000:
+            segs[len(segs)] = (en, [(s.text or "").strip() for s in next(
+                r for r in d.findall("ref") if r.get("translator") == "A").iter("seg")])
+    en, zh = segs[4]
+    assert len(zh) == 15
+    results = {}
+    for keep in (11, 7):
+        tmp = tmp_path / str(keep)
+        tmp.mkdir()
+        u = [(" ".join(e), "".join(z)) for e, z in segs.values()]
+        u[4] = (" ".join(en), "".join(zh[:keep]))
+        pages, id_map = corpus(tmp, u, papers={"2201.00001": 0, "2201.00004": 4})
+        fill_cache(tmp / "c", {"2201.00001": {1: u[0][0]}, "2201.00004": {1: u[4][0]}})
+        results[keep] = find_originals(read_pages(page_paths(pages)), read_id_map(id_map), cache=ArxivCache(tmp / "c"),
+                                       client=None, min_score=0.9)
+    partial = next(o for o in results[11].confirmed if o.arxiv_id == "2201.00004")
+    assert partial.reference_short and "the Chinese of 2201.00004v1 is far shorter" in summary_line(results[11])
+    assert not any(o.reference_short for o in results[11].confirmed if o.arxiv_id != "2201.00004")
+    assert [o.arxiv_id for o in results[7].confirmed] == ["2201.00001"] and len(results[7].not_confirmed) == 1

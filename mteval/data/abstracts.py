@@ -123,8 +123,9 @@ def load_abstracts(
         from mteval.data.originals import describe
 
         summary["arxiv_originals"] = describe(report, direction=direction, id_map=arxiv_ids)
-        if report.reason or report.unavailable:  # the run says, in one line, why it has fewer references
-            log.warning("%s", summary["arxiv_originals"]["line"])
+        # The run says in one line why it has fewer references than mapped blocks, or shorter ones.
+        worry = report.reason or report.unavailable or any(o.reference_short for o in report.confirmed)
+        log.log(logging.WARNING if worry else logging.INFO, "%s", summary["arxiv_originals"]["line"])
         summary["note"] = summary["arxiv_originals"].pop("note")
     segments = first(segments, limit, pages)
     files = {str(p): file_digest(p) for p in paths}

@@ -17,6 +17,10 @@ from mteval.types import Block
 log = logging.getLogger(__name__)
 
 COLUMNS = ("block_id", "arxiv_id")
+# A Chinese block this many standard deviations shorter than a translation of its whole original
+# (the pairing's length signal, calibrated on WMT22) probably translates only part of it: flagged,
+# as its reference-based scores then understate the MT.
+SHORT_Z = -2.0
 FETCH_HINT = "fetch them where arXiv is reachable: `python -m mteval.corpus fetch-originals` (or `make models`)"
 
 
@@ -39,6 +43,12 @@ class Original:
     latest_version: int | None
     text: str
     score: float
+    length_z: float = 0.0  # the pairing's length signal: how much shorter (< 0) the Chinese is than a full translation
+
+    @property
+    def reference_short(self) -> bool:
+        """The Chinese is far shorter than a translation of the whole original: it may cover only part of it."""
+        return self.length_z < SHORT_Z
 
     @property
     def versioned_id(self) -> str:
@@ -46,7 +56,7 @@ class Original:
 
     def to_json(self) -> dict[str, Any]:
         return {"block": self.block_id, "arxiv": self.versioned_id, "latest_version": self.latest_version,
-                "pair_score": round(self.score, 4)}
+                "pair_score": round(self.score, 4), "length_z": round(self.length_z, 2)}
 
 
 @dataclass
@@ -88,8 +98,9 @@ def candidate(entry: ArxivEntry) -> Block:
     return Block(id=f"arxiv:{entry.versioned_id}", lang="en", text=normalise(entry.abstract))
 
 
-def confirm(blocks: Sequence[Block], candidates: dict[str, ArxivEntry], *, min_score: float) -> dict[str, float]:
-    """Pair scores of the candidates that pairing matches with their own Chinese block (block id -> score).
+def confirm(blocks: Sequence[Block], candidates: dict[str, ArxivEntry], *,
+            min_score: float) -> dict[str, tuple[float, float]]:
+    """Pair score and length z of the candidates that pairing matches with their own Chinese block, by block id.
 
     The candidates join the page blocks and the pairing runs as on any collection: the same
     evidence, the same threshold, the same refusal of ambiguous pairs.
@@ -101,7 +112,7 @@ def confirm(blocks: Sequence[Block], candidates: dict[str, ArxivEntry], *, min_s
     extra = {zh: candidate(e) for zh, e in candidates.items()}
     ours = {b.id: zh for zh, b in extra.items()}
     pairs = find_pairs([*blocks, *extra.values()], min_score=min_score)
-    return {p.zh.id: p.score for p in pairs if ours.get(p.en.id) == p.zh.id}
+    return {p.zh.id: (p.score, p.evidence["length"]["z"]) for p in pairs if ours.get(p.en.id) == p.zh.id}
 
 
 def find_originals(blocks: Sequence[Block], rows: Sequence[IdRow], *, cache: ArxivCache, client: ArxivClient | None,
@@ -133,14 +144,14 @@ def find_originals(blocks: Sequence[Block], rows: Sequence[IdRow], *, cache: Arx
         # One pairing per version number: each unconfirmed block tries its k-th version at once.
         trial = {b: more[0][vs[k]] for b, vs in earlier.items() if k < len(vs) and vs[k] in more[0]}
         for b, s in confirm(blocks, trial, min_score=min_score).items():
-            if b not in chosen or s > chosen[b][1]:
+            if b not in chosen or s[0] > chosen[b][1][0]:
                 chosen[b] = (trial[b], s)
     for r in rows:
         if r.block_id in chosen:
             entry, s = chosen[r.block_id]
             top = cache.latest(entry.arxiv_id) if split_version(r.arxiv_id)[1] is None else None
             report.confirmed.append(Original(r.block_id, entry.arxiv_id, entry.version, top,
-                                             candidate(entry).text, s))
+                                             candidate(entry).text, *s))
         elif r.block_id in latest:
             tried = [latest[r.block_id].versioned_id, *[v for v in earlier.get(r.block_id, []) if v in more[0]]]
             untried = [v for v in earlier.get(r.block_id, []) if v not in more[0]]
@@ -188,6 +199,9 @@ def summary_line(report: OriginalsReport) -> str:
     older = sum(1 for o in report.confirmed if o.latest_version and o.version < o.latest_version)
     line = (f"arXiv originals: {n} of {m} mapped Chinese blocks confirmed as Google Translate output of "
             f"{', '.join(o.versioned_id for o in report.confirmed)} ({older} an earlier version than the latest)")
+    short = [o.versioned_id for o in report.confirmed if o.reference_short]
+    if short:
+        line += f"; the Chinese of {', '.join(short)} is far shorter than the original (it may translate only part)"
     if report.not_confirmed:
         line += f"; {len(report.not_confirmed)} fetched but not confirmed, left out"
     if report.unavailable:
