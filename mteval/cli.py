@@ -44,9 +44,10 @@ def main() -> None:
             # Hydra's instantiate wraps a loader's InputError in an InstantiationException.
             cause = mteval_cause(err)
             if in_sweep:  # keep going: the other jobs run, the sweep reports this one at the end
-                if cause is None:
+                line = str(cause) if cause is not None else hydra_error_line(err)
+                if line is None:
                     traceback.print_exc()
-                sweep.record_job_error(str(cause) if cause is not None else f"internal error: {err!r}")
+                sweep.record_job_error(line or f"internal error ({type(err).__name__}: {err})")
                 return
             if cause is None:
                 raise

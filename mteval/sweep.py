@@ -1,4 +1,4 @@
-"""Sweeps that keep going: a failed job leaves a one-line error file in its directory, the others run,
+"""Sweeps that keep going: a failed job leaves its one-line error in its directory, the others run,
 and the sweep ends with the list of failures (the CLI exits 2)."""
 from __future__ import annotations
 
