@@ -187,7 +187,7 @@ def test_config_errors(tmp_path):
 
 
 def test_default_config():
-    cfg = GateConfig.from_file(ROOT / "conf" / "gate" / "default.yaml")
+    cfg = GateConfig.from_file(ROOT / "conf" / "gate.yaml")
     assert cfg.min_effect["bleu"] == 0.5 and cfg.min_effect["comet"] == 0.005 and 0 < cfg.alpha < 1
 
 

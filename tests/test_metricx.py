@@ -191,7 +191,7 @@ def test_lower_is_better_flows_through_scores_json_compare_and_the_gate(tiny_mod
     scores = {p.name: json.loads((p / "scores.json").read_text())["metrics"]["metricx_qe"] for p in (a, b)}
     assert scores["a"]["higher_is_better"] is False and scores["a"]["score"] != scores["b"]["score"]
 
-    min_effect = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/gate/default.yaml").read_text())
+    min_effect = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/gate.yaml").read_text())
     assert {"metricx", "metricx_qe"} <= set(min_effect["min_effect"])
     (verdict,) = decide(view_of_run(a), view_of_run(b), GateConfig(min_effect={"metricx_qe": 0.0},
                                                                    n_resamples=200, seed=1)).verdicts

@@ -15,7 +15,7 @@ from pathlib import Path
 from mteval.errors import ConfigError, MtevalError, OutputError
 from mteval.provenance import ROOT
 
-DEFAULT_CONFIG = ROOT / "conf" / "gate" / "default.yaml"
+DEFAULT_CONFIG = ROOT / "conf" / "gate.yaml"  # a file, not a config group: mteval itself does not use it
 
 
 class _Parser(argparse.ArgumentParser):

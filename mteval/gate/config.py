@@ -1,4 +1,4 @@
-"""The gate's settings (``conf/gate/*.yaml``), refused when any value could switch the gate off."""
+"""The gate's settings (``conf/gate.yaml``), refused when any value could switch the gate off."""
 from __future__ import annotations
 
 import math

@@ -1,0 +1,17 @@
+"""`mteval --help` explains what a run is, lists only the groups mteval uses, and shows examples."""
+from __future__ import annotations
+
+import subprocess
+
+from tests.conftest import MTEVAL, ROOT
+
+
+def test_help_is_mteval_s_own():
+    out = subprocess.run([MTEVAL, "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True).stdout
+    assert out.startswith("mteval: evaluate machine translation")
+    assert "powered by Hydra" not in out
+    groups = {line.split(":")[0] for line in out.splitlines() if line.split(":")[0] in
+              {"dataset", "system", "metrics", "experiment", "gate"}}
+    assert groups == {"dataset", "system", "metrics", "experiment"}  # the gate's config is not an mteval group
+    assert "wmt22_en_zh" in out and "metricx_qe" in out and "opus_mt_en_zh" in out
+    assert out.count("\n  mteval ") >= 3  # examples
