@@ -38,15 +38,15 @@ def integer(setting: str, value: Any, *, minimum: int | None = None, maximum: in
 
 
 def number(setting: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
-           above: float | None = None) -> float:
-    """A finite int or float within ``[minimum, maximum]`` (and strictly above ``above``)."""
+           above: float | None = None, below: float | None = None) -> float:
+    """A finite int or float within ``[minimum, maximum]`` and strictly inside ``(above, below)``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise SettingError(setting, value, "is not a finite number")
     if ((minimum is not None and value < minimum) or (maximum is not None and value > maximum)
-            or (above is not None and value <= above)):
+            or (above is not None and value <= above) or (below is not None and value >= below)):
         low = f" above {above}" if above is not None else _bounds(minimum, None)
-        high = "" if maximum is None else f"{' and' if low else ''} at most {maximum}"
-        raise SettingError(setting, value, f"is out of range: use a number{low}{high}")
+        high = f" below {below}" if below is not None else "" if maximum is None else f" at most {maximum}"
+        raise SettingError(setting, value, f"is out of range: use a number{low}{' and' if low and high else ''}{high}")
     return float(value)
 
 

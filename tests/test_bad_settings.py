@@ -61,7 +61,7 @@ CASES = [
                              "metrics=[bleu]"],
          r"dataset\.load\.refs='.*ref\.zh' must be a list of files, e\.g\. 'dataset\.load\.refs=\[ref\.zh\]'"),
     Case("abstracts-min-pair-score", ["dataset=abstracts", "system=copy", "metrics=[bleu]", "dataset.load.min_pair_score=1.5"],
-         r"dataset\.load\.min_pair_score=1\.5 is out of range"),
+         r"dataset\.load\.min_pair_score=1\.5 is out of range: use a number above 0 and below 1"),
     Case("abstracts-find-pairs", ["dataset=abstracts", "system=copy", "metrics=[bleu]", "dataset.load.find_pairs=sometimes"],
          r"dataset\.load\.find_pairs='sometimes' is not a boolean"),
     # System settings (HF seq2seq, CTranslate2, chat, vLLM).
