@@ -111,6 +111,10 @@ def test_abstracts_with_cached_arxiv_originals(tiny_models, tmp_path):
     assert all(r["bleu"] is None and r["comet"] is None and r["metricx_qe"] is not None
                for r in rows if not r["refs"])
     assert "arXiv originals: 3 of 18 mapped Chinese blocks confirmed" in proc.stdout + proc.stderr
+    # The closing table says what the references are.
+    table = proc.stdout[proc.stdout.index("abstracts | opus_mt_en_zh"):]
+    assert "scored against the Chinese blocks of the seed pages, which are Google Translate output" in table
+    assert "2206.08478v1" in table
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 from mteval import validate
 from mteval.data.jsonl import references_by_id
 from mteval.data.limit import first
-from mteval.data.provenance import file_digest
+from mteval.data.provenance import file_digest, text_digest
 from mteval.data.seeds import page_paths, read_pages
 from mteval.data.summary import summarize_blocks
 from mteval.errors import InputError
@@ -70,6 +70,7 @@ def load_abstracts(
     meta: dict[str, dict] = {b.id: {"count": b.count, "truncated": b.truncated, "ref_source": None}
                              for b in blocks}
     n_pairs = 0
+    paired: set[str] = set()
     pair_kwargs = {} if min_pair_score is None else {"min_score": min_pair_score}
     if find_pairs:
         from mteval.data.pairing import find_pairs as pair_blocks
@@ -78,13 +79,13 @@ def load_abstracts(
             src_block, tgt_block = (p.en, p.zh) if src_lang == "en" else (p.zh, p.en)
             refs[src_block.id].append(tgt_block.text)
             meta[src_block.id].update(ref_source="pair", pair_with=tgt_block.id, pair_score=round(p.score, 4))
+            paired |= {p.en.id, p.zh.id}
             n_pairs += 1
     report = None
     if arxiv_ids:
         from mteval.data.originals import originals_report
 
-        paired = {m["pair_with"] for m in meta.values() if m.get("pair_with")} | {
-            b for b, m in meta.items() if m["ref_source"] == "pair"}  # the pages already pair these
+        # Blocks the pages already pair need no original.
         report = originals_report(blocks, arxiv_ids, skip=paired, cache=arxiv_cache, fetch=fetch_originals,
                                   require=require_originals, min_score=pair_kwargs.get("min_score"))
     originals = {o.block_id: o for o in report.confirmed} if report else {}
@@ -135,4 +136,5 @@ def load_abstracts(
         files[arxiv_ids] = file_digest(arxiv_ids)
     return Corpus(name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments, summary=summary,
                   provenance={"files": files, "pages": [Path(p).name for p in paths],
-                              **({"arxiv": [s.doc_id for s in segments if s.doc_id]} if report else {})})
+                              **({"arxiv": {o.versioned_id: text_digest(o.text) for o in originals.values()}}
+                                 if report else {})})

@@ -16,6 +16,9 @@ def scores_table(result: RunResult) -> str:
     head = f"{result.dataset} | {result.system} | {result.corpus.direction} | {len(result.corpus)} segments"
     skipped = result.provenance.get("skipped_metrics") or []
     tail = f"\nskipped (no references): {', '.join(skipped)}" if skipped else ""
+    originals = result.corpus.summary.get("arxiv_originals") or {}
+    if originals.get("confirmed"):  # what the references are (the abstracts' Google Chinese, issue 15)
+        tail += f"\n{originals['line']}\n{result.corpus.summary['note']}"
     for name, m in result.metrics.items():  # never silent about inputs longer than a model reads
         info = m.extra.get("long_inputs") or {}
         if info.get("over_limit"):
