@@ -46,6 +46,8 @@ CASES = [
     Case("bad-override-syntax", [*COPY, "metrics=[bleu"], r"metrics=\[bleu|mismatched input|no viable alternative"),
     Case("unknown-setting", [*COPY, "metrics=[bleu]", "+metrics.bleu.smooth=exp"],
          r"metrics\.bleu\.smooth: not a setting of mteval\.metrics\.sacre\.BLEU; its settings are tokenize, lowercase"),
+    Case("removed-required-setting", [*COPY, "metrics=[bleu]", "~dataset.load.tgt_lang"],
+         r"dataset\.load\.tgt_lang: required by mteval\.data\.plaintext\.load_files but not set"),
     Case("empty-metrics", [*COPY, "metrics=[]"], r"metrics: the list is empty; choose one or more of bleu, .*'metrics=\[bleu,chrf\]'"),
     # Top-level settings.
     Case("chunk-size-0", [*COPY, "metrics=[bleu]", "translate_chunk_size=0"], r"translate_chunk_size=0 is out of range"),
