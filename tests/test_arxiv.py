@@ -377,3 +377,23 @@ def test_a_chinese_block_translating_part_of_its_original(tmp_path):
     assert partial.reference_short and "the Chinese of 2201.00004v1 is far shorter" in summary_line(results[11])
     assert not any(o.reference_short for o in results[11].confirmed if o.arxiv_id != "2201.00004")
     assert [o.arxiv_id for o in results[7].confirmed] == ["2201.00001"] and len(results[7].not_confirmed) == 1
+
+
+def test_blocks_the_pages_already_pair_need_no_original(tmp_path, units, online):
+    pages, id_map = corpus(tmp_path, units, papers=MAPPED)
+    (pages / "002.txt").write_text(units[0][0] + "\n", encoding="utf-8")  # the English of 2201.00001 is on a page
+    with FakeArxiv(served(units)) as fake, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MTEVAL_ARXIV_API", fake.url)
+        mp.setattr("mteval.data.arxiv.MIN_INTERVAL_S", 0.0)
+        en = load_abstracts(name="a", pages=str(pages), arxiv_ids=str(id_map), arxiv_cache=str(tmp_path / "c"))
+        assert "2201.00001" not in fake.ids_asked(0)
+    assert en.summary["pairs"] == 1 and en.summary["arxiv_originals"]["mapped"] == 2
+    assert en.summary["sources_with_reference"] == 2  # the page pair and 2201.00002v1
+
+
+def test_a_version_arxiv_does_not_serve_is_named(tmp_path, units, online):
+    papers = {"2201.00002": {1: units[1][0], 3: units[11][0]}}
+    with FakeArxiv(papers, latest_only=True) as fake:
+        found, missing = fetch_abstracts(["2201.00002v1"], cache=ArxivCache(tmp_path), client=client(fake.url))
+    assert not found and missing == {"2201.00002v1": "arXiv served v3 for it"}
+    assert not (tmp_path / "2201.00002").exists()  # nothing cached under the wrong version

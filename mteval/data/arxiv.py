@@ -1,6 +1,7 @@
 """arXiv's API (Atom ``query`` endpoint): abstracts by id and version, fetched politely and cached per version."""
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -151,7 +152,7 @@ class ArxivClient:
                 retry_after = _seconds(err.headers.get("Retry-After") if err.headers else None)
             except TimeoutError:
                 cause = f"no response within {self.timeout_s:g} s"
-            except (urllib.error.URLError, ConnectionError) as err:
+            except (urllib.error.URLError, ConnectionError, http.client.HTTPException) as err:
                 reason = getattr(err, "reason", err)
                 if isinstance(reason, TimeoutError):
                     cause = f"no response within {self.timeout_s:g} s"
@@ -225,7 +226,9 @@ def fetch_abstracts(ids: Sequence[str], *, cache: ArxivCache,
         base, version = split_version(wanted)
         entry = by_version.get((base, version or latest.get(base, 0)))
         if entry is None:
-            missing[wanted] = "missing from arXiv's response" + (f" ({'; '.join(errors)})" if errors else "")
+            served = sorted(v for b, v in by_version if b == base)
+            missing[wanted] = (f"arXiv served v{', v'.join(map(str, served))} for it" if served else
+                               "missing from arXiv's response" + (f" ({'; '.join(errors)})" if errors else ""))
             continue
         cache.put(entry, api=client.api, latest=version is None)
         found[wanted] = entry

@@ -26,6 +26,7 @@ class FakeArxiv:
     papers: dict[str, dict[int, str]]
     faults: list[str] = field(default_factory=list)
     slow_s: float = 2.0
+    latest_only: bool = False  # answer a versioned id with the latest version, as a mirror might
     requests: list[dict] = field(default_factory=list)
 
     def __enter__(self) -> FakeArxiv:
@@ -89,6 +90,8 @@ class FakeArxiv:
         for wanted in query.get("id_list", [""])[0].split(","):
             base, version = split_version(wanted)
             versions = self.papers.get(base)
+            if self.latest_only:
+                version = None
             if not versions or (version is not None and version not in versions):
                 continue  # arXiv leaves out what it does not have
             v = version or max(versions)
