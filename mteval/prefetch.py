@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mteval.errors import ModelUnavailableError, MtevalError
+from mteval.errors import ConfigError, ModelUnavailableError, MtevalError
 from mteval.provenance import ROOT
 
 # Weight formats the harness never loads (TensorFlow, Flax, Rust, ONNX, Core ML, OpenVINO, GGUF):
@@ -75,8 +75,16 @@ def compose(overrides: Iterable[str]) -> Any:
 
     import mteval.app  # noqa: F401 - registers the mteval_root resolver
 
+    from mteval.config_check import hydra_error_line
+
     with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
-        return hydra_compose(config_name="config", overrides=list(overrides))
+        try:
+            return hydra_compose(config_name="config", overrides=list(overrides))
+        except Exception as err:  # noqa: BLE001 - Hydra's config errors become one line; others re-raise
+            line = hydra_error_line(err)
+            if line is None:
+                raise
+            raise ConfigError(line) from None
 
 
 def all_configs() -> list[Any]:

@@ -364,3 +364,14 @@ def test_a_bug_is_a_traceback_and_exit_2_never_1(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "Traceback" in err and 'raise RuntimeError("boom")' in err
     assert err.strip().splitlines()[-1].startswith("mteval: error: internal error (RuntimeError: boom); this is a bug")
+
+
+def test_prefetch_reports_an_unknown_option_in_one_line(capsys):
+    from mteval.prefetch import main as prefetch_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        prefetch_main(["--dry-run", "system=nope"])
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2
+    assert err.startswith("mteval-prefetch: error: system=nope: no such option in system; valid choices: copy")
+    assert len(err.splitlines()) == 1
