@@ -97,7 +97,8 @@ def build_fetch_parser() -> argparse.ArgumentParser:
         "version first, earlier ones when it does not confirm), cache them per id and version, and report which "
         "the pairing confirms. Exit 2 when arXiv cannot be reached (or MTEVAL_OFFLINE=1) for what is not cached.",
     )
-    parser.add_argument("--pages", default=str(ROOT / "data" / "abstracts"), help="seed pages (default: data/abstracts)")
+    parser.add_argument("--pages", default=str(ROOT / "data" / "abstracts"),
+                        help="seed pages (default: data/abstracts)")
     parser.add_argument("--id-map", default=str(ROOT / "data" / "abstracts" / "arxiv-ids.tsv"), metavar="TSV",
                         help="block_id -> arxiv_id (default: data/abstracts/arxiv-ids.tsv)")
     parser.add_argument("--cache", metavar="DIR", help="default: $MTEVAL_DATA/arxiv, else ~/.cache/mteval/arxiv")

@@ -306,7 +306,8 @@ def test_seed_pages_with_a_partly_filled_cache_offline(tmp_path):
     assert {seg.doc_id for seg in en.segments if seg.refs} == {"arXiv:2206.07682v1", "arXiv:2206.04394v1",
                                                                "arXiv:2206.08478v1"}  # v1: v2 does not confirm
     line = s["arxiv_originals"]["line"]
-    assert line.startswith("arXiv originals: 3 of 18 mapped Chinese blocks confirmed") and "1 an earlier version" in line
+    assert line.startswith("arXiv originals: 3 of 18 mapped Chinese blocks confirmed")
+    assert "1 an earlier version" in line
     assert "15 not available" in line and "MTEVAL_OFFLINE" in line
     zh = load_abstracts(**kw, direction="zh-en")
     assert (len(zh), zh.summary["sources_with_reference"]) == (18, 3)
@@ -341,7 +342,8 @@ def test_fetch_originals_cli_and_prefetch(tmp_path):
         assert "arXiv originals of" in proc.stdout and "28 segments, 3 with a reference" in proc.stdout
         assert len(fake.requests) == 3 and len(fake.ids_asked(2)) == 15
     offline = subprocess.run([sys.executable, "-m", "mteval.corpus", "fetch-originals"], capture_output=True,
-                             text=True, cwd=ROOT, env={**env, "MTEVAL_OFFLINE": "1", "MTEVAL_DATA": str(tmp_path / "e")},
+                             text=True, cwd=ROOT,
+                             env={**env, "MTEVAL_OFFLINE": "1", "MTEVAL_DATA": str(tmp_path / "e")},
                              timeout=120)
     errors = [line for line in offline.stderr.splitlines() if line.startswith("error:")]
     assert offline.returncode == 2 and len(errors) == 1 and "MTEVAL_OFFLINE" in errors[0]

@@ -99,7 +99,8 @@ def test_abstracts_with_cached_arxiv_originals(tiny_models, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     scores = json.loads((run_dir / "scores.json").read_text())
     summary = scores["corpus_summary"]
-    assert (scores["n_segments"], summary["sources_with_reference"], summary["sources_without_reference"]) == (28, 3, 25)
+    n = (scores["n_segments"], summary["sources_with_reference"], summary["sources_without_reference"])
+    assert n == (28, 3, 25)
     assert "agreement with Google Translate, not with a human" in summary["note"]
     for name in ("bleu", "chrf", "comet"):
         assert scores["metrics"][name]["n_scored"] == 3

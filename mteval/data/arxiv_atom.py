@@ -1,4 +1,4 @@
-"""arXiv API responses: parse the Atom feed into (id, version, abstract) entries, text normalised like the seed pages."""
+"""arXiv API responses: the Atom feed parsed into (id, version, abstract) entries, normalised as on the seed pages."""
 from __future__ import annotations
 
 import re

@@ -136,8 +136,9 @@ def find_originals(blocks: Sequence[Block], rows: Sequence[IdRow], *, cache: Arx
     scores = confirm(blocks, latest, min_score=min_score)
     chosen = {b: (latest[b], s) for b, s in scores.items()}
     # Earlier versions of the unconfirmed ones (a Chinese block may translate v1 of a revised abstract).
-    earlier = {r.block_id: [f"{latest[r.block_id].arxiv_id}v{v}" for v in range(1, latest[r.block_id].version)]
-               for r in rows if r.block_id in latest and r.block_id not in scores and split_version(r.arxiv_id)[1] is None}
+    unpinned = [r.block_id for r in rows if split_version(r.arxiv_id)[1] is None]
+    earlier = {b: [f"{latest[b].arxiv_id}v{v}" for v in range(1, latest[b].version)]
+               for b in unpinned if b in latest and b not in scores}
     more, why = _fetch(cache, client, [v for vs in earlier.values() for v in vs])
     report.reason = report.reason or why
     for k in range(max((len(vs) for vs in earlier.values()), default=0)):
@@ -169,7 +170,8 @@ def _fetch(cache: ArxivCache, client: ArxivClient | None,
         return fetch_abstracts(ids, cache=cache, client=client), None
     except DataUnavailableError as err:
         found, missing = fetch_abstracts(ids, cache=cache, client=None)
-        return (found, dict.fromkeys(missing, "not cached, and arXiv could not be asked")), f"{err} (cache: {cache.root})"
+        why = dict.fromkeys(missing, "not cached, and arXiv could not be asked")
+        return (found, why), f"{err} (cache: {cache.root})"
 
 
 def originals_report(blocks: Sequence[Block], id_map: str, *, skip: Collection[str] = (), cache: str | None = None,
