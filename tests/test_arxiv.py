@@ -243,6 +243,9 @@ def test_bad_id_map_row_names_file_and_line(tmp_path):
     bad.write_text(HEADER + "abs-123\t2201.00001\n\nabs-456\tnot-an-id\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"ids.tsv:4: expected a block id"):
         read_id_map(bad)
+    bad.write_text(HEADER + "abs-123\t2201.00001\nabs-123\t2201.00002\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"ids.tsv:3: block abs-123 is mapped twice"):
+        read_id_map(bad)
     bad.write_text("id\tpaper\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"ids.tsv:1: the header must start with"):
         read_id_map(bad)

@@ -83,19 +83,22 @@ def read_id_map(path: str | Path) -> list[IdRow]:
     header = lines[0][1].rstrip("\n").split("\t")
     if tuple(header[:2]) != COLUMNS:
         raise InputError(path, lines[0][0], f"the header must start with {chr(9).join(COLUMNS)!r}")
-    rows = []
+    rows: list[IdRow] = []
     for lineno, text in lines[1:]:
         if not text.strip():
             continue
         cells = next(csv.reader([text.rstrip("\n")], delimiter="\t"))
         if len(cells) < 2 or not cells[0].startswith("abs-") or not ARXIV_ID.match(cells[1].strip()):
             raise InputError(path, lineno, "expected a block id (abs-...) and an arXiv id (2112.04417 or 2112.04417v2)")
+        if any(r.block_id == cells[0].strip() for r in rows):
+            raise InputError(path, lineno, f"block {cells[0].strip()} is mapped twice")
         rows.append(IdRow(cells[0].strip(), cells[1].strip(), lineno))
     return rows
 
 
-def candidate(entry: ArxivEntry) -> Block:
-    return Block(id=f"arxiv:{entry.versioned_id}", lang="en", text=normalise(entry.abstract))
+def candidate(entry: ArxivEntry, zh_id: str) -> Block:
+    """The fetched abstract as an English block, its id naming the Chinese block it is tried against."""
+    return Block(id=f"arxiv:{entry.versioned_id}>{zh_id}", lang="en", text=normalise(entry.abstract))
 
 
 def confirm(blocks: Sequence[Block], candidates: dict[str, ArxivEntry], *,
@@ -109,7 +112,7 @@ def confirm(blocks: Sequence[Block], candidates: dict[str, ArxivEntry], *,
 
     if not candidates:
         return {}
-    extra = {zh: candidate(e) for zh, e in candidates.items()}
+    extra = {zh: candidate(e, zh) for zh, e in candidates.items()}
     ours = {b.id: zh for zh, b in extra.items()}
     pairs = find_pairs([*blocks, *extra.values()], min_score=min_score)
     return {p.zh.id: (p.score, p.evidence["length"]["z"]) for p in pairs if ours.get(p.en.id) == p.zh.id}
@@ -152,7 +155,7 @@ def find_originals(blocks: Sequence[Block], rows: Sequence[IdRow], *, cache: Arx
             entry, s = chosen[r.block_id]
             top = cache.latest(entry.arxiv_id) if split_version(r.arxiv_id)[1] is None else None
             report.confirmed.append(Original(r.block_id, entry.arxiv_id, entry.version, top,
-                                             candidate(entry).text, *s))
+                                             normalise(entry.abstract), *s))
         elif r.block_id in latest:
             tried = [latest[r.block_id].versioned_id, *[v for v in earlier.get(r.block_id, []) if v in more[0]]]
             untried = [v for v in earlier.get(r.block_id, []) if v not in more[0]]
