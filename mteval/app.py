@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import time
 from pathlib import Path
 
@@ -11,17 +9,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from mteval.config_check import build, check_config
 from mteval.cores import size_thread_pools
-from mteval.provenance import ROOT
+import mteval.resolvers  # noqa: F401 - registers the resolvers conf/ uses
 
 log = logging.getLogger("mteval")
-
-OmegaConf.register_new_resolver("mteval_root", lambda: str(ROOT), replace=True)
-# A suffix that makes run and sweep directories unique: two runs started in the same second once
-# shared one (one run's scores.json next to the other's segments.jsonl). The process id tells apart
-# runs on one machine, the random part runs on machines sharing a disk. Cached per config, so every
-# resolution within a run (and in each job of a sweep, which copies the cache) gives one value.
-OmegaConf.register_new_resolver("mteval_unique", lambda: f"{os.getpid()}-{secrets.token_hex(2)}",
-                                use_cache=True, replace=True)
 
 _QUIET = ("transformers", "pytorch_lightning", "pytorch_lightning.utilities.rank_zero", "lightning",
           "lightning.pytorch.utilities.rank_zero", "lightning_fabric", "comet", "huggingface_hub", "sacrebleu",

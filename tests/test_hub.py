@@ -52,7 +52,7 @@ def test_cached_local_models_run_on_with_an_unreachable_hub(monkeypatch, tiny_mo
     from huggingface_hub import constants
 
     from mteval import hub
-    from mteval.prefetch import check_offline
+    from mteval.availability import check_offline
 
     class LocalSystem:
         name = "tiny"

@@ -142,7 +142,7 @@ def test_bad_settings_are_refused_at_construction(kw, setting):
 
 def test_offline_check_names_a_missing_tokenizer_repo(tiny_models, monkeypatch):
     from mteval.errors import ModelUnavailableError
-    from mteval.prefetch import check_offline
+    from mteval.availability import check_offline
     from mteval.systems.copy import CopySystem
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

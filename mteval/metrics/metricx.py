@@ -13,7 +13,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.metrics.base import Metric
-from mteval.prefetch import is_hub_id
+from mteval.availability import is_hub_id
 from mteval.systems.hf_loading import load_or_explain
 from mteval.types import MetricResult
 
