@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         "write them as JSONL and print the corpus summary.",
     )
     parser.add_argument("pages", nargs="+", metavar="PAGE", help="a page file, or a directory of *.txt pages")
-    parser.add_argument("--pairs-out", required=True, metavar="PAIRS.jsonl", help="where to write one pair per line")
+    parser.add_argument("--pairs-out", metavar="PAIRS.jsonl",
+                        help="where to write one pair per line (without it, the blocks are listed with their ids)")
     parser.add_argument(
         "--min-score", type=_probability, default=DEFAULT_MIN_SCORE, metavar="X",
         help=f"keep pairs scoring at least X (default {DEFAULT_MIN_SCORE}: precision first)",
@@ -59,8 +60,12 @@ def expand_pages(args: Sequence[str]) -> list[Path]:
     return paths
 
 
-def run(*, pages: Sequence[str], pairs_out: str, min_score: float, summary_json: str | None) -> dict:
-    """Read, pair, write; returns the summary (with per-language unpaired counts)."""
+def run(*, pages: Sequence[str], pairs_out: str | None, min_score: float, summary_json: str | None,
+        listing: list[str] | None = None) -> dict:
+    """Read, pair, write (when ``pairs_out`` is given); returns the summary (with per-language unpaired counts).
+
+    ``listing``, when given, receives one line per unique block: id, language, length and its opening words.
+    """
     from mteval.data.pairing import find_pairs
     from mteval.data.seeds import read_pages
     from mteval.data.summary import summarize_blocks
@@ -69,12 +74,20 @@ def run(*, pages: Sequence[str], pairs_out: str, min_score: float, summary_json:
     paths = expand_pages(pages)
     blocks = read_pages(paths)
     pairs = find_pairs(blocks, min_score=min_score)
-    out = Path(pairs_out)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for pair in pairs:
-            fh.write(json.dumps(pair.to_json(), ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    if pairs_out is not None:
+        out = Path(pairs_out)
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for pair in pairs:
+                fh.write(json.dumps(pair.to_json(), ensure_ascii=False) + "\n")
+        tmp.replace(out)
+    if listing is not None:
+        seen: set[str] = set()
+        for b in blocks:
+            if b.id not in seen:
+                seen.add(b.id)
+                opening = " ".join(b.text.split())[:60]
+                listing.append(f"{b.id}\t{b.lang}\t{len(b.text)} chars\t{opening}")
     summary = summarize_blocks(blocks, n_pages=len(paths), n_pairs=len(pairs))
     paired = {b.id for p in pairs for b in (p.en, p.zh)}
     summary["unpaired"] = {
@@ -144,17 +157,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
+        listing: list[str] | None = None if args.pairs_out else []
         summary = run(pages=args.pages, pairs_out=args.pairs_out, min_score=args.min_score,
-                      summary_json=args.summary_json)
+                      summary_json=args.summary_json, listing=listing)
     except MtevalError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # an unwritable output path, a page that vanished
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if listing is not None:
+        print("id\tlang\tlength\topening")
+        print("\n".join(listing))
     print(format_summary(summary))
     unpaired = ", ".join(f"{n} {lang}" for lang, n in summary["unpaired"].items())
-    print(f"pairs written to {args.pairs_out}: {summary['pairs']}; unpaired blocks: {unpaired}")
+    where = f"written to {args.pairs_out}" if args.pairs_out else "found (write them with --pairs-out FILE)"
+    print(f"pairs {where}: {summary['pairs']}; unpaired blocks: {unpaired}")
     return 0
 
 

@@ -323,3 +323,12 @@ def test_cli_bad_utf8_exits_2_with_file_and_line(tmp_path):
     assert proc.returncode == 2
     assert f"{page}:3:" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_lists_block_ids_without_pairs_out(tmp_path):
+    """`python -m mteval.corpus data/abstracts` (the README's way to list ids) needs no output file."""
+    proc = _cli(str(SEEDS))
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("\t") for line in proc.stdout.splitlines() if line.startswith("abs-")]
+    assert len(rows) == 43 and {r[1] for r in rows} == {"en", "zh"}
+    assert "write them with --pairs-out FILE" in proc.stdout and not list(tmp_path.iterdir())
