@@ -55,7 +55,7 @@ def models_in_config(cfg: Any) -> list[ModelRef]:
     for name, metric in (cfg.get("metrics") or {}).items():
         target = str(metric.get("_target_", ""))
         model = metric.get("model")
-        if target.endswith(".Comet") and isinstance(model, str) and is_hub_id(model):
+        if target.endswith((".Comet", ".XComet")) and isinstance(model, str) and is_hub_id(model):
             out.append(ModelRef(model, metric.get("revision"), "comet", f"metrics.{name}"))
         if target.endswith(".MetricX"):
             tokenizer = metric.get("tokenizer")

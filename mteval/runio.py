@@ -14,6 +14,8 @@ from mteval.errors import InputError, OutputError
 from mteval.escape import csv_safe_frame
 from mteval.leaderboard import append_leaderboard  # noqa: F401 - app.py writes a run and its row from here
 from mteval.runschema import check_run_scores, check_run_segment
+from mteval.spans import FIELD as SPANS_FIELD
+from mteval.spans import spans_key
 from mteval.types import RunResult, write_json
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -74,6 +76,8 @@ def _segments_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if "refs" in table:
         table["refs"] = table["refs"].map(lambda r: " ||| ".join(r))
+    for col in (c for c in table.columns if str(c).endswith(f"_{SPANS_FIELD}")):  # JSON, not Python's repr
+        table[col] = table[col].map(lambda v: "" if v is None else json.dumps(v, ensure_ascii=False))
     return csv_safe_frame(table)
 
 
@@ -98,6 +102,11 @@ class LoadedRun:
 
     def segment_scores(self, metric: str) -> list[float | None]:
         return [row.get(metric) for row in self.segments]
+
+    def error_spans(self, metric: str) -> list[list[dict[str, Any]] | None] | None:
+        """A metric's error spans per segment (XCOMET), or None when the run stored none."""
+        key = spans_key(metric)
+        return [row.get(key) for row in self.segments] if any(key in row for row in self.segments) else None
 
 
 def load_run(run_dir: str | Path) -> LoadedRun:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.errors import InputError
+from mteval.spans import check_spans, spans_key
 
 
 def is_number(x: Any) -> bool:
@@ -99,6 +100,9 @@ def check_run_segment(row: dict[str, Any], metrics: dict[str, Any], path: Path |
     if refs is not None and not (isinstance(refs, list) and all(isinstance(r, str) for r in refs)):
         raise InputError(path, line, f"'refs' must be a list of strings, got {refs!r:.80}")
     check_segment_scores(row, metrics, path, line)
+    for name in metrics:  # error spans (XCOMET) are highlighted in the report: offsets must fit the hypothesis
+        if spans_key(name) in row:
+            check_spans(row[spans_key(name)], row["hyp"], spans_key(name), path, line)
 
 
 def check_baseline(data: dict[str, Any], path: Path | str) -> None:

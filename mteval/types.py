@@ -88,6 +88,8 @@ class MetricResult:
 
     ``segment_scores`` holds one float per scored segment, or None for segments the metric
     did not score (a reference-based metric on a segment without reference).
+    ``segment_extra`` holds further per-segment fields, each a list aligned like ``segment_scores``
+    (XCOMET's ``error_spans``); segments.jsonl stores field ``f`` of metric ``m`` as ``m_f``.
     """
 
     name: str
@@ -97,6 +99,7 @@ class MetricResult:
     segment_scores: list[float | None] | None = None
     n_scored: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    segment_extra: dict[str, list[Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -153,6 +156,8 @@ class RunResult:
                 row["sentences"] = [list(p) for p in self.sentence_pairs[i]]
             for name, m in self.metrics.items():
                 row[name] = None if m.segment_scores is None else m.segment_scores[i]
+                for extra_field, values in (m.segment_extra or {}).items():
+                    row[f"{name}_{extra_field}"] = values[i]
             rows.append(row)
         return rows
 

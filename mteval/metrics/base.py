@@ -62,6 +62,8 @@ class Metric(ABC):
             for i, s in zip(keep, result.segment_scores, strict=True):
                 spread[i] = s
             result.segment_scores = spread
+        if result.segment_extra:
+            result.segment_extra = {k: _spread(values, keep, len(hyps)) for k, values in result.segment_extra.items()}
         result.n_scored = len(keep)
         result.higher_is_better = self.higher_is_better
         if not math.isfinite(result.score):
@@ -92,6 +94,14 @@ class Metric(ABC):
     def cache_key(self) -> str:
         """What identifies this metric's results in the cache; subclasses add their settings."""
         return self.name
+
+
+def _spread(values: Sequence, positions: Sequence[int], n: int) -> list:
+    """Values of the scored segments placed at their corpus positions, None elsewhere."""
+    out: list = [None] * n
+    for i, v in zip(positions, values, strict=True):
+        out[i] = v
+    return out
 
 
 def metric_class(path: str) -> type[Metric]:

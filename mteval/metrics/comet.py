@@ -136,6 +136,10 @@ class Comet(Metric):
                 f"precision:{self.precision}|comet:{version('unbabel-comet')}")
 
     def _predict(self, samples: list[dict[str, str]]) -> list[float]:
+        return [float(s) for s in self._predict_output(samples).scores]
+
+    def _predict_output(self, samples: list[dict[str, str]]) -> Any:
+        """comet's ``predict`` output (scores, and metadata such as XCOMET's error spans)."""
         import torch
 
         model = self.load()
@@ -148,8 +152,7 @@ class Comet(Metric):
             kwargs["num_workers"] = 0
         # Lightning runs predict in this thread, so an autocast region around it covers every forward.
         with autocast(self.precision, "cuda" if gpus else "cpu"):
-            out = model.predict(samples, **kwargs)
-        return [float(s) for s in out.scores]
+            return model.predict(samples, **kwargs)
 
     def measure_inputs(self, hyps, refs, srcs):
         """Tokens of each segment's input as COMET builds it, and the encoder's limit (512 for XLM-R).

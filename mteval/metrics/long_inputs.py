@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mteval.spans import FIELD, merge_units
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class UnitPlan:
     over: list[int] = field(default_factory=list)
     by_sentences: list[int] = field(default_factory=list)
     truncated: list[int] = field(default_factory=list)
+    seg_hyps: list[str] = field(default_factory=list)  # the segments' own hypotheses (units' spans map onto them)
 
     def collapse(self, result: MetricResult, *, positions: Sequence[int]) -> None:
         """Turn unit scores back into segment scores, and record the limit, the policy and the counts.
@@ -52,6 +54,9 @@ class UnitPlan:
             result.segment_scores = segs
             scored = [s for s in segs if s is not None]
             result.score = sum(scored) / len(scored)  # the corpus score stays the mean of the segment scores
+            if result.segment_extra and FIELD in result.segment_extra:
+                result.segment_extra[FIELD] = merge_units(result.segment_extra[FIELD], self.hyps, self.owner,
+                                                          self.seg_hyps)
         # The signature names the policy, which is the same for every run of this metric; the counts
         # differ between systems (a longer translation), so they go in the result, not the signature.
         result.signature += f"|maxtok:{self.limit}|long:{'sentences' if self.splits else 'truncate'}"
@@ -118,6 +123,7 @@ def plan_units(
             weight.append(length)
         if cut:
             plan.truncated.append(j)
+    plan.seg_hyps = list(hyps)
     plan.hyps, plan.refs, plan.srcs = units_h, units_r, (None if srcs is None else units_s)
     plan.owner, plan.weight = owner, weight
     return plan

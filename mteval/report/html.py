@@ -6,7 +6,7 @@ from html import escape
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
-from mteval.report import plots
+from mteval.report import plots, spans
 from mteval.report.fonts import INSTALL_HINT, css_stack
 from mteval.report.html_segments import checks_section, worst_section
 from mteval.report.markdown import metric_label, settings_line, table_cells
@@ -35,7 +35,7 @@ code{font-size:12px}
 details{margin:.4em 0}
 summary{cursor:pointer}
 #render-status{color:#b00}
-""")
+""" + spans.CSS)
 
 # Records in the page how many plots decoded and whether Chinese glyphs are real (distinct shapes)
 # or one repeated "tofu" box, as ``data-images-loaded`` and ``data-cjk-glyphs`` on <body>; the
@@ -109,6 +109,11 @@ def _main_table(comp: Comparison) -> str:
     return "".join(out)
 
 
+def _spans_section(comp: Comparison) -> list[str]:
+    metric = spans.spans_metric(comp)
+    return [] if metric is None else ["<h2>Error spans by severity</h2>", spans.counts_section(comp, metric)]
+
+
 def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
                 checks_href: str | None = "checks.csv") -> str:
     """The whole report as one HTML string with every plot inlined (no network; ``checks_href``, the
@@ -139,7 +144,7 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
         sections += ["<h2>Scores by domain, against the baseline</h2>", _img(domains, "differences by domain")]
     sections += [f"<h2>Segments better, the same and worse than {base}</h2>",
                  _img(plots.win_tie_loss(comp), "segments against the baseline"),
-                 "<h2>Worst segments</h2>", worst_section(comp, worst),
+                 *_spans_section(comp), "<h2>Worst segments</h2>", worst_section(comp, worst),
                  "<h2>Output checks</h2>", checks_section(comp, check_rows, checks_href)]
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"

@@ -7,6 +7,7 @@ from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
 from mteval.report.fonts import html_lang
 from mteval.report.markdown import CHECK_HEADERS, digits, fmt_score, metric_label
+from mteval.report.spans import marked, spans_metric
 from mteval.report.worst import MIN_LENGTH, worst_segments
 from mteval.text.checks import CHECKS, CJK_TARGETS, DESCRIPTIONS
 
@@ -14,6 +15,11 @@ from mteval.text.checks import CHECKS, CJK_TARGETS, DESCRIPTIONS
 def _text(text: str, lang: str, cls: str = "text") -> str:
     """A table cell of running text in ``lang`` (browsers pick the font and line breaking by it)."""
     return f"<td class='{cls}' lang='{escape(html_lang(lang))}'>{escape(text)}</td>"
+
+
+def _hyp(text: str, lang: str, spans: list | None, cls: str = "text", lead: str = "") -> str:
+    """A hypothesis cell, with its error spans marked when the run has them."""
+    return f"<td class='{cls}' lang='{escape(html_lang(lang))}'>{lead}{marked(text, spans)}</td>"
 
 
 def _count(n: int, noun: str) -> str:
@@ -35,13 +41,18 @@ def worst_section(comp: Comparison, k: int) -> str:
     base = comp.names[comp.baseline]
     unit = f"{MIN_LENGTH['cjk']} characters" if tgt_lang in CJK_TARGETS else f"{MIN_LENGTH['words']} words"
     length = "" if m.model_based else f" among references of at least {unit}"
+    spans_of = spans_metric(comp)
+    marks = "" if spans_of is None else (
+        f" Outputs show the error spans {escape(metric_label(spans_of))} marks: <mark class='minor'>minor</mark>, "
+        "<mark class='major'>major</mark>, <mark class='critical'>critical</mark> (hover for its confidence).")
     parts = [f"<p class='muted'>Per system, {k} segments{length} from the quarter it scores lowest on by "
              f"segment-level {label}: those where it falls furthest below the median of all systems on the same "
              "segment, each source sentence shown for one system only. Beside it, the baseline "
              f"{escape(base)}'s output on that segment (for the baseline itself, the best other system's), shaded "
-             "green where it scored better.</p>"]
+             "green where it scored better." + marks + "</p>"]
     for i in system_order(comp):
         hyps = rs.hyps(i)
+        spans = _spans(comp, spans_of, i)
         is_base = i == comp.baseline
         other_head = "best other system" if is_base else escape(base)
         body = []
@@ -55,8 +66,8 @@ def worst_section(comp: Comparison, k: int) -> str:
                 f"<tr><td>{escape(rs.ids[s])}<br><span class='muted'>{escape(rs.domains[s] or '')}</span></td>"
                 f"<td class='num'>{fmt_score(w.score, d)}</td><td class='num{shade}'>{fmt_score(w.other_score, d)}"
                 f"</td><td class='num muted'>{fmt_score(w.median, d)}</td>{_text(rs.srcs[s], src_lang)}"
-                f"{_text(' ||| '.join(rs.refs[s]), tgt_lang)}{_text(hyps[s], tgt_lang)}"
-                f"<td class='text{shade}' lang='{escape(html_lang(tgt_lang))}'>{who}{escape(rs.hyps(w.other)[s])}</td>"
+                f"{_text(' ||| '.join(rs.refs[s]), tgt_lang)}{_hyp(hyps[s], tgt_lang, spans[s])}"
+                f"{_hyp(rs.hyps(w.other)[s], tgt_lang, _spans(comp, spans_of, w.other)[s], f'text{shade}', who)}"
                 f"<td>{escape(flags)}</td></tr>")
         name = escape(comp.names[i])
         parts.append(f"<details open><summary>{name}{' (baseline)' if is_base else ''}</summary>"
@@ -65,6 +76,12 @@ def worst_section(comp: Comparison, k: int) -> str:
                      f"<th>source</th><th>reference</th><th>{name}</th><th>{other_head}</th><th>checks</th></tr>"
                      "</thead><tbody>" + "".join(body) + "</tbody></table></details>")
     return "".join(parts)
+
+
+def _spans(comp: Comparison, metric: str | None, i: int) -> list:
+    """Run ``i``'s error spans per segment under ``metric`` (all None without one)."""
+    found = None if metric is None else comp.runset.runs[i].error_spans(metric)
+    return found if found is not None else [None] * comp.runset.n_segments
 
 
 def checks_section(comp: Comparison, per_system: int, csv_href: str | None) -> str:

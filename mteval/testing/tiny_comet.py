@@ -25,25 +25,30 @@ _COMMON = dict(
 )
 
 
-def build_xlmr_encoder(out_dir: Path, *, spm_dir: Path | None = None, seed: int = SEED) -> Path:
+def build_xlmr_encoder(out_dir: Path, *, spm_dir: Path | None = None, seed: int = SEED, xl: bool = False) -> Path:
     """Build a tiny `XLMRobertaModel` with a fast XLM-R tokenizer, loadable by COMET's XLM-R encoder.
 
     COMET calls `XLMRobertaTokenizerFast.from_pretrained(dir)` and
     `XLMRobertaModel.from_pretrained(dir, add_pooling_layer=False)` (or builds from
     `XLMRobertaConfig.from_pretrained(dir)` when the checkpoint carries the weights),
     so the directory holds `tokenizer.json` and a pooler-free model. The 514
-    positions match xlm-roberta-large (512 tokens plus the padding offset).
+    positions match xlm-roberta-large (512 tokens plus the padding offset). ``xl`` builds the
+    ``XLMRobertaXLModel`` architecture instead (facebook/xlm-roberta-xl, under XCOMET-XL and -XXL).
     """
 
     def build(tmp: Path) -> None:
         import torch
-        from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizer, XLMRobertaTokenizerFast
+        import transformers
+        from transformers import XLMRobertaTokenizer, XLMRobertaTokenizerFast
+
+        arch = "XLMRobertaXL" if xl else "XLMRoberta"
+        config_cls, model_cls = getattr(transformers, f"{arch}Config"), getattr(transformers, f"{arch}Model")
 
         with tempfile.TemporaryDirectory() as scratch:
             slow = XLMRobertaTokenizer(str(sentencepiece_file(spm_dir, Path(scratch))), model_max_length=512)
             save_fast_tokenizer(slow, XLMRobertaTokenizerFast, tmp)
         torch.manual_seed(seed)
-        config = XLMRobertaConfig(
+        config = config_cls(
             vocab_size=len(slow),
             hidden_size=32,
             num_hidden_layers=2,
@@ -55,9 +60,9 @@ def build_xlmr_encoder(out_dir: Path, *, spm_dir: Path | None = None, seed: int 
             bos_token_id=slow.bos_token_id,
             eos_token_id=slow.eos_token_id,
         )
-        XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(tmp)
+        model_cls(config, add_pooling_layer=False).save_pretrained(tmp)
 
-    return cached_build(out_dir, "xlmr", build)
+    return cached_build(out_dir, "xlmr_xl" if xl else "xlmr", build)
 
 
 def build_comet(out_dir: Path, encoder_dir: Path, *, seed: int = SEED) -> Path:

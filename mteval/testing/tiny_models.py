@@ -11,6 +11,7 @@ from mteval.testing._build import SEED, cached_build, save_fast_tokenizer
 from mteval.testing.tiny_comet import build_comet, build_cometkiwi, build_xlmr_encoder
 from mteval.testing.tiny_metricx import build_metricx, build_mt5_tokenizer
 from mteval.testing.tiny_spm import build_sentencepiece, seed_text, sentencepiece_file, spm_pieces
+from mteval.testing.tiny_xcomet import build_xcomet
 
 __all__ = [
     "build_all",
@@ -23,6 +24,7 @@ __all__ = [
     "build_mt5_tokenizer",
     "build_nllb",
     "build_sentencepiece",
+    "build_xcomet",
     "build_xlmr_encoder",
 ]
 
@@ -286,7 +288,8 @@ def build_all(root: Path) -> dict[str, Path]:
 
     Returns:
         Model directories keyed "spm", "marian", "nllb", "m2m100", "chat", "xlmr",
-        "comet", "cometkiwi", "mt5_tokenizer", "metricx". The COMET ones hold `checkpoints/model.ckpt`;
+        "comet", "cometkiwi", "xcomet" (on a tiny XLM-R-XL, "xlmr_xl"), "mt5_tokenizer", "metricx".
+        The COMET ones hold `checkpoints/model.ckpt`;
         "metricx" holds no tokenizer (like the real one): load it from "mt5_tokenizer".
     """
     root = Path(root)
@@ -301,6 +304,7 @@ def build_all(root: Path) -> dict[str, Path]:
         "xlmr": xlmr,
         "comet": build_comet(root / "comet", xlmr),
         "cometkiwi": build_cometkiwi(root / "cometkiwi", xlmr),
+        "xcomet": build_xcomet(root / "xcomet", root / "xlmr_xl", spm_dir=spm_dir),
         "mt5_tokenizer": build_mt5_tokenizer(root / "mt5_tokenizer"),
         "metricx": build_metricx(root / "metricx", root / "mt5_tokenizer"),
     }

@@ -1,0 +1,58 @@
+"""Error spans in the HTML report: hypotheses with minor/major/critical spans marked, and counts per system."""
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from mteval.compare.comparison import Comparison
+from mteval.compare.table import system_order
+from mteval.report.markdown import metric_label
+from mteval.spans import SEVERITIES, severity_counts
+
+CSS = ("mark{border-radius:2px;padding:0 1px}mark.minor{background:#fff2a8}mark.major{background:#ffc078}"
+       "mark.critical{background:#ff8080}")
+
+
+def spans_metric(comp: Comparison) -> str | None:
+    """The first compared metric whose runs all stored error spans (XCOMET), or None."""
+    for m in comp.metrics:
+        if all(run.error_spans(m.name) is not None for run in comp.runset.runs):
+            return m.name
+    return None
+
+
+def marked(text: str, spans: list[dict[str, Any]] | None) -> str:
+    """``text`` escaped, with each span in a ``<mark class=severity>`` titled with its severity and
+    confidence. Overlapping spans (not produced by XCOMET) keep the first; empty ones are skipped."""
+    out, at = [], 0
+    for s in sorted(spans or [], key=lambda s: (s["start"], s["end"])):
+        start, end = max(s["start"], at), min(s["end"], len(text))
+        if end <= start:
+            continue
+        severity = s["severity"] if s["severity"] in SEVERITIES else "minor"
+        title = f"{severity}, confidence {float(s.get('confidence', 0)):.2f}"
+        out.append(escape(text[at:start]))
+        out.append(f"<mark class='{severity}' title='{escape(title)}'>{escape(text[start:end])}</mark>")
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def counts_section(comp: Comparison, metric: str) -> str:
+    """Per system (table order): spans of each severity, segments with at least one, and spans per
+    100 scored segments."""
+    head = "".join(f"<th><mark class='{s}'>{s}</mark></th>" for s in SEVERITIES)
+    rows = []
+    for i in system_order(comp):
+        per_seg = comp.runset.runs[i].error_spans(metric) or []
+        scored = sum(1 for spans in per_seg if spans is not None)
+        c = severity_counts(per_seg)
+        total = sum(c[s] for s in SEVERITIES)
+        rate = f"{100 * total / scored:.1f}" if scored else "–"
+        rows.append(f"<tr><td>{escape(comp.names[i])}</td>" + "".join(f"<td class='num'>{c[s]}</td>" for s in SEVERITIES)
+                    + f"<td class='num'>{total}</td><td class='num'>{c['segments_with_errors']} / {scored}</td>"
+                    f"<td class='num'>{rate}</td></tr>")
+    return (f"<p class='muted'>Error spans that {escape(metric_label(metric))} marks in each system's output, by "
+            "severity (the worst segments below show them in place).</p><table id='error-spans'><thead><tr>"
+            f"<th>system</th>{head}<th>all</th><th>segments with errors</th><th>per 100 segments</th></tr></thead>"
+            "<tbody>" + "".join(rows) + "</tbody></table>")
