@@ -81,7 +81,7 @@ def test_every_metric_instantiates_and_declares_its_contract(compose, option):
     metric = instantiate(node, _convert_="all")
     assert isinstance(metric, Metric)
     assert metric.name in {"bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi", "metricx", "metricx_qe"} \
-        or metric.name.startswith("comet")
+        or metric.name.startswith(("comet", "xcomet"))
     assert isinstance(metric.higher_is_better, bool)
     assert isinstance(metric.needs_ref, bool) and isinstance(metric.needs_src, bool)
 

@@ -98,6 +98,37 @@ def test_scores_are_comets_and_spans_fit_the_hypotheses(tiny_models, reference_f
 
 
 @pytest.mark.slow
+def test_an_over_long_qe_segment_keeps_its_sentences_spans_in_place(tiny_models):
+    """QE scores an over-long segment by its sentence pairs; their spans move onto the joined hypothesis."""
+    pairs = [(s, h) for s, h in zip(SRCS * 12, HYPS * 12, strict=True)]
+    src, hyp = " ".join(s for s, _ in pairs), "".join(h for _, h in pairs)
+    metric = _xcomet(tiny_models, reference_free=True)
+    result = metric.score([hyp, HYPS[0]], [[], []], [src, SRCS[0]], pairs=[pairs, None])
+    assert result.extra["long_inputs"]["by_sentences"] == 1
+    by_sentence = _xcomet(tiny_models, reference_free=True).score(HYPS, [[], [], []], SRCS)
+    want = [s["text"] for s in by_sentence.segment_extra["error_spans"][0]]
+    spans = result.segment_extra["error_spans"][0]
+    assert len(spans) == 12 * sum(len(seg) for seg in by_sentence.segment_extra["error_spans"])
+    assert [s["text"] for s in spans][:len(want)] == want
+    assert all(s["text"] == hyp[s["start"]:s["end"]] for s in spans)
+    assert result.extra["error_spans"]["segments_with_errors"] == sum(1 for seg in result.segment_extra["error_spans"]
+                                                                     if seg)
+
+
+@pytest.mark.slow
+def test_spans_survive_the_metric_cache(tiny_models, tmp_path):
+    from mteval.cache import Cache
+    from mteval.pipeline import score
+    from mteval.types import Corpus, Segment
+
+    corpus = Corpus("t", "en", "zh", [Segment(str(i), s, r) for i, (s, r) in enumerate(zip(SRCS, REFS))])
+    cache = Cache(tmp_path / "cache.sqlite")
+    fresh = score(_xcomet(tiny_models), corpus, HYPS, cache=cache)
+    hit = score(_xcomet(tiny_models), corpus, HYPS, cache=cache)
+    assert hit.segment_extra == fresh.segment_extra and hit.extra["error_spans"] == fresh.extra["error_spans"]
+
+
+@pytest.mark.slow
 def test_a_checkpoint_without_spans_is_refused_before_loading(tiny_models):
     with pytest.raises(ConfigError, match=r"metrics.xcomet.model=.*regression_metric.*xcomet_metric"):
         XComet(model=str(tiny_models["comet"]), name="xcomet").preflight()
