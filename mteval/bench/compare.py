@@ -21,14 +21,16 @@ from mteval.provenance import ROOT, package_versions
 
 SUBMISSIONS = ("AISP-SJTU", "DLUT", "GTCOM", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "LanguageX",
                "Manifold", "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
+ZH_EN_SUBMISSIONS = ("AISP-SJTU", "DLUT", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "LanguageX", "NiuTrans",
+                     "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
 BASELINE = "LanguageX"
 
 
-def wmt22_field(field: str) -> Path:
-    """sacrebleu's text file for one field of WMT22 en-zh (``ref:A``, a submission's name), fetched once."""
+def wmt22_field(field: str, langpair: str = "en-zh") -> Path:
+    """sacrebleu's text file for one field of WMT22 ``langpair`` (``ref:A``, a submission's name), fetched once."""
     from mteval.data.sacrebleu_cache import entry, read_fields
 
-    return read_fields(entry("wmt22", "en-zh"), "en-zh")[field]
+    return read_fields(entry("wmt22", langpair), langpair)[field]
 
 
 def submission_file(name: str) -> Path:
@@ -36,12 +38,14 @@ def submission_file(name: str) -> Path:
 
 
 def build_submission_runs(out_dir: str | Path, names: tuple[str, ...] = SUBMISSIONS,
-                          metrics: tuple[str, ...] = ("bleu", "chrf"), limit: int | None = None) -> list[Path]:
-    """Score WMT22 en-zh submissions into run dirs ``out_dir/<i>_<name>`` (as a sweep would),
+                          metrics: tuple[str, ...] = ("bleu", "chrf"), limit: int | None = None,
+                          langpair: str = "en-zh") -> list[Path]:
+    """Score WMT22 submissions into run dirs ``out_dir/<i>_<name>`` (as a sweep would),
     through the pipeline and the shipped configs' settings, without Hydra or the cache.
 
     Args:
         limit: score only the first ``limit`` segments (tests).
+        langpair: ``en-zh`` (names: SUBMISSIONS) or ``zh-en`` (names: ZH_EN_SUBMISSIONS).
     """
     from mteval.data.sacrebleu_sets import load_sacrebleu
     from mteval.metrics.sacre import BLEU, ChrF, TER
@@ -49,13 +53,14 @@ def build_submission_runs(out_dir: str | Path, names: tuple[str, ...] = SUBMISSI
     from mteval.runio import write_run
     from mteval.systems.submission import wmt_submission
 
-    # conf/dataset/wmt22_en_zh.yaml: reference A, punctuation as published (zh_punct: none).
-    corpus = load_sacrebleu(name="wmt22_en_zh", test_set="wmt22", langpair="en-zh", translators=["A"], limit=limit)
+    # conf/dataset/wmt22_en_zh.yaml and wmt22_zh_en.yaml: reference A, punctuation as published (zh_punct: none).
+    corpus = load_sacrebleu(name="wmt22_" + langpair.replace("-", "_"), test_set="wmt22", langpair=langpair,
+                            translators=["A"], limit=limit)
     known = {"bleu": lambda: BLEU(zh_punct="none"), "chrf": lambda: ChrF(zh_punct="none"),
              "ter": lambda: TER(zh_punct="none")}
     dirs = []
     for i, name in enumerate(names):
-        system = wmt_submission(submission=name, test_set="wmt22", langpair="en-zh", limit=limit)
+        system = wmt_submission(submission=name, test_set="wmt22", langpair=langpair, limit=limit)
         result = evaluate(corpus, system, [known[m]() for m in metrics])
         dirs.append(write_run(Path(out_dir) / f"{i}_{name}", result))
     return dirs

@@ -20,7 +20,9 @@ def parser() -> argparse.ArgumentParser:
         prog="mteval-compare",
         description="Compare finished mteval runs on the same dataset: scores, 95%% bootstrap intervals, paired "
                     "bootstrap and approximate-randomisation p-values against a baseline, rank clusters, output "
-                    "checks; writes table.csv, results.json, checks.csv, report.md and report.html.")
+                    "checks; writes table.csv, results.json, checks.csv, report.md and report.html. With --human, also "
+                    "each metric's agreement with human scores (system- and segment-level correlations, "
+                    "pairwise accuracy) in the report and agreement.csv.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run dirs, or sweep dirs holding run dirs")
     p.add_argument("--baseline", help="system the paired tests compare against (default: the first run)")
     p.add_argument("--metrics", help="comma-separated metrics (default: every metric all runs have)")
@@ -33,6 +35,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--worst", type=int, default=5, help="worst segments per system in the report (default: 5)")
     p.add_argument("--out", help="output dir (default: SWEEP_DIR/compare for one sweep dir, "
                                  "else results/compare/<time>)")
+    p.add_argument("--human", action="append", metavar="FILE",
+                   help="human scores to meta-evaluate the metrics against (CSV/TSV system,score[,segment], or a "
+                        "WMT DA ad-sys-scores / ad-seg-scores file); repeat for a system and a segment file")
+    p.add_argument("--human-segments", choices=("id", "line"),
+                   help="what a human file's segment column holds: the runs' segment ids (default for CSV/TSV) "
+                        "or 1-based test-set line numbers (required to use WMT DA SIDs)")
     p.add_argument("--no-report", action="store_true", help="print and save the table only, no HTML")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
     return p
@@ -61,13 +69,28 @@ def run(args: argparse.Namespace) -> Path:
     runset = load_runset(args.runs)
     requested = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     metrics = select_metrics(runset.runs, requested)
+    human = None
+    if args.human:  # read and matched before any statistics, so a bad file stops the command at once
+        from mteval.compare.human import align_human, read_human
+
+        human = align_human(read_human(args.human), runset, segment_key=args.human_segments)
+    elif args.human_segments:
+        raise MtevalError("--human-segments needs --human FILE")
     comp = compare_runs(runset, metrics, baseline=args.baseline, n_bootstrap=args.n_bootstrap, n_ar=args.n_ar,
                         seed=args.seed, alpha=args.alpha, jobs=args.jobs or default_jobs())
+    if human is not None:
+        from mteval.compare.agreement import agree_with_humans
+
+        comp.agreement = agree_with_humans(comp, human)
     out = Path(args.out) if args.out else default_out(args.runs)
     out.mkdir(parents=True, exist_ok=True)
     # System names and hypotheses are user text: a cell starting with "=" must not run in a spreadsheet.
     csv_safe_frame(summary_frame(comp)).to_csv(out / "table.csv", index=False)
     csv_safe_frame(flagged_segments(comp)).to_csv(out / "checks.csv", index=False)
+    if comp.agreement is not None:
+        from mteval.report.human import agreement_frame
+
+        agreement_frame(comp.agreement).to_csv(out / "agreement.csv", index=False)
     (out / "results.json").write_text(json.dumps(record(comp), ensure_ascii=False, indent=2) + "\n",
                                       encoding="utf-8")
     html_path = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from mteval.compare.stats import (
 )
 from mteval.text.checks import CHECKS, check_run, expected_lengths
 
+if TYPE_CHECKING:
+    from mteval.compare.agreement import Agreement
+
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +40,8 @@ class MetricComparison:
         ranks: rank clusters (1 = best cluster; members share their head's position).
         domains: per-domain corpus score of each system, where the data has domains.
         model_based: the scores are a model's segment scores (COMET, MetricX), not sacrebleu statistics.
+        boot: resampled corpus scores ``(n_systems, n_bootstrap)``, drawn by ``counts``
+            (``(n_bootstrap, len(segments))``, shared by the metrics) over the corpus positions ``segments``.
     """
 
     name: str
@@ -50,6 +56,9 @@ class MetricComparison:
     ranks: np.ndarray
     domains: dict[str, np.ndarray] = field(default_factory=dict)
     model_based: bool = False
+    boot: np.ndarray | None = field(default=None, repr=False)
+    counts: np.ndarray | None = field(default=None, repr=False)
+    segments: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -64,6 +73,7 @@ class Comparison:
     n_ar: int
     seed: int | None
     alpha: float
+    agreement: Agreement | None = None  # with human scores (mteval-compare --human)
 
     @property
     def names(self) -> list[str]:
@@ -107,7 +117,7 @@ def compare_metric(ms: MetricStats, *, baseline: int, counts: np.ndarray, swap: 
     return MetricComparison(name=ms.name, higher_is_better=ms.higher_is_better, signature=ms.signature,
                             n_scored=n_seg, scores=scores, intervals=intervals, p_bs=p_bs, p_ar=p_ar,
                             pairwise_p=pairwise, ranks=ranks, domains=_domain_scores(ms, domains),
-                            model_based=not ms.sacrebleu)
+                            model_based=not ms.sacrebleu, boot=boot, counts=counts, segments=ms.segments)
 
 
 def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = None, n_bootstrap: int = 1000,

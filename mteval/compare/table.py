@@ -29,6 +29,9 @@ def summary_frame(comp: Comparison) -> pd.DataFrame:
             row.update({m.name: m.scores[i], f"{m.name}_mean": iv.mean, f"{m.name}_ci": iv.half_width,
                         f"{m.name}_lo": iv.lower, f"{m.name}_hi": iv.upper, f"{m.name}_p_bs": m.p_bs[i],
                         f"{m.name}_p_ar": m.p_ar[i], f"{m.name}_rank": int(m.ranks[i])})
+        if comp.agreement is not None:  # the human score beside the metrics (mteval-compare --human)
+            h = comp.agreement.human
+            row["human"] = float(h.system[h.runs.index(i)]) if i in h.runs else None
         row.update(counts[i])
         row["run_dir"] = str(comp.runset.runs[i].path)
         rows.append(row)
@@ -80,4 +83,20 @@ def record(comp: Comparison) -> dict[str, Any]:
             for m in comp.metrics
         },
         "checks": {n: c for n, c in zip(comp.names, comp.check_counts(), strict=True)},
+        **({"human": _agreement_record(comp)} if comp.agreement is not None else {}),
+    }
+
+
+def _agreement_record(comp: Comparison) -> dict[str, Any]:
+    """The human scores as matched, and each metric's agreement statistics with their 95% intervals."""
+    ag = comp.agreement
+    h = ag.human
+    return {
+        "files": h.files, "segment_key": h.segment_key, "n_bootstrap": ag.n_bootstrap,
+        "systems": {n: float(s) for n, s in zip(h.names, h.system, strict=True)},
+        "runs_without_human_score": h.runs_only, "human_scores_without_run": h.human_only,
+        "unmapped_segment_scores": h.unmapped, "notes": h.notes,
+        "metrics": {m.name: {"higher_is_better": m.higher_is_better, "segment_cells": m.n_cells,
+                             **{k: {"value": e.value, "lower": e.lower, "upper": e.upper} for k, e in m.stats.items()}}
+                    for m in ag.metrics},
     }

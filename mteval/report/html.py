@@ -142,6 +142,11 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
     domains = plots.domain_differences(comp)
     if domains is not None:
         sections += ["<h2>Scores by domain, against the baseline</h2>", _img(domains, "differences by domain")]
+    if comp.agreement is not None:
+        from mteval.report.human import agreement_html
+
+        sections += ["<h2>Agreement with human scores</h2>", agreement_html(comp.agreement),
+                     _img(plots.metric_vs_human(comp), "metric against human scores")]
     sections += [f"<h2>Segments better, the same and worse than {base}</h2>",
                  _img(plots.win_tie_loss(comp), "segments against the baseline"),
                  *_spans_section(comp), "<h2>Worst segments</h2>", worst_section(comp, worst),

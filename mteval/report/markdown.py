@@ -95,6 +95,10 @@ def markdown_report(comp: Comparison, *, html_path: str | None = None) -> str:
     for m in partial:
         lines.append(f"{md_text(metric_label(m.name))}: {m.n_scored} of {rs.n_segments} segments scored (the rest have "
                      "no reference); its resamples use those.")
+    if comp.agreement is not None:
+        from mteval.report.human import agreement_markdown
+
+        lines += [agreement_markdown(comp.agreement), ""]
     lines.append("Signatures:")
     lines += [f"- {md_text(metric_label(m.name))}: {md_code(m.signature)}" for m in comp.metrics]
     if html_path:

@@ -186,3 +186,30 @@ def domain_differences(comp: Comparison) -> bytes | None:
                      "scores; blue = better, red = worse)", fontsize=10)
         fig.tight_layout()
         return _png(fig)
+
+
+def metric_vs_human(comp: Comparison) -> bytes | None:
+    """One scatter panel per metric: each matched system's metric score (x) against its human score
+    (y), named, with the system-level Pearson r and Kendall tau in the title; a lower-is-better
+    metric's axis is reversed so agreement always runs up and to the right. None without human scores."""
+    ag = comp.agreement
+    if ag is None:
+        return None
+    plt = _pyplot()
+    names = [_short(n) for n in ag.human.names]
+    with fonts_for(ag.human.names):
+        fig, axes = plt.subplots(1, len(ag.metrics), figsize=(4.6 * len(ag.metrics), 4.2), squeeze=False)
+        for ax, m in zip(axes[0], ag.metrics, strict=True):
+            ax.scatter(m.scores, ag.human.system, color="#1f77b4", s=22)
+            for x, y, name in zip(m.scores, ag.human.system, names, strict=True):
+                ax.annotate(name, (x, y), fontsize=7, xytext=(3, 2), textcoords="offset points")
+            if not m.higher_is_better:
+                ax.invert_xaxis()
+            r, tau = m.stats["pearson"].value, m.stats["kendall"].value
+            ax.set_title(f"{_label(m.name)}: r = {r:.3f}, tau = {tau:.3f}", fontsize=10)
+            ax.set_xlabel(_label(m.name) + ("" if m.higher_is_better else " (lower is better, reversed)"))
+            ax.set_ylabel("human score")
+            ax.grid(alpha=0.3)
+        fig.suptitle("Metric against human scores, one point per system", fontsize=10)
+        fig.tight_layout()
+        return _png(fig)
