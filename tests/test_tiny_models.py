@@ -40,7 +40,7 @@ def test_build_all_layout_and_cache(tiny_models):
     from mteval.testing.tiny_models import build_all
 
     assert set(tiny_models) == {"spm", "marian", "nllb", "m2m100", "chat", "xlmr", "comet", "cometkiwi",
-                                "mt5_tokenizer", "metricx"}
+                                "xcomet", "mt5_tokenizer", "metricx"}
     # Like google/metricx-24-*: the model ships no tokenizer; it is loaded from the mT5 tokenizer repo.
     assert (tiny_models["mt5_tokenizer"] / "spiece.model").is_file()
     assert not (tiny_models["metricx"] / "spiece.model").exists()
@@ -48,6 +48,9 @@ def test_build_all_layout_and_cache(tiny_models):
         assert (tiny_models[name] / "checkpoints" / "model.ckpt").is_file()
         hparams = yaml.safe_load((tiny_models[name] / "hparams.yaml").read_text(encoding="utf-8"))
         assert hparams["pretrained_model"] == str(tiny_models["xlmr"].resolve())
+    # XCOMET builds on its own encoder architecture (XLM-R-XL), beside the shared XLM-R.
+    xcomet = yaml.safe_load((tiny_models["xcomet"] / "hparams.yaml").read_text(encoding="utf-8"))
+    assert xcomet["pretrained_model"] == str((tiny_models["spm"].parent / "xlmr_xl").resolve())
     start = time.perf_counter()
     assert build_all(tiny_models["spm"].parent) == tiny_models
     assert time.perf_counter() - start < 1.0
