@@ -84,7 +84,9 @@ def test_max_segments_at_or_above_the_corpus_size_changes_nothing(monkeypatch):
 
 
 def test_max_segments_is_validated():
-    with pytest.raises(ValueError, match="max_segments"):
+    from mteval.validate import SettingError
+
+    with pytest.raises(SettingError, match="max_segments=1 is out of range"):
         Comet(model="unused", max_segments=1)
 
 
