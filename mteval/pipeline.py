@@ -239,11 +239,16 @@ def evaluate(
     for metric in metrics:  # a reference too long to score is refused before translating
         refuse_oversized(metric, corpus, [r for _, r in refs], "reference", positions=[i for i, _ in refs])
     check_offline(system, metrics)
+    for metric in metrics:  # an LLM judge refuses to judge its own model's translations unless allowed
+        check_judged = getattr(metric, "check_judged_system", None)
+        if check_judged is not None:
+            check_judged(system.fingerprint())
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     hyps, pairs = translate_with_pairs(system, corpus, cache=cache, chunk_size=translate_chunk_size)
     timings["translate_s"] = round(time.perf_counter() - t0, 3)
     results: dict[str, MetricResult] = {}
+    unscored: dict[str, dict[str, Any]] = {}
     for metric in metrics:
         t0 = time.perf_counter()
         size_thread_pools()
@@ -252,12 +257,18 @@ def evaluate(
         if result is None:
             skipped.append(metric.name)
             log.warning("%s: skipped, no segment has a reference (%d segments)", metric.name, len(corpus))
+        elif result.n_scored == 0:  # e.g. an LLM judge whose every answer was unparsable: no score, its counts kept
+            unscored[metric.name] = {k: v for k, v in result.to_dict().items() if k != "score"}
+            log.warning("%s: no segment could be scored; the counts are in scores.json provenance.unscored_metrics",
+                        metric.name)
         else:
             results[metric.name] = result
     prov = {**(provenance or {}), "system": system.fingerprint(), "data": corpus.provenance,
             "timings": timings, "skipped_metrics": skipped,
             "sentences_split_further": getattr(system, "n_split_further", 0),
             "outputs_length_capped": getattr(system, "n_length_capped", 0)}
+    if unscored:
+        prov["unscored_metrics"] = unscored
     prov["long_inputs"] = {name: r.extra["long_inputs"] for name, r in results.items() if "long_inputs" in r.extra}
     return RunResult(dataset=corpus.name, system=system.name, corpus=corpus, hypotheses=hyps, sentence_pairs=pairs,
                      metrics=results, provenance=prov)

@@ -80,7 +80,7 @@ def test_every_metric_instantiates_and_declares_its_contract(compose, option):
     (node,) = cfg.metrics.values()
     metric = instantiate(node, _convert_="all")
     assert isinstance(metric, Metric)
-    assert metric.name in {"bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi", "metricx", "metricx_qe"} \
+    assert metric.name in {"bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi", "metricx", "metricx_qe", "llm_judge"} \
         or metric.name.startswith(("comet", "xcomet"))
     assert isinstance(metric.higher_is_better, bool)
     assert isinstance(metric.needs_ref, bool) and isinstance(metric.needs_src, bool)

@@ -64,9 +64,10 @@ class Metric(ABC):
             result.segment_scores = spread
         if result.segment_extra:
             result.segment_extra = {k: _spread(values, keep, len(hyps)) for k, values in result.segment_extra.items()}
-        result.n_scored = len(keep)
+        if result.n_scored is None:  # a metric that leaves segments unscored (an LLM judge) counts them itself
+            result.n_scored = len(keep)
         result.higher_is_better = self.higher_is_better
-        if not math.isfinite(result.score):
+        if result.n_scored and not math.isfinite(result.score):  # nothing scored: no score (the pipeline says so)
             raise ValueError(f"{self.name} returned a non-finite corpus score {result.score}")
         return result
 

@@ -22,7 +22,7 @@ def spans_metric(comp: Comparison) -> str | None:
 
 
 def marked(text: str, spans: list[dict[str, Any]] | None) -> str:
-    """``text`` escaped, with each span in a ``<mark class=severity>`` titled with its severity and
+    """``text`` escaped, with each span in a ``<mark class=severity>`` titled with its severity, category and
     confidence. Overlapping spans (not produced by XCOMET) keep the first; empty ones are skipped."""
     out, at = [], 0
     for s in sorted(spans or [], key=lambda s: (s["start"], s["end"])):
@@ -30,7 +30,8 @@ def marked(text: str, spans: list[dict[str, Any]] | None) -> str:
         if end <= start:
             continue
         severity = s["severity"] if s["severity"] in SEVERITIES else "minor"
-        title = f"{severity}, confidence {float(s.get('confidence', 0)):.2f}"
+        title = severity + (f", confidence {float(s['confidence']):.2f}" if "confidence" in s else "") + (
+            f", {s['category']}" if s.get("category") else "")  # an LLM judge gives a category, no confidence
         out.append(escape(text[at:start]))
         out.append(f"<mark class='{severity}' title='{escape(title)}'>{escape(text[start:end])}</mark>")
         at = end

@@ -5,7 +5,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.model_identity import model_identity
-from mteval.systems.base import SentenceBatchedSystem
+from mteval.systems.base import SentenceBatchedSystem, plan_batches
 from mteval.systems.decoding import ResolvesDecoding
 from mteval.systems.hf_loading import TORCH_DTYPES, count_length_capped, load_hf, require_chat_template
 
@@ -97,6 +97,21 @@ class HFChat(ResolvesDecoding, SentenceBatchedSystem):
         messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else [])
         messages.append({"role": "user", "content": user})
         return self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def chat(self, messages: list[str]) -> list[str]:
+        """Answer each user message with this model's system prompt, chat template and resolved
+        decoding, in length-sorted batches, whole (never split into sentences): for callers that are
+        not translating, such as the LLM judge (``prompt_template`` should then be ``{text}``)."""
+        self.load()
+        if not messages:
+            return []
+        answers: list[str] = [""] * len(messages)
+        lengths = self.count_tokens(messages)
+        for batch in plan_batches(lengths, batch_size=self.batch_size, max_tokens=self.max_tokens):
+            got = self._translate_fitting([messages[i] for i in batch], src_lang="", tgt_lang="")
+            for i, answer in zip(batch, got, strict=True):
+                answers[i] = answer
+        return answers
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         self.load()

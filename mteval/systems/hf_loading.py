@@ -89,8 +89,8 @@ def count_length_capped(system: Any, generated: Any, eos_token_id: int | list[in
     if capped:
         with _COUNT_LOCK:
             system.n_length_capped = getattr(system, "n_length_capped", 0) + capped
-        log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise system.max_new_tokens",
-                    system.name, capped, system.max_new_tokens)
+        log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise %s.max_new_tokens",
+                    system.name, capped, system.max_new_tokens, getattr(system, "config_path", "system"))
     return capped
 
 

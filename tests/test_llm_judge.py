@@ -1,0 +1,303 @@
+"""The LLM judge: strict parsing, MQM weighting, retry and accounting (scripted backend), self-judging,
+the tiny chat model end to end, and compare/gate on its scores."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+
+import pytest
+from hydra.utils import instantiate
+
+from mteval.errors import ConfigError
+from mteval.metrics.judge_answer import Unparsable, parse_answer
+from mteval.metrics.llm_judge import LLMJudge
+from mteval.pipeline import evaluate
+from mteval.systems.copy import CopySystem
+from mteval.testing.scripted_chat import ScriptedChat
+from mteval.types import Corpus, Segment
+from tests.conftest import MTEVAL, ROOT
+
+SRC = "The meeting was moved to next week."
+HYP = "会议推迟到明天。"
+SEVERITIES = {"minor": 1, "major": 5, "critical": 25}
+CATEGORIES = ["accuracy", "fluency", "terminology", "style", "locale", "other"]
+
+
+def answer(errors=(), score=80) -> str:
+    return json.dumps({"errors": [dict(zip(("span", "category", "severity"), e, strict=True)) for e in errors],
+                       "score": score}, ensure_ascii=False)
+
+
+MAJOR = answer([("明天", "accuracy", "major")], 55)
+
+
+@pytest.mark.parametrize("text, mqm, esa", [
+    (answer(), 0.0, 80.0),
+    (MAJOR, -5.0, 55.0),
+    (answer([("明天", "Accuracy", "MAJOR"), ("。", "fluency", "minor"), ("next week", "accuracy", "critical")], 10),
+     -31.0, 10.0),                                                      # case-insensitive; an omission in the source
+    ("```json\n" + answer(score=100) + "\n```", 0.0, 100.0),          # one Markdown fence is accepted
+    (answer(score=0), 0.0, 0.0), (answer(score=62.5), 0.0, 62.5),
+])
+def test_valid_answers_parse_and_weigh(text, mqm, esa):
+    a = parse_answer(text, severities=SEVERITIES, categories=CATEGORIES, source=SRC, translation=HYP)
+    assert (a.mqm(SEVERITIES), a.score) == (mqm, esa)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("The translation is good. Score: 90", "not_json"),
+    ('{"errors": [], "score": 80', "not_json"),
+    ("Here you go:\n" + answer(), "not_json"),                          # prose around the JSON is not the format
+    (answer() + "\n" + answer(), "not_json"),
+    ('{"errors": [], "score": 80, "score": 90}', "not_json"),         # duplicate key
+    ('{"errors": [], "score": NaN}', "not_json"),
+    ("[1, 2]", "not_an_object"),
+    ('{"errors": [], "score": 80, "comment": "ok"}', "keys"),
+    ('{"score": 80}', "keys"),
+    ('{"errors": "none", "score": 80}', "errors"),
+    ('{"errors": [{"span": "明天", "severity": "major"}], "score": 80}', "errors"),
+    (answer([("明天", "accuracy", "severe")]), "severity"),
+    (answer([("明天", "grammar", "minor")]), "category"),
+    (answer([("后天", "accuracy", "major")]), "span"),                  # in neither text
+    (answer([("", "accuracy", "major")]), "span"),
+    (answer(score=101), "score"), (answer(score=-1), "score"),
+    ('{"errors": [], "score": "80"}', "score"), ('{"errors": [], "score": true}', "score"),
+])
+def test_answers_outside_the_format_are_refused_by_kind(text, kind):
+    with pytest.raises(Unparsable) as err:
+        parse_answer(text, severities=SEVERITIES, categories=CATEGORIES, source=SRC, translation=HYP)
+    assert err.value.kind == kind
+
+
+@pytest.fixture
+def judge_model(tmp_path):
+    """A stand-in judge model directory: only its content identity matters with a scripted backend."""
+    model = tmp_path / "judge-model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "qwen2"}')
+    return model
+
+
+@pytest.fixture
+def make_judge(compose, judge_model):
+    """The judge as conf/metrics/llm_judge.yaml configures it (its real prompt), with a scripted backend."""
+    from omegaconf import OmegaConf
+
+    node = compose("metrics=[llm_judge]", "dataset=wmt22_en_zh").metrics.llm_judge
+    settings = {k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if k != "_target_"}
+
+    def make(script, **changes) -> LLMJudge:
+        judge = LLMJudge(**{**settings, "model": str(judge_model), **changes})
+        judge._chat = ScriptedChat(script)
+        return judge
+    return make
+
+
+BAD_JSON = "Score: 80"
+# translation -> (first answer, answer to the retry), and what each must come to.
+SCENARIOS = {
+    "valid": ("会议推迟到下周。", (answer(score=95), BAD_JSON), 0.0),
+    "valid_error": (HYP, (MAJOR, BAD_JSON), -5.0),
+    "malformed": ("会议推迟。", (BAD_JSON, BAD_JSON), None),
+    "out_of_range": ("会议下周。", (answer(score=120), answer(score=150)), None),
+    "unknown_severity": ("会议推迟到下周", (answer([("会议", "accuracy", "severe")]),) * 2, None),
+    "retry_succeeds": ("会议改期了。", (BAD_JSON, answer([("改期", "accuracy", "minor")], 70)), -1.0),
+    "retry_fails": ("会议取消了。", (answer(score=-3), "```\nnot json\n```"), None),
+}
+
+
+def _score(judge, names):
+    hyps = [SCENARIOS[n][0] for n in names]
+    return judge.score(hyps, [["会议推迟到下周。"]] * len(hyps), [SRC] * len(hyps), tgt_lang="zh")
+
+
+def test_scripted_annotations_are_scored_retried_and_counted(make_judge):
+    names = list(SCENARIOS)
+    judge = make_judge({hyp: answers for hyp, answers, _ in SCENARIOS.values()})
+    result = _score(judge, names)
+    expected = [SCENARIOS[n][2] for n in names]
+    assert result.segment_scores == expected
+    assert result.n_scored == 3 and result.score == pytest.approx((0 - 5 - 1) / 3)  # unparsed segments never count
+    assert result.higher_is_better is True
+    j = result.extra["judge"]
+    assert (j["answers"], j["parsed_first_try"], j["parsed_on_retry"], j["unparsable"]) == (7, 2, 1, 4)
+    assert j["failures"] == {"not_json": 2, "severity": 1, "score": 1}
+    assert j["failures_first_try"] == {"not_json": 2, "severity": 1, "score": 2}
+    assert j["errors_by_severity"] == {"major": 1, "minor": 1} and j["self_judge"] is False
+    assert j["mqm"] == pytest.approx(-2.0) and j["esa"] == pytest.approx((95 + 55 + 70) / 3)
+    # Per segment (segments.jsonl): spans placed in the hypothesis, and the annotation or why there is none.
+    spans, notes = result.segment_extra["error_spans"], result.segment_extra["annotation"]
+    assert spans[1] == [{"text": "明天", "start": 5, "end": 7, "severity": "major", "category": "accuracy"}]
+    assert spans[0] == [] and spans[2] is None
+    assert notes[2] == {"unparsable": "not_json", "problem": notes[2]["problem"]} and notes[1]["mqm"] == -5.0
+    # One call for every segment, one retry call for the five that failed, each retry naming its problem.
+    first, retry = judge._chat.calls
+    assert len(first) == 7 and len(retry) == 5
+    assert all("Your previous answer could not be used:" in p for p in retry)
+    assert any("outside 0-100" in p for p in retry) and any("severe" in p for p in retry)
+    assert "Reference translation" in first[0] and "会议推迟到下周。" in first[0]
+
+
+def test_esa_score_is_the_judges_0_to_100_score(make_judge):
+    judge = make_judge({hyp: answers for hyp, answers, _ in SCENARIOS.values()}, primary="esa")
+    result = _score(judge, ["valid", "valid_error", "malformed"])
+    assert result.segment_scores == [95.0, 55.0, None] and result.score == 75.0
+    assert "score:esa" in result.signature and result.extra["judge"]["primary"] == "esa"
+
+
+def test_signature_names_prompt_weights_model_content_and_greedy_decoding(make_judge, judge_model):
+    judge = make_judge({})
+    sig = judge.signature()
+    assert f"model:{judge_model}|id:sha256:" in sig and "|prompt:esa-mqm-json-v1@" in sig
+    assert "|w:minor=1,major=5,critical=25|" in sig and "|self:no|greedy|" in sig
+    other = make_judge({}, prompt_template="{source} {translation} {reference} judge me")
+    assert other.prompt_digest() != judge.prompt_digest()  # a changed prompt changes the signature
+    (judge_model / "model.safetensors").write_bytes(b"other weights")
+    assert make_judge({}).signature() != sig  # so does a model swapped at the same path
+
+
+def test_nothing_parsed_gives_no_score_and_the_pipeline_keeps_the_counts(make_judge):
+    judge = make_judge({"Hello": (BAD_JSON, BAD_JSON), "World": (BAD_JSON, answer(score=300))})
+    corpus = Corpus(name="toy", src_lang="en", tgt_lang="zh",
+                    segments=[Segment(id="1", src="Hello", refs=["r"]), Segment(id="2", src="World", refs=["r"])])
+    run = evaluate(corpus, CopySystem(name="copy"), [judge])
+    assert "llm_judge" not in run.metrics and "llm_judge" not in run.provenance["skipped_metrics"]
+    kept = run.provenance["unscored_metrics"]["llm_judge"]
+    assert kept["n_scored"] == 0 and "score" not in kept
+    assert kept["judge"]["unparsable"] == 2 and kept["judge"]["failures"] == {"not_json": 1, "score": 1}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"prompt_template": "Judge {translation} of {source} vs {referense}"}, "unknown field(s) 'referense'"),
+    ({"prompt_template": "Judge {translation} of {source}"}, "{reference} are missing"),
+    ({"prompt_template": "{source} {translation}", "use_reference": False, "name": "qe"}, None),
+    ({"prompt_template": "{source} {translation} {reference}", "use_reference": False}, "unknown field"),
+    ({"retry_reminder": "Try again {problm}"}, "retry_reminder: unknown field"),
+    ({"prompt_template": '{source} {translation} {reference} {"score": 1}'}, "literal brace"),
+    ({"severity_weights": {"minor": 1, "major": -5}}, "severity_weights.major"),
+    ({"backend": "openai"}, "backend"),
+])
+def test_bad_prompt_settings_are_refused_at_instantiation(make_judge, change, message):
+    if message is None:
+        make_judge({}, **change)
+        return
+    with pytest.raises(ConfigError) as err:
+        make_judge({}, **change)
+    assert message in str(err.value)
+
+
+def test_reference_free_judge_scores_segments_without_references(make_judge):
+    template = "Source: {source}\nTranslation to annotate:\n{translation}\n\nStep 1. Annotate."
+    judge = make_judge({HYP: (MAJOR, MAJOR)}, use_reference=False, prompt_template=template)
+    assert judge.needs_ref is False
+    result = judge.score([HYP], [[]], [SRC], tgt_lang="zh")
+    assert result.segment_scores == [-5.0] and "|qe|" in result.signature
+
+
+def test_the_judge_refuses_its_own_model_unless_allowed(make_judge, judge_model):
+    from mteval.model_identity import model_identity
+
+    same = {"class": "HFChat", "model": "elsewhere/copy", "model_identity": model_identity(str(judge_model))}
+    with pytest.raises(ConfigError, match="allow_self_judge=true"):
+        make_judge({}).check_judged_system(same)
+    with pytest.raises(ConfigError):
+        make_judge({}).check_judged_system({"model": str(judge_model)})
+    allowed = make_judge({HYP: (MAJOR, MAJOR)}, allow_self_judge=True)
+    allowed.check_judged_system(same)
+    result = allowed.score([HYP], [["r"]], [SRC], tgt_lang="zh")
+    assert "|self:yes|" in result.signature and result.extra["judge"]["self_judge"] is True
+    independent = make_judge({})
+    independent.check_judged_system({"class": "FileSystem", "name": "LanguageX"})
+    assert "|self:no|" in independent.signature()
+
+
+def test_compare_and_gate_take_the_judge_like_any_mean_metric(make_judge, tmp_path):
+    from mteval.compare.comparison import compare_runs
+    from mteval.compare.load import load_runset
+    from mteval.gate.baseline import view_of_run
+    from mteval.gate.decide import GateConfig, decide
+    from mteval.report.spans import marked, spans_metric
+    from mteval.runio import load_run
+    from mteval.testing.runs import text_run
+
+    refs = [f"参考{i}" for i in range(8)]
+    good = [f"好{i}" for i in range(8)]
+    bad = [f"坏{i}" for i in range(8)]
+    script = {h: (answer(score=90), BAD_JSON) for h in good}
+    script.update({h: (answer([(h, "accuracy", "major")], 40), BAD_JSON) for h in bad})
+    runs = [text_run(tmp_path / name, hyps, refs, metrics=[make_judge(script)], system=name)
+            for name, hyps in (("good", good), ("bad", bad))]
+    stored = json.loads((runs[0] / "scores.json").read_text())["metrics"]["llm_judge"]
+    assert stored["metric"]["class"] == "mteval.metrics.llm_judge.LLMJudge" and stored["judge"]["unparsable"] == 0
+    comp = compare_runs(load_runset(runs), ["llm_judge"], baseline="good", n_bootstrap=200, n_ar=200, seed=3)
+    assert list(comp.metrics[0].scores) == [0.0, -5.0]
+    assert load_run(runs[1]).error_spans("llm_judge")[3] == [
+        {"text": "坏3", "start": 0, "end": 2, "severity": "major", "category": "accuracy"}]
+    assert spans_metric(comp) == "llm_judge"  # the report marks the judge's spans as it marks XCOMET's
+    assert "<mark class='major' title='major, accuracy'>坏3</mark>" in marked("坏3", load_run(runs[1]).error_spans(
+        "llm_judge")[3])
+    report = decide(view_of_run(runs[0]), view_of_run(runs[1]),
+                    GateConfig(min_effect={"llm_judge": 1.0}, n_resamples=200, seed=1))
+    assert report.exit_code == 1 and report.verdicts[0].effect == -5.0
+
+
+def test_tiny_chat_model_answers_are_counted_never_scored_silently(tiny_models, compose):
+    """The tiny chat model's answers are random text: the plumbing (real HFChat, chat template, greedy
+    decoding) must run, every answer be accounted for, and nothing unparsable get a score."""
+    cfg = compose("metrics=[llm_judge]", "dataset=wmt22_en_zh", f"metrics.llm_judge.model={tiny_models['chat']}",
+                  "metrics.llm_judge.max_new_tokens=12", "metrics.llm_judge.device=cpu")
+    judge = instantiate(cfg.metrics.llm_judge, _convert_="all")
+    hyps, refs, srcs = ["会议推迟。", "天气很好。", "价格包括运费。"], [["会议推迟到下周。"]] * 3, [SRC] * 3
+    first = judge.score(hyps, refs, srcs, tgt_lang="zh")
+    j = first.extra["judge"]
+    assert j["answers"] == 3 and j["parsed_first_try"] + j["parsed_on_retry"] + j["unparsable"] == 3
+    assert first.n_scored == 3 - j["unparsable"] == sum(s is not None for s in first.segment_scores)
+    assert sum(j["failures"].values()) == j["unparsable"]
+    assert j["answers_cut_off"] >= 1  # 12 new tokens: the random text runs to the limit
+    assert first.n_scored or math.isnan(first.score)
+    assert "greedy" in first.signature and "id:sha256:" in first.signature
+    again = judge.score(hyps, refs, srcs, tgt_lang="zh")  # deterministic decoding: the same answers
+    assert again.segment_scores == first.segment_scores and again.extra["judge"]["failures"] == j["failures"]
+
+
+def _mteval(tmp_path, *overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    return subprocess.run([MTEVAL, *overrides, f"hydra.run.dir={tmp_path / 'run'}", f"cache={tmp_path / 'c.sqlite'}",
+                           f"leaderboard={tmp_path / 'board.csv'}"], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=600)
+
+
+@pytest.mark.slow
+def test_cli_judge_on_the_tiny_chat_model_reports_parse_failures_in_scores_json(tiny_models, tmp_path):
+    proc = _mteval(tmp_path, "dataset=wmt22_en_zh", "dataset.load.limit=5", "system=wmt22_submission",
+                   "metrics=[bleu,llm_judge]", f"metrics.llm_judge.model={tiny_models['chat']}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text(encoding="utf-8"))
+    assert scores["metrics"]["bleu"]["n_scored"] == 5
+    # Random answers: none parses, so there is no llm_judge score, only its accounting.
+    entry = scores["metrics"].get("llm_judge") or scores["provenance"]["unscored_metrics"]["llm_judge"]
+    judge = entry["judge"]
+    assert judge["answers"] == 5 and judge["unparsable"] == 5 - entry["n_scored"]
+    assert sum(judge["failures"].values()) == judge["unparsable"] > 0
+    assert "|self:no|greedy|" in entry["signature"] and entry["metric"]["class"] == "mteval.metrics.llm_judge.LLMJudge"
+    assert "answers unparsable after one retry" in proc.stdout
+
+
+@pytest.mark.slow
+def test_cli_refuses_a_judge_of_its_own_translations_unless_allowed(tiny_models, tmp_path):
+    chat = tiny_models["chat"]
+    same = ["dataset=wmt22_en_zh", "dataset.load.limit=2", "system=qwen2_5_1_5b", f"system.model={chat}",
+            "system.max_new_tokens=8", "metrics=[llm_judge]", f"metrics.llm_judge.model={chat}",
+            "metrics.llm_judge.max_new_tokens=16"]
+    refused = _mteval(tmp_path, *same)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "allow_self_judge=true" in refused.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "run" / "scores.json").exists()
+    allowed = _mteval(tmp_path, *same, "metrics.llm_judge.allow_self_judge=true")
+    assert allowed.returncode == 0, allowed.stderr[-3000:]
+    assert "the judge is the judged system's own model" in allowed.stdout
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text(encoding="utf-8"))
+    entry = scores["metrics"].get("llm_judge") or scores["provenance"]["unscored_metrics"]["llm_judge"]
+    assert entry["judge"]["self_judge"] is True and "|self:yes|" in entry["signature"]
