@@ -42,7 +42,9 @@ def result(tmp_path_factory):
     main([str(root / "runs"), "--metrics", "bleu,chrf", "--n-bootstrap", "200", "--n-ar", "0", "--no-report",
           "--human", str(HUMAN / "ad-sys-scores-zh-en.csv"), "--human", str(HUMAN / "ad-seg-scores-zh-en.csv"),
           "--human-segments", "line", "--out", str(root / "out")])
-    return json.loads((root / "out" / "results.json").read_text())["human"]
+    result = json.loads((root / "out" / "results.json").read_text())["human"]
+    result["report"] = (root / "out" / "report.md").read_text()
+    return result
 
 
 def test_system_level_agreement_equals_scipy(result):
@@ -81,3 +83,4 @@ def test_segment_level_tau_equals_scipy_on_line_numbered_sids(result):
     assert got["segment_kendall"]["value"] == pytest.approx(kendalltau(xs, ys).statistic, abs=1e-9)
     # SID read as the line number agrees with chrF barely above chance (tau about 0.02): see WMT_SID_HINT.
     assert abs(got["segment_kendall"]["value"]) < 0.05
+    assert "Segment tau of BLEU, chrF is below 0.05, about chance" in result["report"]

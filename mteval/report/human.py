@@ -5,9 +5,13 @@ from html import escape
 
 import pandas as pd
 
-from mteval.compare.agreement import STAT_LABELS, Agreement
+from mteval.compare.agreement import STAT_LABELS, Agreement, Estimate
 from mteval.escape import md_text
 from mteval.report.markdown import metric_label, pipe_table
+
+# String metrics (chrF, sentence BLEU) reach a segment-level Kendall tau of 0.1 or more against WMT22
+# MQM (the WMT22 metrics task findings, Freitag et al., 2022); below this the segment pairing is suspect.
+CHANCE_TAU = 0.05
 
 
 def _estimate(e) -> str:
@@ -53,6 +57,11 @@ def matching_lines(ag: Agreement) -> list[str]:
         lines.append(f"Segment scores matched as {how}" + (f"; {h.unmapped} name no segment of the runs and are "
                                                           "left out" if h.unmapped else "") + ".")
     lines += [f"{n}." for n in h.notes]
+    chance = [metric_label(m.name) for m in ag.metrics if abs(m.stats.get("segment_kendall", Estimate(1, 1, 1)).value)
+              < CHANCE_TAU]
+    if chance:  # what a segment mapping that does not line up looks like (WMT22 zh-en SIDs read as lines)
+        lines.append(f"Segment tau of {', '.join(chance)} is below {CHANCE_TAU}, about chance: check that the human "
+                     "segment ids name the same segments as the runs (--human-segments).")
     seg = (" Segment tau: Kendall tau-b over every (system, segment) both score." if h.segment_key else
            " No segment scores: the intervals resample the metric only.")
     lines.append("Metric scores of lower-is-better metrics are negated first, so +1 is full agreement. Pairwise acc: "
