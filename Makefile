@@ -62,9 +62,12 @@ gate-demo: venv
 	$(MTEVAL) $(WORSE_EVAL) hydra.run.dir=$(GATE_RUN)-worse leaderboard=$(GATE_RUN)-worse/leaderboard.csv
 	@$(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN); pass=$$?; \
 	 $(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN)-worse --summary-md $(GATE_RUN)-worse/gate.md; worse=$$?; \
+	 printf 'min_effect: {bleu: 0.5, chrf: 0.5}\nn_resamples: 19\n' > $(GATE_RUN)-worse/never-fails.yaml; \
+	 $(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN)-worse --config $(GATE_RUN)-worse/never-fails.yaml; refused=$$?; \
 	 echo; echo "gate-demo: LanguageX vs its baseline: mteval-gate exit $$pass (0 = pass, the CI job goes on)"; \
 	 echo "gate-demo: Online-G  vs that baseline: mteval-gate exit $$worse (1 = regression, the CI job fails)"; \
-	 test $$pass -eq 0 -a $$worse -eq 1
+	 echo "gate-demo: a gate config that could never fail (19 resamples): exit $$refused (2 = refused, the CI job fails)"; \
+	 test $$pass -eq 0 -a $$worse -eq 1 -a $$refused -eq 2
 
 ## download every model and test set a config names (MODELS="system=nllb_600m 'metrics=[comet]'" or MODELS=--all)
 models: venv
