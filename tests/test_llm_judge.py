@@ -243,6 +243,26 @@ def test_compare_and_gate_take_the_judge_like_any_mean_metric(make_judge, tmp_pa
     assert report.exit_code == 1 and report.verdicts[0].effect == -5.0
 
 
+def test_runs_whose_judge_left_different_segments_unscored_are_refused_not_misread(make_judge, tmp_path):
+    """Means over different segments are not comparable: compare and gate say so (no misleading rebuild error)."""
+    from mteval.compare.comparison import compare_runs
+    from mteval.compare.load import load_runset
+    from mteval.errors import IncomparableError
+    from mteval.gate.baseline import view_of_run
+    from mteval.gate.decide import GateConfig, decide
+    from mteval.testing.runs import text_run
+
+    refs = [f"参考{i}" for i in range(4)]
+    a, b = [f"甲{i}" for i in range(4)], [f"乙{i}" for i in range(4)]
+    script = {h: (answer(score=90), BAD_JSON) for h in a + b}
+    script[b[2]] = (BAD_JSON, BAD_JSON)
+    runs = [text_run(tmp_path / n, hyps, refs, metrics=[make_judge(script)], system=n) for n, hyps in (("a", a), ("b", b))]
+    with pytest.raises(IncomparableError, match="scored 4 segments but .* scored 3"):
+        compare_runs(load_runset(runs), ["llm_judge"], n_bootstrap=50, n_ar=0)
+    report = decide(view_of_run(runs[0]), view_of_run(runs[1]), GateConfig(min_effect={"llm_judge": 1.0}))
+    assert report.exit_code == 2 and "not the same ones" in report.refused
+
+
 def test_tiny_chat_model_answers_are_counted_never_scored_silently(tiny_models, compose):
     """The tiny chat model's answers are random text: the plumbing (real HFChat, chat template, greedy
     decoding) must run, every answer be accounted for, and nothing unparsable get a score."""

@@ -92,6 +92,11 @@ def _paired_inputs(name: str, base: RunView, cur: RunView) -> tuple[np.ndarray, 
         a_scores, b_scores = base.segment_scores.get(name), cur.segment_scores.get(name)
         if a_scores is None or b_scores is None or all(s is None for s in a_scores):
             raise IncomparableError(f"{name}: no per-segment scores, so no paired test is possible")
+        a_kept, b_kept = [s is not None for s in a_scores], [s is not None for s in b_scores]
+        if a_kept != b_kept:  # an LLM judge's unparsable answers differ from run to run
+            raise IncomparableError(f"{name}: the baseline scored {sum(a_kept)} segments and the current run "
+                                    f"{sum(b_kept)}, not the same ones, so their scores are means over different "
+                                    f"segments; leave {name} out of the gate's metrics")
         pairs = [(a, b) for a, b in zip(a_scores, b_scores, strict=True) if a is not None and b is not None]
         base_stats = mean_stats([a for a, _ in pairs])
         cur_stats = mean_stats([b for _, b in pairs])
