@@ -165,6 +165,18 @@ def test_segment_level_tau_and_human_resampling(toy, tmp_path):
     assert ag.metrics[0].n_cells == 24
 
 
+def test_undefined_statistics_are_null_in_results_json(toy, tmp_path):
+    from mteval.compare.table import record
+
+    rs = load_runset([toy])
+    comp = compare_runs(rs, ["bleu"], n_bootstrap=20, n_ar=0, seed=1)
+    # Humans tie every system: correlations are undefined, and results.json says null, not NaN.
+    comp.agreement = agree_with_humans(comp, align_human(read_human([_write(tmp_path / "h.csv", "A,1\nB,1\nC,1\n")]),
+                                                         rs))
+    text = json.dumps(record(comp), allow_nan=False)
+    assert json.loads(text)["human"]["metrics"]["bleu"]["pearson"] == {"value": None, "lower": None, "upper": None}
+
+
 def test_cli_writes_agreement_and_refuses_bad_human_file(toy, tmp_path, capsys):
     human = _write(tmp_path / "h.tsv", "system\tscore\nA\t3\nB\t2\nC\t1\nD\t0\nHUMAN-B\t4\n")
     out = tmp_path / "out"
@@ -175,6 +187,7 @@ def test_cli_writes_agreement_and_refuses_bad_human_file(toy, tmp_path, capsys):
     assert record["human"]["human_scores_without_run"] == ["HUMAN-B"]
     assert record["human"]["metrics"]["bleu"]["kendall"]["value"] == pytest.approx(1.0)
     assert "pearson_lo" in (out / "agreement.csv").read_text()
+    assert (out / "table.csv").read_text().splitlines()[0].split(",").count("human") == 1
     html = (out / "report.html").read_text()
     assert "id='agreement'" in html and 'alt="metric against human scores"' in html
     with pytest.raises(SystemExit) as exit_info:

@@ -87,6 +87,11 @@ def record(comp: Comparison) -> dict[str, Any]:
     }
 
 
+def _finite(x: float) -> float | None:
+    """None for an undefined statistic (a constant score list): NaN is not JSON."""
+    return None if x != x else float(x)
+
+
 def _agreement_record(comp: Comparison) -> dict[str, Any]:
     """The human scores as matched, and each metric's agreement statistics with their 95% intervals."""
     ag = comp.agreement
@@ -97,6 +102,7 @@ def _agreement_record(comp: Comparison) -> dict[str, Any]:
         "runs_without_human_score": h.runs_only, "human_scores_without_run": h.human_only,
         "unmapped_segment_scores": h.unmapped, "notes": h.notes,
         "metrics": {m.name: {"higher_is_better": m.higher_is_better, "segment_cells": m.n_cells,
-                             **{k: {"value": e.value, "lower": e.lower, "upper": e.upper} for k, e in m.stats.items()}}
+                             **{k: {"value": _finite(e.value), "lower": _finite(e.lower), "upper": _finite(e.upper)}
+                                for k, e in m.stats.items()}}
                     for m in ag.metrics},
     }
