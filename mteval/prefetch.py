@@ -43,7 +43,7 @@ class ModelRef:
 
 
 def models_in_config(cfg: Any) -> list[ModelRef]:
-    """The Hub models a composed config names: its system's ``model`` and each COMET metric's ``model``.
+    """The Hub models a composed config names: its system's ``model``, each COMET metric's and LLM judge's ``model``.
 
     Encoders are found later, from each downloaded checkpoint's ``hparams.yaml``.
     """
@@ -57,6 +57,8 @@ def models_in_config(cfg: Any) -> list[ModelRef]:
         model = metric.get("model")
         if target.endswith((".Comet", ".XComet")) and isinstance(model, str) and is_hub_id(model):
             out.append(ModelRef(model, metric.get("revision"), "comet", f"metrics.{name}"))
+        if target.endswith(".LLMJudge") and isinstance(model, str) and is_hub_id(model):  # a chat model, as a system
+            out.append(ModelRef(model, metric.get("revision"), "system", f"metrics.{name}"))
         if target.endswith(".MetricX"):
             tokenizer = metric.get("tokenizer")
             if isinstance(model, str) and is_hub_id(model):

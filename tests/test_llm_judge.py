@@ -263,6 +263,62 @@ def test_runs_whose_judge_left_different_segments_unscored_are_refused_not_misre
     assert report.exit_code == 2 and "not the same ones" in report.refused
 
 
+def test_both_chat_backends_get_the_judges_prompt_and_greedy_decoding(make_judge, judge_model, monkeypatch):
+    """The judge reuses HFChat/VLLMChat: the system prompt, a pass-through template, one beam, and vLLM's
+    missing install explained in one line."""
+    import sys
+
+    from mteval.errors import ModelUnavailableError
+    from mteval.systems.hf_chat import HFChat
+    from mteval.systems.vllm_chat import VLLMChat
+
+    (judge_model / "generation_config.json").write_text('{"do_sample": true, "temperature": 0.7, "top_p": 0.8}')
+    for backend, cls in (("hf", HFChat), ("vllm", VLLMChat)):
+        judge = make_judge({}, backend=backend)
+        judge._chat = None  # the real backend, built (not loaded) on demand
+        chat = judge.chat_backend()
+        assert type(chat) is cls and chat.prompt_template == "{text}" and chat.config_path == "metrics.llm_judge"
+        assert chat.system_prompt == judge.system_prompt and chat.max_new_tokens == judge.max_new_tokens
+        assert chat.decoding().describe()["mode"] == "greedy"
+        assert chat.decoding().ignored_model_defaults == {"do_sample": True, "temperature": 0.7, "top_p": 0.8}
+    assert chat.sampling_kwargs()["temperature"] == 0.0
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    with pytest.raises(ModelUnavailableError, match=r"pip install 'mteval\[vllm\]'"):
+        judge.score([HYP], [["r"]], [SRC], tgt_lang="zh")
+
+
+@pytest.mark.slow
+def test_vllm_judge_answers_as_the_transformers_judge(request, compose):
+    pytest.importorskip("vllm")
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("vLLM needs a CUDA GPU")
+    model = request.getfixturevalue("tiny_models")["chat"]
+    results = []
+    for backend in ("hf", "vllm"):
+        cfg = compose("metrics=[llm_judge]", "dataset=wmt22_en_zh", f"metrics.llm_judge.model={model}",
+                      f"metrics.llm_judge.backend={backend}", "metrics.llm_judge.max_new_tokens=16",
+                      "metrics.llm_judge.dtype=float32", "metrics.llm_judge.device=cuda")
+        judge = instantiate(cfg.metrics.llm_judge, _convert_="all")
+        results.append(judge.score(["会议推迟。", "天气很好。"], [["会议推迟到下周。"]] * 2, [SRC] * 2, tgt_lang="zh"))
+    assert results[0].segment_extra == results[1].segment_extra
+    assert results[0].extra["judge"] == results[1].extra["judge"]
+
+
+def test_prefetch_and_the_offline_check_know_the_judge_model(compose, monkeypatch):
+    from mteval import availability
+    from mteval.errors import ModelUnavailableError
+    from mteval.prefetch import ModelRef, models_in_config
+
+    cfg = compose("metrics=[bleu,llm_judge]", "dataset=wmt22_en_zh", "system=wmt22_submission")
+    assert models_in_config(cfg) == [ModelRef("Qwen/Qwen2.5-7B-Instruct", None, "system", "metrics.llm_judge")]
+    judge = instantiate(cfg.metrics.llm_judge, _convert_="all")
+    monkeypatch.setattr(availability, "is_cached", lambda repo, revision=None, filename="config.json": False)
+    with pytest.raises(ModelUnavailableError, match=r"Qwen/Qwen2.5-7B-Instruct' \(metrics.llm_judge\)"):
+        availability.check_offline(CopySystem(), [judge])
+
+
 def test_tiny_chat_model_answers_are_counted_never_scored_silently(tiny_models, compose):
     """The tiny chat model's answers are random text: the plumbing (real HFChat, chat template, greedy
     decoding) must run, every answer be accounted for, and nothing unparsable get a score."""
