@@ -217,6 +217,7 @@ def test_compare_and_gate_take_the_judge_like_any_mean_metric(make_judge, tmp_pa
     from mteval.compare.comparison import compare_runs
     from mteval.compare.load import load_runset
     from mteval.gate.baseline import view_of_run
+    from mteval.gate.cli import run as gate
     from mteval.gate.decide import GateConfig, decide
     from mteval.report.spans import marked, spans_metric
     from mteval.runio import load_run
@@ -241,6 +242,9 @@ def test_compare_and_gate_take_the_judge_like_any_mean_metric(make_judge, tmp_pa
     report = decide(view_of_run(runs[0]), view_of_run(runs[1]),
                     GateConfig(min_effect={"llm_judge": 1.0}, n_resamples=200, seed=1))
     assert report.exit_code == 1 and report.verdicts[0].effect == -5.0
+    # The gate CLI with its shipped config (conf/gate.yaml has a min_effect for llm_judge).
+    assert gate(["--baseline", str(runs[0]), "--current", str(runs[1])]) == 1
+    assert gate(["--baseline", str(runs[1]), "--current", str(runs[0])]) == 0
 
 
 def test_runs_whose_judge_left_different_segments_unscored_are_refused_not_misread(make_judge, tmp_path):

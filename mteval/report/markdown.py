@@ -11,7 +11,7 @@ from mteval.text.checks import CHECKS, DESCRIPTIONS
 CHECK_HEADERS = {"empty": "empty", "copy": "copy", "off_target": "off-tgt", "traditional": "trad",
                  "punct_width": "punct", "length": "len"}
 METRIC_LABELS = {"bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++", "ter": "TER", "comet": "COMET",
-                 "cometkiwi": "CometKiwi", "xcomet": "XCOMET", "xcomet_qe": "XCOMET-QE"}
+                 "cometkiwi": "CometKiwi", "xcomet": "XCOMET", "xcomet_qe": "XCOMET-QE", "llm_judge": "LLM judge"}
 
 
 def metric_label(name: str) -> str:
