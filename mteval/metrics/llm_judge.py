@@ -62,8 +62,8 @@ class LLMJudge(Metric):
             ``{source}``, ``{translation}``, ``{reference}`` (braces of JSON examples doubled).
         retry_reminder: appended to the prompt for the retry; ``{problem}`` says what was wrong.
         categories / severity_weights: the allowed categories, and each severity's MQM weight.
-        primary: ``mqm`` or ``esa``, the metric's score (see the module docstring). check_spans: a span must be text of
-            the translation or the source.
+        primary: ``mqm`` or ``esa``, the metric's score (see the module docstring).
+        check_spans: a span must be text of the translation or the source.
         allow_self_judge: let the judge score its own model's translations (recorded, see above).
         max_new_tokens, batch_size, max_tokens, device, dtype, trust_remote_code: as for HFChat.
     """
@@ -166,6 +166,8 @@ class LLMJudge(Metric):
         in ``extra['judge']['self_judge']``. LLM judges favour their own outputs (self-preference
         bias), so a self-judged score is not comparable with an independent one."""
         other = fingerprint.get("model_identity")
+        # By content, or by name; a local copy of a Hub model has another identity (digest, not commit) and
+        # passes unless named alike.
         same = (isinstance(other, str) and other == self.identity()) or fingerprint.get("model") == self.model_id
         if same and not self.allow_self_judge:
             raise ConfigError(
@@ -284,7 +286,7 @@ def _template(setting: str, template: Any, allowed: set[str], *, required: set[s
     except ValueError as err:
         raise ConfigError(f"{setting}: {err} (write a literal brace as {{{{ or }}}})") from None
     unknown, missing = used - allowed, required - used
-    if unknown or "" in used:
+    if unknown:  # a positional {} is the field named ''
         names = ", ".join(sorted(repr(u) for u in unknown))
         raise ConfigError(f"{setting}: unknown field(s) {names}; the fields are "
                           f"{', '.join('{' + f + '}' for f in sorted(allowed))} (write a literal brace as {{{{ or }}}})")
