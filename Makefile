@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # torch first, pinned to the CPU wheel on this machine: a bare `torch` requirement pulls several GB of CUDA wheels.
 TORCH ?= torch==2.13.0
 
-.PHONY: venv test test-fast eval demo compare bench bench-compare baseline gate gate-demo models
+.PHONY: venv test test-fast eval demo meta-demo compare bench bench-compare baseline gate gate-demo models
 
 venv: $(STAMP)
 
@@ -87,6 +87,14 @@ DEMO_DIR ?= results/multirun/demo_wmt22_en_zh
 demo: venv
 	$(MTEVAL) -m +experiment=wmt22_submissions hydra.sweep.dir=$(DEMO_DIR)
 	$(VENV)/bin/mteval-compare $(DEMO_DIR) --baseline LanguageX
+
+## how far BLEU and chrF agree with the WMT22 zh-en human DA z-scores (12 submissions; the DA files from the WMT22 release)
+HUMAN_ZH_EN   ?= ../shared/data/wmt22/humaneval/zh-en
+ZH_EN_SYSTEMS ?= AISP-SJTU,DLUT,HuaweiTSC,JDExploreAcademy,Lan-Bridge,LanguageX,NiuTrans,Online-A,Online-B,Online-G,Online-W,Online-Y
+META_DIR      ?= results/multirun/wmt22_zh_en_da
+meta-demo: venv
+	$(MTEVAL) -m dataset=wmt22_zh_en system=wmt22_submission system.submission=$(ZH_EN_SYSTEMS) 'metrics=[bleu,chrf]' hydra.sweep.dir=$(META_DIR)
+	$(VENV)/bin/mteval-compare $(META_DIR) --metrics bleu,chrf --human $(HUMAN_ZH_EN)/ad-sys-scores-zh-en.csv
 
 ## mteval-compare vs sacrebleu --paired-bs on the 13 WMT22 submissions -> results/bench/compare.json
 bench-compare: venv
