@@ -53,6 +53,9 @@ def test_checkpoints_load_weights_only(tiny_models, monkeypatch):
         calls.append(kw.get("weights_only"))
         return real_load(*args, **kw)
 
+    from mteval.metrics.comet_models import release_all
+
+    release_all()  # an earlier test's shared model would be reused without loading
     monkeypatch.setattr(torch, "load", spy)
     _comet(tiny_models).load()
     assert calls and all(c is True for c in calls)

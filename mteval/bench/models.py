@@ -1,4 +1,4 @@
-"""Random-weight benchmark models with real architectures: opus-mt-en-zh's Marian and XLM-R-base COMET."""
+"""Random-weight benchmark models with real architectures: opus-mt-en-zh's Marian, XLM-R-base and -large COMET."""
 from __future__ import annotations
 
 import json
@@ -57,6 +57,10 @@ OPUS_MT_EN_ZH = dict(
 # benchmark tokenizer's, which changes the embedding table's size, not the compute per token.
 XLMR_BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
                  max_position_embeddings=514, type_vocab_size=1)
+# xlm-roberta-large, the encoder of Unbabel/wmt22-comet-da (COMET-22; its hparams.yaml names
+# pretrained_model: xlm-roberta-large): 24 layers, hidden 1024, 16 heads, feed-forward 4096.
+XLMR_LARGE = dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+                  max_position_embeddings=514, type_vocab_size=1)
 
 
 def build_bench_spm(out_dir: Path, *, vocab_size: int = 8000) -> Path:
@@ -110,7 +114,15 @@ def build_opus_mt_sized(out_dir: Path, spm_dir: Path, *, seed: int = SEED) -> Pa
 
 def build_xlmr_base(out_dir: Path, tokenizer_dir: Path, *, seed: int = SEED) -> Path:
     """A random-weight XLM-R-base-sized encoder with the tokenizer saved in ``tokenizer_dir``."""
+    return _build_xlmr_sized(out_dir, tokenizer_dir, XLMR_BASE, "xlmr-base-sized", seed)
 
+
+def build_xlmr_large(out_dir: Path, tokenizer_dir: Path, *, seed: int = SEED) -> Path:
+    """A random-weight XLM-R-large-sized encoder with the tokenizer saved in ``tokenizer_dir``."""
+    return _build_xlmr_sized(out_dir, tokenizer_dir, XLMR_LARGE, "xlmr-large-sized", seed)
+
+
+def _build_xlmr_sized(out_dir: Path, tokenizer_dir: Path, sizes: dict, name: str, seed: int) -> Path:
     def build(tmp: Path) -> None:
         import torch
         from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
@@ -119,10 +131,17 @@ def build_xlmr_base(out_dir: Path, tokenizer_dir: Path, *, seed: int = SEED) -> 
         tok.save_pretrained(tmp)
         torch.manual_seed(seed)
         config = XLMRobertaConfig(vocab_size=len(tok), pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
-                                  eos_token_id=tok.eos_token_id, **XLMR_BASE)
+                                  eos_token_id=tok.eos_token_id, **sizes)
         XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(tmp)
 
-    return cached_build(out_dir, "xlmr-base-sized", build)
+    return cached_build(out_dir, name, build)
+
+
+def build_comet_large(root: Path) -> Path:
+    """A COMET-22-sized (XLM-R large) random-weight RegressionMetric checkpoint under ``root``, built once."""
+    root = Path(root)
+    xlmr_tiny = build_xlmr_encoder(root / "xlmr-tiny", spm_dir=build_bench_spm(root / "spm"))
+    return build_comet(root / "comet-large", build_xlmr_large(root / "xlmr-large", xlmr_tiny))
 
 
 def build_bench_models(root: Path) -> dict[str, Path]:

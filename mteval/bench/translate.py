@@ -1,4 +1,7 @@
-"""`make bench`: translation tokens/s (naive loop, HF backend, CTranslate2) and COMET segments/s, offline."""
+"""`make bench`: translation tokens/s (naive loop, HF backend, CTranslate2) and COMET segments/s, offline.
+
+The COMET-22-sized precision and sweep measurements are :mod:`mteval.bench.comet_speed` (results/bench/comet.json).
+"""
 from __future__ import annotations
 
 import argparse
@@ -365,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--comet-base-segments", type=int, default=64)
     parser.add_argument("--comet-gpu-segments", type=int, default=1024)
     parser.add_argument("--skip-comet", action="store_true")
+    from mteval.bench import comet_speed
+
+    comet_speed.add_arguments(parser)  # COMET-22-sized precisions and the sweep -> --comet-out
     parser.add_argument("--work-dir", default=str(ROOT / "results" / "cache" / "bench"), help="built models")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate.json"))
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
@@ -378,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: dict[str, Any] = {"translate": bench_translation(models, args)}
         if not args.skip_comet:
             result["comet"] = bench_comet(models, args)
+            speed = comet_speed.run(args)
     result["machine"] = {**cpu_description(), "MKL_CBWR": os.environ.get("MKL_CBWR"),
                          "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
     result["versions"] = package_versions()
@@ -385,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_json(args.out, result)
     print(format_table(result))
     print(f"written: {args.out}")
+    if not args.skip_comet:
+        comet_speed.write(speed, args.comet_out, load_start)
     met = all(t["met"] for t in result["translate"]["targets"].values())
     return 0 if met or not args.check else 1
 

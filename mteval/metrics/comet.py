@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 #: Precision settings and what they mean here. unbabel-comet 2.2.7's ``predict`` builds its Lightning
 #: Trainer without a precision (always 32-bit, whatever is set on the model), so mteval applies the
 #: mixed precision itself with ``torch.autocast`` around ``predict``. Lightning's spellings are
-#: accepted; "-true" half precisions (casting the weights) are not implemented and refused.
-PRECISIONS = {"32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
+#: accepted; "-true" half precisions (casting the weights) are not implemented and refused. ``auto`` is
+#: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`).
+PRECISIONS = {"auto": "auto", "32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
               "16": "16-mixed", "16-mixed": "16-mixed"}
 
 
@@ -56,7 +57,8 @@ class Comet(Metric):
         reference_free: a QE model (CometKiwi); scores every segment, reference or not.
         batch_size: segments per forward pass (COMET sorts them by length).
         gpus: ``auto`` uses one GPU when present, else the CPU; or 0 / 1.
-        precision: Lightning precision on GPU (``32``, ``bf16-mixed``, ``16-mixed``).
+        precision: ``auto`` (bf16 on CPUs with AVX-512 BF16 or AMX and on bf16 GPUs, fp16 on older
+            GPUs, else 32), ``32``, ``bf16`` or ``16`` (GPU only); the signature names the resolved one.
         cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
         multi_ref: how to combine several references: ``mean`` of per-reference segment scores, or
             ``first`` to use only the first reference.
@@ -99,22 +101,41 @@ class Comet(Metric):
         self._model: Any = None
 
     def preflight(self) -> None:
-        """Locate the checkpoint (download or cache) before any translation work starts."""
+        """Locate the checkpoint (download or cache) and refuse a precision this device lacks, before
+        any translation work starts."""
         checkpoint_path(self.model_id, self.revision)
+        self.resolved_precision()
 
     def load(self) -> Any:
-        """Load the checkpoint once; errors name the model and the fix."""
+        """The model, loaded once per process for its content, precision and device (a sweep's runs share it)."""
         if self._model is None:
-            # Lightning sets its own INFO loggers on import ("GPU available", tips); keep them quiet.
-            for logger in ("pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero"):
-                logging.getLogger(logger).setLevel(logging.WARNING)
+            from mteval.metrics.comet_models import shared_comet
 
-            ckpt = checkpoint_path(self.model_id, self.revision)
-            try:
-                self._model = load_checkpoint(ckpt, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
-            except (OSError, ValueError) as err:
-                raise model_error(self.model_id, err) from err
+            self._shared = shared_comet(self.identity(), self.resolved_precision(), self._device(),
+                                        self._load_checkpoint)
+            self._model = self._shared.model
         return self._model
+
+    def _load_checkpoint(self) -> Any:
+        """Load the checkpoint; errors name the model and the fix."""
+        # Lightning sets its own INFO loggers on import ("GPU available", tips); keep them quiet.
+        for logger in ("pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero"):
+            logging.getLogger(logger).setLevel(logging.WARNING)
+
+        ckpt = checkpoint_path(self.model_id, self.revision)
+        try:
+            return load_checkpoint(ckpt, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
+        except (OSError, ValueError) as err:
+            raise model_error(self.model_id, err) from err
+
+    def _device(self) -> str:
+        return "cuda" if self.n_gpus() else "cpu"
+
+    def resolved_precision(self) -> str:
+        """The precision this metric runs at here (``auto`` resolved; a setting the device lacks refused)."""
+        from mteval.metrics.precision import resolve_precision
+
+        return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device())
 
     def n_gpus(self) -> int:
         if self.gpus == "auto":
@@ -133,9 +154,19 @@ class Comet(Metric):
     def signature(self, n_refs: int) -> str:
         refs = "qe" if self.reference_free else f"nrefs:{n_refs}|multiref:{self.multi_ref if n_refs > 1 else 'none'}"
         return (f"model:{self.model_id}|id:{self.identity()[:23]}|{refs}|bs:{self.batch_size}|"
-                f"precision:{self.precision}|comet:{version('unbabel-comet')}")
+                f"precision:{self.resolved_precision()}|comet:{version('unbabel-comet')}")
 
     def _predict(self, samples: list[dict[str, str]]) -> list[float]:
+        from mteval.metrics.comet_embed import is_regression, regression_scores
+
+        model = self.load()
+        if is_regression(model):  # src/mt/ref embedded apart: length-batched, src and ref embeddings kept
+            if not self.n_gpus() and self.cpu_threads:
+                import torch
+
+                torch.set_num_threads(self.cpu_threads)
+            return regression_scores(model, samples, batch_size=self.batch_size, device=self._device(),
+                                     precision=self.resolved_precision(), store=self._shared.embeddings)
         return [float(s) for s in self._predict_output(samples).scores]
 
     def _predict_output(self, samples: list[dict[str, str]]) -> Any:
@@ -151,7 +182,7 @@ class Comet(Metric):
             kwargs["accelerator"] = "cpu"
             kwargs["num_workers"] = 0
         # Lightning runs predict in this thread, so an autocast region around it covers every forward.
-        with autocast(self.precision, "cuda" if gpus else "cpu"):
+        with autocast(self.resolved_precision(), "cuda" if gpus else "cpu"):
             return model.predict(samples, **kwargs)
 
     def measure_inputs(self, hyps, refs, srcs):

@@ -1,0 +1,172 @@
+"""COMET at the hardware's speed: length batching, resolved precision, one model and one set of source and
+reference embeddings shared by a sweep's runs; every fast path scores as comet's own ``predict`` does."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mteval.errors import ConfigError
+from mteval.metrics import comet_embed, precision
+from mteval.metrics.comet import Comet
+from mteval.metrics.comet_embed import length_batches
+from mteval.metrics.comet_models import release_all
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*LeafSpec")
+
+SRCS = [f"Sentence {i} says {'much more about models ' * (i % 6)}and data." for i in range(14)]
+REFS = [f"第{i}句{'关于模型的更多内容' * (i % 4)}和数据。" for i in range(14)]
+SYSTEMS = {  # three systems' outputs for the same sources and references (one repeats a line)
+    "a": [f"第{i}句{'模型' * (i % 5)}。" for i in range(14)],
+    "b": [f"这是第{i}句，{'数据' * (i % 3)}。" for i in range(14)],
+    "c": [f"第{i}句{'模型' * (i % 5)}。" for i in range(13)] + ["第0句。"],
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_models():
+    release_all()
+    yield
+    release_all()
+
+
+@pytest.mark.parametrize("lengths, size, batches", [
+    ([5, 1, 4, 2, 3], 2, [[1, 3], [4, 2], [0]]),
+    ([3, 3, 1], 2, [[2, 0], [1]]),  # ties keep input order
+    ([], 4, []),
+])
+def test_length_batches_table(lengths, size, batches):
+    assert length_batches(lengths, size) == batches
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_length_batches_pad_no_more_than_input_order(seed):
+    rng = random.Random(seed)
+    lengths = [rng.randint(1, 120) for _ in range(rng.randint(1, 90))]
+
+    def padding(batches):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+
+    sorted_batches = length_batches(lengths, 8)
+    assert sorted(i for b in sorted_batches for i in b) == list(range(len(lengths)))
+    assert all(len(b) <= 8 for b in sorted_batches)
+    assert padding(sorted_batches) <= padding([list(range(i, min(i + 8, len(lengths))))
+                                               for i in range(0, len(lengths), 8)])
+
+
+def _comet_predict(model_dir, hyps) -> list[float]:
+    """comet's own path (Lightning predict, its own length batching) on a separately loaded model."""
+    from mteval.metrics.comet import load_checkpoint
+
+    model = load_checkpoint(model_dir / "checkpoints" / "model.ckpt", local_files_only=True)
+    samples = [{"src": s, "mt": h, "ref": r} for s, h, r in zip(SRCS, hyps, REFS, strict=True)]
+    return [float(x) for x in model.predict(samples, batch_size=4, gpus=0, accelerator="cpu", num_workers=0,
+                                            progress_bar=False).scores]
+
+
+@pytest.mark.slow
+def test_embedding_path_scores_as_comets_predict_and_embeds_sources_and_references_once(tiny_models, monkeypatch):
+    embedded: list[str] = []
+    real_embed = comet_embed.embed
+
+    def spy(model, texts, **kw):
+        embedded.extend(texts)
+        return real_embed(model, texts, **kw)
+
+    monkeypatch.setattr(comet_embed, "embed", spy)
+    for name, hyps in SYSTEMS.items():
+        metric = Comet(model=str(tiny_models["comet"]), gpus=0, batch_size=4)  # a new instance per run, as a sweep
+        got = metric.score(hyps, [[r] for r in REFS], SRCS).segment_scores
+        assert got == pytest.approx(_comet_predict(tiny_models["comet"], hyps), abs=1e-5), name
+    kept = set(SRCS) | set(REFS)
+    assert sorted(t for t in embedded if t in kept) == sorted(kept), "a source or reference embedded twice"
+    assert len(embedded) == len(kept) + sum(len(set(h) - kept) for h in SYSTEMS.values())
+
+
+@pytest.mark.slow
+def test_runs_share_one_loaded_model_per_content_precision_and_device(tiny_models, monkeypatch):
+    import mteval.metrics.comet as comet_module
+
+    loads = []
+    real_load = comet_module.load_checkpoint
+    monkeypatch.setattr(comet_module, "load_checkpoint", lambda *a, **kw: loads.append(a) or real_load(*a, **kw))
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    first, second = (Comet(model=str(tiny_models["comet"]), gpus=0) for _ in range(2))
+    bf16 = Comet(model=str(tiny_models["comet"]), gpus=0, precision="auto")
+    assert first.load() is second.load()
+    assert first._shared is second._shared
+    assert len(loads) == 1
+    import torch
+
+    assert bf16.load() is not first.load(), "bf16 weights or embeddings must not serve an fp32 run"
+    assert {p.dtype for p in bf16.load().encoder.parameters()} == {torch.bfloat16}  # cast once, held so
+    assert {p.dtype for p in first.load().encoder.parameters()} == {torch.float32}
+    Comet(model=str(tiny_models["cometkiwi"]), gpus=0, reference_free=True).load()
+    assert len(loads) == 3
+
+
+@pytest.mark.parametrize("setting, flags, expected", [
+    ("auto", {"avx512f", "avx512_bf16"}, "bf16-mixed"),
+    ("auto", {"amx_bf16", "amx_tile"}, "bf16-mixed"),
+    ("auto", {"avx2", "avx512f"}, "32"),
+    ("bf16-mixed", {"avx512_bf16"}, "bf16-mixed"),
+    ("32", {"avx512_bf16"}, "32"),
+])
+def test_cpu_precision_resolves_from_the_cpu_flags(monkeypatch, setting, flags, expected):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    assert precision.resolve_precision(setting, "cpu") == expected
+
+
+@pytest.mark.parametrize("setting, flags, message", [
+    ("bf16-mixed", {"avx2", "avx512f"}, "no bfloat16 instructions"),
+    ("16-mixed", {"avx512_bf16"}, "16-mixed needs a GPU"),
+])
+def test_reduced_precision_the_cpu_lacks_is_refused(monkeypatch, setting, flags, message):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    with pytest.raises(ConfigError, match=message):
+        precision.resolve_precision(setting, "cpu")
+
+
+@pytest.mark.parametrize("setting, native_bf16, expected", [
+    ("auto", True, "bf16-mixed"), ("auto", False, "16-mixed"), ("16-mixed", True, "16-mixed"),
+])
+def test_gpu_precision_resolves_from_bf16_support(monkeypatch, setting, native_bf16, expected):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: native_bf16)
+    assert precision.resolve_precision(setting, "cuda") == expected
+
+
+def test_bf16_on_a_gpu_without_it_is_refused(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
+    with pytest.raises(ConfigError, match="no bfloat16; use 16-mixed"):
+        precision.resolve_precision("bf16-mixed", "cuda")
+
+
+def test_signature_names_the_resolved_precision_and_preflight_refuses_before_loading(tiny_models, monkeypatch):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    metric = Comet(model=str(tiny_models["comet"]), gpus=0, precision="auto")
+    assert metric.precision == "auto"
+    assert "|precision:bf16-mixed|" in metric.signature(1)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2"}))
+    assert "|precision:32|" in metric.signature(1)
+    refused = Comet(model=str(tiny_models["comet"]), gpus=0, precision="bf16")
+    with pytest.raises(ConfigError, match="precision=bf16: this CPU has no bfloat16"):
+        refused.preflight()
+    assert refused._model is None
+
+
+@pytest.mark.parametrize("kind", ["cometkiwi", "xcomet"])
+def test_unified_models_run_with_the_encoder_held_in_bf16(tiny_models, monkeypatch, kind):
+    """CometKiwi and XCOMET go through comet's own predict; their bf16-held encoder must work there too."""
+    from mteval.metrics.xcomet import XComet
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    cls = XComet if kind == "xcomet" else Comet
+    fp32, bf16 = (cls(model=str(tiny_models[kind]), gpus=0, reference_free=True, precision=p).score(
+        SYSTEMS["a"], [[]] * len(SRCS), SRCS) for p in ("32", "auto"))
+    drift = [abs(a - b) for a, b in zip(fp32.segment_scores, bf16.segment_scores, strict=True)]
+    assert 0 < max(drift) < 0.02
+    assert "|precision:bf16-mixed|" in bf16.signature
