@@ -170,3 +170,38 @@ def test_unified_models_run_with_the_encoder_held_in_bf16(tiny_models, monkeypat
     drift = [abs(a - b) for a, b in zip(fp32.segment_scores, bf16.segment_scores, strict=True)]
     assert 0 < max(drift) < 0.02
     assert "|precision:bf16-mixed|" in bf16.signature
+
+
+@pytest.mark.slow
+def test_a_basic_launcher_sweep_loads_comet_once_and_embeds_each_source_and_reference_once(
+        tiny_models, tmp_path, monkeypatch):
+    """Two WMT22 submissions swept in this process (Hydra's basic launcher), as `mteval -m` runs them."""
+    import sys
+
+    import mteval.metrics.comet as comet_module
+    from mteval import cli
+
+    loads, embedded = [], []
+    real_load, real_embed = comet_module.load_checkpoint, comet_embed.embed
+    monkeypatch.setattr(comet_module, "load_checkpoint", lambda *a, **kw: loads.append(a) or real_load(*a, **kw))
+    monkeypatch.setattr(comet_embed, "embed", lambda model, texts, **kw: embedded.extend(texts) or
+                        real_embed(model, texts, **kw))
+    sweep = tmp_path / "sweep"
+    monkeypatch.setattr(sys, "argv", [
+        "mteval", "-m", "dataset=wmt22_en_zh", "system=wmt22_submission", "system.submission=LanguageX,Online-G",
+        "metrics=[comet]", f"metrics.comet.model={tiny_models['comet']}", "metrics.comet.gpus=0",
+        f"hydra.sweep.dir={sweep}", "cache=null", f"leaderboard={tmp_path / 'leaderboard.csv'}"])
+    try:
+        cli.main()
+    except SystemExit as done:  # a failed sweep exits 2
+        assert done.code in (0, None)
+    assert sorted(p.name for p in sweep.iterdir() if (p / "scores.json").is_file()) == ["0_LanguageX", "1_Online-G"]
+    assert len(loads) == 1
+    from collections import Counter
+
+    from mteval.data.sacrebleu_cache import entry, read_fields, read_lines
+
+    fields = read_fields(entry("wmt22", "en-zh"), "en-zh")
+    kept = set(read_lines(fields["src"])) | set(read_lines(fields["ref:A"]))
+    counts = Counter(t for t in embedded if t in kept)
+    assert set(counts) == kept and max(counts.values()) == 1

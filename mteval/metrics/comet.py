@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 #: Precision settings and what they mean here. unbabel-comet 2.2.7's ``predict`` builds its Lightning
 #: Trainer without a precision (always 32-bit, whatever is set on the model), so mteval applies the
-#: mixed precision itself with ``torch.autocast`` around ``predict``. Lightning's spellings are
-#: accepted; "-true" half precisions (casting the weights) are not implemented and refused. ``auto`` is
+#: mixed precision itself with ``torch.autocast`` around ``predict``, over an encoder whose weights are
+#: held cast (:func:`mteval.metrics.comet_models.hold_encoder_at`). Lightning's spellings are accepted;
+#: "-true" half precisions (every weight and op cast) are not implemented and refused. ``auto`` is
 #: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`).
 PRECISIONS = {"auto": "auto", "32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
               "16": "16-mixed", "16-mixed": "16-mixed"}
