@@ -102,6 +102,8 @@ CASES = [
     Case("comet-multi-ref", [*COMET, "metrics.comet.multi_ref=max"], r"metrics\.comet\.multi_ref='max' is not a valid choice"),
     Case("comet-max-segments", [*COMET, "metrics.comet.max_segments=1"], r"metrics\.comet\.max_segments=1 is out of range"),
     Case("comet-cpu-threads", [*COMET, "metrics.comet.cpu_threads=0"], r"metrics\.comet\.cpu_threads=0 is out of range"),
+    Case("comet-fp16-on-cpu", [*COMET, "metrics.comet.gpus=0", "metrics.comet.precision=16"],
+         r"metrics\.comet\.precision=16-mixed needs a GPU; on CPU use bf16"),
 ]
 
 

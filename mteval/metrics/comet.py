@@ -104,8 +104,8 @@ class Comet(Metric):
     def preflight(self) -> None:
         """Locate the checkpoint (download or cache) and refuse a precision this device lacks, before
         any translation work starts."""
+        self.resolved_precision()  # first: refusing it costs nothing, locating the checkpoint may download it
         checkpoint_path(self.model_id, self.revision)
-        self.resolved_precision()
 
     def load(self) -> Any:
         """The model, loaded once per process for its content, precision and device (a sweep's runs share it)."""
@@ -136,7 +136,10 @@ class Comet(Metric):
         """The precision this metric runs at here (``auto`` resolved; a setting the device lacks refused)."""
         from mteval.metrics.precision import resolve_precision
 
-        return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device())
+        try:
+            return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device())
+        except ConfigError as err:  # name the setting as the config spells it
+            raise ConfigError(f"metrics.{self.name}.{err}") from None
 
     def n_gpus(self) -> int:
         if self.gpus == "auto":
