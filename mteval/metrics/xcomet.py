@@ -27,6 +27,8 @@ class XComet(Comet):
         """Locate the checkpoint and refuse, before any translation, one that is not an XCOMET (it has no spans)."""
         import yaml
 
+        self.resolved_precision()  # a precision the device lacks is refused first, before anything is located
+
         hparams = checkpoint_path(self.model_id, self.revision).parents[1] / "hparams.yaml"
         found = (yaml.safe_load(hparams.read_text(encoding="utf-8")) or {}).get("class_identifier") \
             if hparams.is_file() else None
