@@ -22,10 +22,10 @@ from mteval.types import Corpus, Segment
 _FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv"}
 
 
-def _hint(path: str, config: str | None) -> str:
-    which = f"dataset.path={path}" + (f" dataset.load.config={config}" if config else "")
-    return (f"fetch it where the Hub is reachable with `mteval-prefetch dataset=<this config>` ({which}), or copy "
-            f"that machine's Hugging Face datasets cache here and keep HF_DATASETS_OFFLINE=1")
+def _hint() -> str:
+    return (f"fetch it where the Hub is reachable with `mteval-prefetch` and this run's dataset overrides "
+            f"(`make models MODELS=\"dataset=...\"`), or copy that machine's Hugging Face datasets cache "
+            f"(~/.cache/huggingface/datasets) here and set HF_DATASETS_OFFLINE=1")
 
 
 def _unavailable(path: str, config: str | None, err: Exception) -> DataUnavailableError:
@@ -39,7 +39,7 @@ def _unavailable(path: str, config: str | None, err: Exception) -> DataUnavailab
         return DataUnavailableError(f"{path}" + (f" (config {config})" if config else "")
                                     + f" could not be read as a dataset: {first_line}")
     return DataUnavailableError(f"dataset '{path}'" + (f" (config {config})" if config else "")
-                                + f" could not be loaded ({first_line}): {_hint(path, config)}")
+                                + f" could not be loaded ({first_line}): {_hint()}")
 
 
 def open_split(path: str, config: str | None, split: str, revision: str | None = None) -> Any:
