@@ -233,6 +233,11 @@ def test_compare_and_report_treat_xcomet_like_any_metric(xcomet_runs, tmp_path):
         counts = load_run(xcomet_runs[name]).scores["metrics"]["xcomet"]["error_spans"]
         cells = "".join(f"<td class='num'>{counts[s]}</td>" for s in ("minor", "major", "critical"))
         assert f"<tr><td>{name}</td>{cells}" in html
+        # report.md (and the printed table) carry the same counts
+        row = f"| {name} "
+        md_row = next(line for line in (out / "report.md").read_text(encoding="utf-8").splitlines()
+                      if line.startswith(row) and line.count("|") == 8)
+        assert [c.strip() for c in md_row.split("|")[2:5]] == [str(counts[s]) for s in ("minor", "major", "critical")]
 
 
 @pytest.mark.slow

@@ -95,6 +95,13 @@ def markdown_report(comp: Comparison, *, html_path: str | None = None) -> str:
     for m in partial:
         lines.append(f"{md_text(metric_label(m.name))}: {m.n_scored} of {rs.n_segments} segments scored (the rest have "
                      "no reference); its resamples use those.")
+    from mteval.report import spans  # spans builds on this module's labels: imported here, not at the top
+
+    span_metric = spans.spans_metric(comp)
+    if span_metric is not None:
+        lines += [f"Error spans that {md_text(metric_label(span_metric))} marks, by severity:", "",
+                  pipe_table(["system", *spans.COUNT_HEADERS],
+                             [[md_text(name), *cells] for name, cells in spans.counts(comp, span_metric)]), ""]
     if comp.agreement is not None:
         from mteval.report.human import agreement_markdown
 

@@ -39,20 +39,29 @@ def marked(text: str, spans: list[dict[str, Any]] | None) -> str:
     return "".join(out)
 
 
-def counts_section(comp: Comparison, metric: str) -> str:
-    """Per system (table order): spans of each severity, segments with at least one, and spans per
-    100 scored segments."""
-    head = "".join(f"<th><mark class='{s}'>{s}</mark></th>" for s in SEVERITIES)
-    rows = []
+def counts(comp: Comparison, metric: str) -> list[tuple[str, list[str]]]:
+    """Per system (table order): its name and the cells minor, major, critical, all, segments with
+    errors / scored, spans per 100 scored segments (shared by the HTML and Markdown reports)."""
+    out = []
     for i in system_order(comp):
         per_seg = comp.runset.runs[i].error_spans(metric) or []
         scored = sum(1 for spans in per_seg if spans is not None)
         c = severity_counts(per_seg)
         total = sum(c[s] for s in SEVERITIES)
         rate = f"{100 * total / scored:.1f}" if scored else "–"
-        rows.append(f"<tr><td>{escape(comp.names[i])}</td>" + "".join(f"<td class='num'>{c[s]}</td>" for s in SEVERITIES)
-                    + f"<td class='num'>{total}</td><td class='num'>{c['segments_with_errors']} / {scored}</td>"
-                    f"<td class='num'>{rate}</td></tr>")
+        out.append((comp.names[i], [*(str(c[s]) for s in SEVERITIES), str(total),
+                                    f"{c['segments_with_errors']} / {scored}", rate]))
+    return out
+
+
+COUNT_HEADERS = [*SEVERITIES, "all", "segments with errors", "per 100 segments"]
+
+
+def counts_section(comp: Comparison, metric: str) -> str:
+    """The counts as an HTML table, the severities coloured as in the marked segments."""
+    head = "".join(f"<th><mark class='{s}'>{s}</mark></th>" for s in SEVERITIES)
+    rows = [f"<tr><td>{escape(name)}</td>" + "".join(f"<td class='num'>{escape(c)}</td>" for c in cells) + "</tr>"
+            for name, cells in counts(comp, metric)]
     return (f"<p class='muted'>Error spans that {escape(metric_label(metric))} marks in each system's output, by "
             "severity (the worst segments below show them in place).</p><table id='error-spans'><thead><tr>"
             f"<th>system</th>{head}<th>all</th><th>segments with errors</th><th>per 100 segments</th></tr></thead>"
