@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 from mteval.data.limit import first
 from mteval.data.provenance import file_digest
@@ -38,8 +37,10 @@ def choose_references(ds, langpair: str, fields: list[str], translators: list[st
     """
     by_name = reference_fields(fields)
     if translators is None:
-        default = {Path(f).name for f in ds.get_reference_files(langpair)}
-        return [f for f in by_name.values() if Path(ds._get_txt_file_path(langpair, f)).name in default]
+        # sacrebleu's get_reference_files, read from the registry entry instead of parsing the release
+        # again: WMT XML sets name their allowed references per pair; older formats use every one.
+        allowed = getattr(ds, "_get_langpair_allowed_refs", None)
+        return list(by_name.values()) if allowed is None else [f for f in by_name.values() if f in allowed(langpair)]
     if translators == "all":
         return list(by_name.values())
     if isinstance(translators, str):
