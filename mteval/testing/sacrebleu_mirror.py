@@ -17,13 +17,10 @@ import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from mteval.data.sacrebleu_cache import read_lines
+
 RELEASE = "wmt22-news-systems-1.1"
 TARBALL = "wmt22.v1.1.tar.gz"  # sacrebleu's name for the v1.1 release: "<test set>." + the URL's basename
-
-
-def _lines(path: Path) -> list[str]:
-    lines = path.read_text(encoding="utf-8").split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _add_segs(parent: ET.Element, lines: list[str]) -> None:
@@ -35,17 +32,17 @@ def _add_segs(parent: ET.Element, lines: list[str]) -> None:
 def text_to_xml(folder: Path, src_lang: str, tgt_lang: str, out: Path) -> int:
     """Write a WMT XML file (one document) from ``generaltest2022.<pair>.{src,ref.*,hyp.*}`` text files."""
     pair = f"{src_lang}-{tgt_lang}"
-    src = _lines(folder / f"generaltest2022.{pair}.src.{src_lang}")
+    src = read_lines(folder / f"generaltest2022.{pair}.src.{src_lang}")
     dataset = ET.Element("dataset", id="wmttest2022")
     doc = ET.SubElement(ET.SubElement(dataset, "collection", id="general"), "doc",
                         id=f"mirror-{pair}", origlang=src_lang)
     _add_segs(ET.SubElement(doc, "src", lang=src_lang), src)
     for ref in sorted(folder.glob(f"generaltest2022.{pair}.ref.*.{tgt_lang}")):
         translator = ref.name.split(".ref.")[1].rsplit(".", 1)[0]
-        _add_segs(ET.SubElement(doc, "ref", lang=tgt_lang, translator=translator), _lines(ref))
+        _add_segs(ET.SubElement(doc, "ref", lang=tgt_lang, translator=translator), read_lines(ref))
     for hyp in sorted((folder / "system-outputs").glob(f"generaltest2022.{pair}.hyp.*.{tgt_lang}")):
         system = hyp.name.split(".hyp.")[1].rsplit(".", 1)[0]
-        _add_segs(ET.SubElement(doc, "hyp", system=system, lang=tgt_lang), _lines(hyp))
+        _add_segs(ET.SubElement(doc, "hyp", system=system, lang=tgt_lang), read_lines(hyp))
     out.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(dataset).write(out, encoding="utf-8", xml_declaration=True)
     return len(src)
