@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mteval.errors import MtevalError
@@ -53,12 +52,12 @@ def _freeze(value: Any) -> Any:
 
 def dataset_configs(compose) -> list[Any]:  # noqa: ANN001 - mteval.prefetch.compose
     """One composed config per dataset option that downloads (options needing a path are skipped)."""
+    from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue
+
     from mteval.provenance import ROOT
 
     out = []
     for option in sorted(p.stem for p in (ROOT / "conf" / "dataset").glob("*.yaml")):
-        from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue
-
         cfg = compose([f"dataset={option}"])
         try:
             if testsets_in_config(cfg):
@@ -91,13 +90,3 @@ def fetch_all(refs: list[TestSetRef], log=print) -> tuple[list[TestSetRef], list
                 cause = cause.__cause__ or cause.__context__
             failed.append((ref, f"{ref.label}: {cause}"))
     return done, failed
-
-
-def cache_locations() -> list[str]:
-    """Where downloaded test sets live (for messages and the CI cache)."""
-    import os
-
-    sacre = os.environ.get("SACREBLEU") or str(Path("~/.sacrebleu").expanduser())
-    hf = os.environ.get("HF_DATASETS_CACHE") or os.path.join(
-        os.environ.get("HF_HOME") or str(Path("~/.cache/huggingface").expanduser()), "datasets")
-    return [sacre, hf]

@@ -9,12 +9,15 @@ that layout through sacrebleu's own dataset classes, so the text is exactly what
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import socket
 from pathlib import Path
 from typing import Any
 
 from mteval.errors import ConfigError, DataUnavailableError
+
+log = logging.getLogger("mteval")
 
 # Seconds before a download attempt gives up: sacrebleu's urlopen has no timeout of its own.
 DOWNLOAD_TIMEOUT_S = 60
@@ -68,10 +71,18 @@ def _tarballs(ds: Any) -> list[Path]:
     return [Path(ds._rawdir) / ds._get_tarball_filename(url) for url in ds.data]
 
 
+def _downloaded(ds: Any) -> bool:
+    """Every release tarball is there: sacrebleu then downloads nothing (it checks only that they are non-empty)."""
+    return all(t.is_file() and t.stat().st_size > 0 for t in _tarballs(ds))
+
+
+def _missing_raw(ds: Any, langpair: str) -> Path | None:
+    return next((p for p in raw_files(ds, langpair) if not p.is_file()), None)
+
+
 def is_cached(ds: Any, langpair: str) -> bool:
     """The release is downloaded and extracted (no network needed to read ``langpair``)."""
-    tarballs_ok = all(t.is_file() and t.stat().st_size > 0 for t in _tarballs(ds))
-    return tarballs_ok and all(p.is_file() for p in raw_files(ds, langpair))
+    return _downloaded(ds) and _missing_raw(ds, langpair) is None
 
 
 def fetch_hint(test_set: str, langpair: str) -> str:
@@ -89,16 +100,14 @@ def ensure_downloaded(ds: Any, langpair: str) -> None:
     where = f"sacrebleu test set {ds.name} {langpair}"
     if is_cached(ds, langpair):
         return
-    if all(t.is_file() and t.stat().st_size > 0 for t in _tarballs(ds)):
-        missing = next(p for p in raw_files(ds, langpair) if not p.is_file())
-        raise DataUnavailableError(f"{where}: the cache at {ds._outdir} has the release but not {missing}; "
+    if _downloaded(ds):
+        raise DataUnavailableError(f"{where}: the cache at {ds._outdir} has the release but not "
+                                   f"{_missing_raw(ds, langpair)}; "
                                    f"delete {ds._outdir} and {fetch_hint(ds.name, langpair)}")
     if offline():
         raise DataUnavailableError(f"{where} is not in the sacrebleu cache ({ds._outdir}) and MTEVAL_OFFLINE/"
                                    f"HF_DATASETS_OFFLINE forbids downloading: {fetch_hint(ds.name, langpair)}")
-    import logging
-
-    logging.getLogger("mteval").info("%s: downloading %s into %s (once; later runs read the cache)",
+    log.info("%s: downloading %s into %s (once; later runs read the cache)",
                                      where, " ".join(ds.data), ds._rawdir)
     absent = [t for t in _tarballs(ds) if not t.is_file()]
     previous = socket.getdefaulttimeout()
@@ -116,7 +125,7 @@ def ensure_downloaded(ds: Any, langpair: str) -> None:
     finally:
         socket.setdefaulttimeout(previous)
     if not is_cached(ds, langpair):
-        raise DataUnavailableError(f"{where}: downloaded, but {raw_files(ds, langpair)[0]} is missing")
+        raise DataUnavailableError(f"{where}: downloaded, but {_missing_raw(ds, langpair)} is missing")
 
 
 def read_fields(ds: Any, langpair: str) -> dict[str, Path]:
