@@ -30,11 +30,6 @@ def _hparams(checkpoint_dir: Path) -> dict[str, Any]:
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
 
 
-def encoder_of(checkpoint_dir: Path) -> str | None:
-    """The encoder a COMET checkpoint builds on (``pretrained_model`` in its ``hparams.yaml``)."""
-    return _hparams(checkpoint_dir).get("pretrained_model")
-
-
 def comet_dependencies(checkpoint_dir: Path) -> list[tuple[str, str]]:
     """Every Hub repository a COMET checkpoint loads besides itself, as (repo, file that must be cached):
     the encoder its ``hparams.yaml`` names, and any tokenizer unbabel-comet loads by a fixed name."""

@@ -7,11 +7,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from mteval.availability import check_offline
 from mteval.cache import Cache, digest
 from mteval.cores import size_thread_pools
 from mteval.errors import ConfigError, InputError
 from mteval.metrics.base import Metric
-from mteval.availability import check_offline
 from mteval.provenance import metric_fingerprint
 from mteval.systems.base import System
 from mteval.types import Corpus, MetricResult, RunResult

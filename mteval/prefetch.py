@@ -8,16 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mteval.availability import comet_dependencies, hub_offline, is_hub_id
 from mteval.errors import ConfigError, ModelUnavailableError, MtevalError
-from mteval.availability import (  # noqa: F401 - re-exported: the checks prefetch serves
-    FIXED_TOKENIZERS,
-    check_offline,
-    comet_dependencies,
-    encoder_of,
-    hub_offline,
-    is_cached,
-    is_hub_id,
-)
 from mteval.provenance import ROOT
 
 # Weight formats the harness never loads (TensorFlow, Flax, Rust, ONNX, Core ML, OpenVINO, GGUF):

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from mteval.errors import ModelUnavailableError, MtevalError
-from mteval.prefetch import (ENCODER_FILES, NOT_LOADED, TOKENIZER_FILES, ModelRef, all_configs, check_offline,
-                             compose, models_in_config, prefetch)
+from mteval.availability import check_offline
+from mteval.prefetch import (ENCODER_FILES, NOT_LOADED, TOKENIZER_FILES, ModelRef, all_configs, compose,
+                             models_in_config, prefetch)
 from mteval.systems.base import SentenceBatchedSystem
 from tests.conftest import MTEVAL, ROOT
 
