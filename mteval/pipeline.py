@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from mteval.availability import check_offline
+from mteval.hub.availability import check_offline
 from mteval.cache import Cache, digest
 from mteval.cores import size_thread_pools
 from mteval.errors import ConfigError, InputError

@@ -44,7 +44,7 @@ def metric_fingerprint(metric: Any) -> dict[str, Any]:
     fp = {"class": type(metric).__name__, "settings": settings, "versions": package_versions()}
     model = getattr(metric, "model_id", None)
     if isinstance(model, str):
-        from mteval.model_identity import model_identity
+        from mteval.hub.identity import model_identity
 
         fp["model_identity"] = model_identity(model, getattr(metric, "revision", None))
     return fp

@@ -79,7 +79,7 @@ def compose():
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    import mteval.app  # noqa: F401 - registers the mteval_root resolver
+    import mteval.commands.run  # noqa: F401 - registers the mteval_root resolver
 
     def _compose(*overrides: str):
         with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):

@@ -145,7 +145,7 @@ def test_503_every_time_gives_up_in_one_line(tmp_path, units, online):
     from mteval.data.originals import summary_line
 
     line = summary_line(report)
-    assert "reference-free only" in line and "python -m mteval.corpus fetch-originals" in line and "\n" not in line
+    assert "reference-free only" in line and "mteval-corpus fetch-originals" in line and "\n" not in line
 
 
 def test_no_network_is_not_retried(monkeypatch, online):
@@ -329,7 +329,7 @@ def test_fetch_originals_cli_and_prefetch(tmp_path):
 
     with FakeArxiv(known_originals()) as fake:
         env = cli_env(MTEVAL_ARXIV_API=fake.url, MTEVAL_DATA=str(tmp_path / "data"))
-        proc = subprocess.run([sys.executable, "-m", "mteval.corpus", "fetch-originals"], capture_output=True,
+        proc = subprocess.run([sys.executable, "-m", "mteval.commands.corpus", "fetch-originals"], capture_output=True,
                               text=True, cwd=ROOT, env=env, timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert "abs-3ca486809ab7\t2206.08478v1\tconfirmed" in proc.stdout
@@ -344,7 +344,7 @@ def test_fetch_originals_cli_and_prefetch(tmp_path):
         assert proc.returncode == 0, proc.stderr
         assert "arXiv originals of" in proc.stdout and "28 segments, 3 with a reference" in proc.stdout
         assert len(fake.requests) == 3 and len(fake.ids_asked(2)) == 15
-    offline = subprocess.run([sys.executable, "-m", "mteval.corpus", "fetch-originals"], capture_output=True,
+    offline = subprocess.run([sys.executable, "-m", "mteval.commands.corpus", "fetch-originals"], capture_output=True,
                              text=True, cwd=ROOT,
                              env={**env, "MTEVAL_OFFLINE": "1", "MTEVAL_DATA": str(tmp_path / "e")},
                              timeout=120)

@@ -199,7 +199,7 @@ def test_empty_hypothesis_lines_are_scored_in_place(tmp_path):
     from mteval.data.plaintext import load_files
     from mteval.metrics.sacre import BLEU, ChrF
     from mteval.pipeline import evaluate
-    from mteval.runio import load_run, write_run
+    from mteval.results.io import load_run, write_run
     from mteval.systems.file import FileSystem
 
     (tmp_path / "src.en").write_text(SRC, encoding="utf-8")

@@ -109,7 +109,7 @@ CASES = [
 
 def run_main(overrides: list[str], tmp_path, monkeypatch, capsys) -> tuple[int, str]:
     """Run ``mteval`` in this process (as the console script would) and return (exit status, stderr)."""
-    from mteval.cli import main
+    from mteval.commands.main import main
 
     (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
     (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
@@ -138,7 +138,7 @@ def test_every_case_has_a_unique_id():
 
 def test_good_settings_still_run(tmp_path, monkeypatch, capsys):
     """The checks refuse only what is wrong: the shipped defaults (with copy) run to the end."""
-    from mteval.cli import main
+    from mteval.commands.main import main
 
     (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
     (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
@@ -176,7 +176,7 @@ def test_number_refuses_nan_and_choice_refuses_true_for_1():
 
 def test_sweep_with_a_bad_job_runs_the_others_and_exits_2(tmp_path, monkeypatch, capsys):
     """Job 1 (limit=0) fails; jobs 0 and 2 finish; the failure is listed at the end with exit 2."""
-    from mteval.cli import main
+    from mteval.commands.main import main
 
     (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
     (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
@@ -200,7 +200,7 @@ def test_sweep_with_a_bad_job_runs_the_others_and_exits_2(tmp_path, monkeypatch,
 
 def test_sweep_rerun_in_the_same_dir_forgets_old_failures(tmp_path, monkeypatch, capsys):
     """A job that failed in an earlier sweep and now works is not reported again."""
-    from mteval.cli import main
+    from mteval.commands.main import main
 
     (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
     (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
@@ -316,7 +316,7 @@ def test_limit_cuts_a_hypothesis_file_the_same_way(tmp_path, monkeypatch, capsys
     monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
     (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
     (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
-    from mteval.cli import main
+    from mteval.commands.main import main
 
     main()
     scores = json.loads((tmp_path / "run" / "scores.json").read_text())
@@ -356,12 +356,12 @@ def test_joblib_sweep_with_a_bad_job_runs_the_others(tmp_path):
 
 def test_a_bug_is_a_traceback_and_exit_2_never_1(tmp_path, monkeypatch, capsys):
     """Exit 1 belongs to the gate's "measured worse"; a crash inside a run is 2, with the traceback kept."""
-    import mteval.app
+    import mteval.commands.run
 
     def crash(cfg):  # noqa: ARG001 - the app's signature
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(mteval.app, "run", crash)
+    monkeypatch.setattr(mteval.commands.run, "run", crash)
     code, err = run_main([*COPY, "metrics=[bleu]"], tmp_path, monkeypatch, capsys)
     assert code == 2
     assert "Traceback" in err and 'raise RuntimeError("boom")' in err
@@ -369,7 +369,7 @@ def test_a_bug_is_a_traceback_and_exit_2_never_1(tmp_path, monkeypatch, capsys):
 
 
 def test_prefetch_reports_an_unknown_option_in_one_line(capsys):
-    from mteval.prefetch import main as prefetch_main
+    from mteval.commands.prefetch import main as prefetch_main
 
     with pytest.raises(SystemExit) as exit_info:
         prefetch_main(["--dry-run", "system=nope"])

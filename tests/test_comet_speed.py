@@ -179,7 +179,7 @@ def test_a_basic_launcher_sweep_loads_comet_once_and_embeds_each_source_and_refe
     import sys
 
     import mteval.metrics.comet as comet_module
-    from mteval import cli
+    from mteval.commands import main as cli
 
     loads, embedded = [], []
     real_load, real_embed = comet_module.load_checkpoint, comet_embed.embed

@@ -11,7 +11,7 @@ from sacrebleu.metrics import BLEU, CHRF
 from sacrebleu.significance import PairedTest
 
 from mteval.bench.compare import build_submission_runs
-from mteval.compare.cli import main
+from mteval.commands.compare import main
 from mteval.compare.comparison import compare_runs
 from mteval.compare.load import expand_run_dirs, load_runset, select_metrics
 from mteval.compare.stats import bootstrap_indices

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mteval.compare.agreement import agree_with_humans
-from mteval.compare.cli import main
+from mteval.commands.compare import main
 from mteval.compare.comparison import compare_runs
 from mteval.compare.human import align_human, read_human
 from mteval.compare.load import load_runset

@@ -13,7 +13,7 @@ import sacrebleu
 from scipy.stats import kendalltau, pearsonr
 
 from mteval.bench.compare import ZH_EN_SUBMISSIONS, build_submission_runs
-from mteval.compare.cli import main
+from mteval.commands.compare import main
 
 pytestmark = pytest.mark.slow
 

@@ -82,7 +82,7 @@ def test_counts_set_by_a_parent_run_are_not_the_users(monkeypatch):
 
 def test_a_run_logs_its_share(tmp_path, monkeypatch, capsys):
     """Through the CLI: a run with another live run on a 2-core mask takes 1 thread."""
-    from mteval.cli import main
+    from mteval.commands.main import main
 
     monkeypatch.setenv("MTEVAL_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setattr(cores, "affinity_cores", lambda: 2)
@@ -102,4 +102,4 @@ def test_a_run_logs_its_share(tmp_path, monkeypatch, capsys):
         other.kill()
         other.wait()
     assert cores._registration is None and not (tmp_path / "runs" / str(os.getpid())).exists()  # ended with the run
-    assert "threads: 1 (this run's share of the cores)" in (tmp_path / "run" / "cli.log").read_text()
+    assert "threads: 1 (this run's share of the cores)" in (tmp_path / "run" / "mteval.log").read_text()

@@ -69,7 +69,7 @@ def test_backend_outputs_equal_plain_generate(tiny_models, monkeypatch, kind, au
     """The HF backend with the swapped head decodes exactly what an untouched model decodes."""
     import transformers
 
-    from mteval.systems.hf_loading import load_hf
+    from mteval.hub.loading import load_hf
 
     monkeypatch.setattr(cpu_speed, "MIN_VOCABULARY", 1)  # the tiny vocabularies are small
     tok, fast, device = load_hf(str(tiny_models[kind]), auto_class=auto_class, revision=None,

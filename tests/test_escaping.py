@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from mteval.compare.cli import parser
-from mteval.compare.cli import run as compare
-from mteval.escape import csv_cell, mathtext_safe, md_code, md_text
+from mteval.commands.compare import parser
+from mteval.commands.compare import run as compare
+from mteval.text.escape import csv_cell, mathtext_safe, md_code, md_text
 from mteval.gate.baseline import load_baseline, view_of_run, write_baseline
 from mteval.gate.config import GateConfig
 from mteval.gate.decide import decide

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mteval.gate.cli import main
+from mteval.commands.gate import main
 from mteval.metrics.sacre import BLEU, ChrF
 from mteval.testing.runs import text_run
 
@@ -361,7 +361,7 @@ def test_unwritable_baseline_out_is_exit_2(corpus, capsys, tmp_path):
 
 
 def _subprocess_gate(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mteval.gate.cli", *map(str, args)], text=True, timeout=120,
+    return subprocess.run([sys.executable, "-m", "mteval.commands.gate", *map(str, args)], text=True, timeout=120,
                           stderr=subprocess.PIPE, env={**os.environ, "PYTHONWARNINGS": "ignore"}, **kwargs)
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from mteval.errors import ConfigError
 from mteval.gate.baseline import load_baseline, view_of_run, write_baseline
-from mteval.gate.cli import run as gate
+from mteval.commands.gate import run as gate
 from mteval.gate.decide import GateConfig, decide
 from mteval.metrics.sacre import BLEU, TER, ChrF
 from mteval.pipeline import score
-from mteval.runio import write_run
+from mteval.results.io import write_run
 from mteval.types import Corpus, MetricResult, RunResult, Segment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,7 +221,7 @@ def test_baseline_written_from_a_run(wmt22_runs):
 
 def _gate_cli(tmp_path: Path, current: Path, baseline: Path) -> tuple[int, str, str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "mteval.gate.cli", "--baseline", str(baseline), "--current", str(current),
+        [sys.executable, "-m", "mteval.commands.gate", "--baseline", str(baseline), "--current", str(current),
          "--summary-md", str(tmp_path / "gate.md"), "--junit", str(tmp_path / "gate.xml")],
         capture_output=True, text=True, timeout=300,
     )

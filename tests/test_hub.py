@@ -51,8 +51,8 @@ def test_prefetch_with_an_unreachable_hub_is_one_line(tmp_path):
 def test_cached_local_models_run_on_with_an_unreachable_hub(monkeypatch, tiny_models):
     from huggingface_hub import constants
 
-    from mteval import hub
-    from mteval.availability import check_offline
+    from mteval.hub import probe as hub
+    from mteval.hub.availability import check_offline
 
     class LocalSystem:
         name = "tiny"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mteval.leaderboard import COLUMNS, append_leaderboard
+from mteval.results.leaderboard import COLUMNS, append_leaderboard
 from mteval.metrics.sacre import BLEU, ChrF
 from mteval.pipeline import score
 from mteval.types import Corpus, RunResult, Segment

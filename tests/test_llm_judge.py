@@ -197,7 +197,7 @@ def test_reference_free_judge_scores_segments_without_references(make_judge):
 
 
 def test_the_judge_refuses_its_own_model_unless_allowed(make_judge, judge_model):
-    from mteval.model_identity import model_identity
+    from mteval.hub.identity import model_identity
 
     same = {"class": "HFChat", "model": "elsewhere/copy", "model_identity": model_identity(str(judge_model))}
     with pytest.raises(ConfigError, match="allow_self_judge=true"):
@@ -217,10 +217,10 @@ def test_compare_and_gate_take_the_judge_like_any_mean_metric(make_judge, tmp_pa
     from mteval.compare.comparison import compare_runs
     from mteval.compare.load import load_runset
     from mteval.gate.baseline import view_of_run
-    from mteval.gate.cli import run as gate
+    from mteval.commands.gate import run as gate
     from mteval.gate.decide import GateConfig, decide
     from mteval.report.spans import marked, spans_metric
-    from mteval.runio import load_run
+    from mteval.results.io import load_run
     from mteval.testing.runs import text_run
 
     refs = [f"参考{i}" for i in range(8)]
@@ -311,9 +311,9 @@ def test_vllm_judge_answers_as_the_transformers_judge(request, compose):
 
 
 def test_prefetch_and_the_offline_check_know_the_judge_model(compose, monkeypatch):
-    from mteval import availability
+    from mteval.hub.probe import availability
     from mteval.errors import ModelUnavailableError
-    from mteval.prefetch import ModelRef, models_in_config
+    from mteval.commands.prefetch import ModelRef, models_in_config
 
     cfg = compose("metrics=[bleu,llm_judge]", "dataset=wmt22_en_zh", "system=wmt22_submission")
     assert models_in_config(cfg) == [ModelRef("Qwen/Qwen2.5-7B-Instruct", None, "system", "metrics.llm_judge")]

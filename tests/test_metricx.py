@@ -142,7 +142,7 @@ def test_bad_settings_are_refused_at_construction(kw, setting):
 
 def test_offline_check_names_a_missing_tokenizer_repo(tiny_models, monkeypatch):
     from mteval.errors import ModelUnavailableError
-    from mteval.availability import check_offline
+    from mteval.hub.availability import check_offline
     from mteval.systems.copy import CopySystem
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -153,7 +153,7 @@ def test_offline_check_names_a_missing_tokenizer_repo(tiny_models, monkeypatch):
 
 
 def test_prefetch_fetches_the_model_and_only_the_tokenizer_files(compose):
-    from mteval.prefetch import TOKENIZER_FILES, models_in_config, prefetch
+    from mteval.commands.prefetch import TOKENIZER_FILES, models_in_config, prefetch
 
     cfg = compose("metrics=[metricx,metricx_qe]")
     refs = models_in_config(cfg)

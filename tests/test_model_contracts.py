@@ -13,7 +13,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
 from mteval.errors import ConfigError, ModelUnavailableError
-from mteval.model_identity import model_identity
+from mteval.hub.identity import model_identity
 from mteval.systems.decoding import resolve_decoding
 from mteval.systems.hf_chat import HFChat
 from mteval.systems.hf_seq2seq import HFSeq2Seq

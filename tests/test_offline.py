@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from mteval.errors import ModelUnavailableError, MtevalError
-from mteval.availability import check_offline
-from mteval.prefetch import (ENCODER_FILES, NOT_LOADED, TOKENIZER_FILES, ModelRef, all_configs, compose,
+from mteval.hub.availability import check_offline
+from mteval.commands.prefetch import (ENCODER_FILES, NOT_LOADED, TOKENIZER_FILES, ModelRef, all_configs, compose,
                              models_in_config, prefetch)
 from mteval.systems.base import SentenceBatchedSystem
 from tests.conftest import MTEVAL, ROOT

@@ -14,7 +14,7 @@ import pytest
 from mteval.cache import Cache
 from mteval.errors import CacheError, OutputError
 from mteval.pipeline import translate
-from mteval.runio import write_run
+from mteval.results.io import write_run
 from mteval.systems.base import System
 from mteval.types import Corpus, RunResult, Segment
 
@@ -116,7 +116,7 @@ def test_run_file_blocked_by_a_directory_leaves_no_temp_file(tmp_path):
 
 def _mteval(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "mteval.cli", "system=copy", "metrics=[bleu]", "cache=null",
+    return subprocess.run([sys.executable, "-m", "mteval.commands.main", "system=copy", "metrics=[bleu]", "cache=null",
                            *overrides], capture_output=True, text=True, timeout=300, env=env)
 
 

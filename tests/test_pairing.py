@@ -287,7 +287,7 @@ def test_anchors():
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mteval.corpus", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "mteval.commands.corpus", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
 
 
@@ -326,7 +326,7 @@ def test_cli_bad_utf8_exits_2_with_file_and_line(tmp_path):
 
 
 def test_cli_lists_block_ids_without_pairs_out(tmp_path):
-    """`python -m mteval.corpus data/abstracts` (the README's way to list ids) needs no output file."""
+    """`mteval-corpus data/abstracts` (the README's way to list ids) needs no output file."""
     proc = _cli(str(SEEDS))
     assert proc.returncode == 0, proc.stderr
     rows = [line.split("\t") for line in proc.stdout.splitlines() if line.startswith("abs-")]

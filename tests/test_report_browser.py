@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mteval.bench.compare import build_submission_runs
-from mteval.compare.cli import main
+from mteval.commands.compare import main
 
 pytestmark = pytest.mark.browser
 

@@ -58,7 +58,7 @@ RUNNER = textwrap.dedent("""
     SentenceBatchedSystem.translate = counting_translate
     HFSeq2Seq._translate_batch = killing_batch
     Cache.put_translations = killing_put
-    from mteval.cli import main
+    from mteval.commands.main import main
     sys.argv = ["mteval", *sys.argv[1:]]
     main()
 """)

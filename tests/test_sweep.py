@@ -57,7 +57,7 @@ def test_real_sweep_then_compare(tmp_path, launcher):
         assert (sweep / ".submitit").is_dir()
     bleu = {r: json.loads((sweep / r / "scores.json").read_text())["metrics"]["bleu"]["score"] for r in runs}
     assert bleu["0_LanguageX"] == pytest.approx(54.346, abs=1e-3) and bleu["1_Online-G"] == pytest.approx(43.86, abs=0.01)
-    compare = subprocess.run([sys.executable, "-m", "mteval.compare.cli", str(sweep), "--baseline", "LanguageX",
+    compare = subprocess.run([sys.executable, "-m", "mteval.commands.compare", str(sweep), "--baseline", "LanguageX",
                               "--n-bootstrap", "200", "--n-ar", "200", "--no-report"],
                              capture_output=True, text=True, timeout=600)
     assert compare.returncode == 0, compare.stderr[-3000:]

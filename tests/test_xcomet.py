@@ -10,7 +10,7 @@ import yaml
 
 from mteval.errors import ConfigError, InputError, ModelUnavailableError
 from mteval.metrics.xcomet import XComet
-from mteval.spans import check_spans, clean_spans, merge_units, severity_counts
+from mteval.metrics.spans import check_spans, clean_spans, merge_units, severity_counts
 from mteval.testing.tiny_xcomet import XCOMET_XL_HPARAMS
 from tests.conftest import MTEVAL, ROOT
 
@@ -151,7 +151,7 @@ def test_gated_model_names_hf_token(monkeypatch):
 
 
 def test_prefetch_knows_xcomet_and_its_encoder(compose, tmp_path):
-    from mteval.prefetch import comet_dependencies, models_in_config
+    from mteval.commands.prefetch import comet_dependencies, models_in_config
 
     refs = models_in_config(compose("metrics=[xcomet,xcomet_qe]", "system=copy"))
     assert {(r.repo_id, r.role, r.named_by) for r in refs} == {("Unbabel/XCOMET-XL", "comet", "metrics.xcomet"),
@@ -185,7 +185,7 @@ def xcomet_runs(tiny_models, tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_issue_command_writes_spans(xcomet_runs):
-    from mteval.runio import load_run
+    from mteval.results.io import load_run
 
     run = load_run(xcomet_runs["LanguageX"])  # the schema check passes every stored span
     spans = run.error_spans("xcomet")
@@ -206,7 +206,7 @@ def test_the_issue_command_writes_spans(xcomet_runs):
 def test_a_tampered_span_is_refused_when_read_back(xcomet_runs, tmp_path):
     import shutil
 
-    from mteval.runio import load_run
+    from mteval.results.io import load_run
 
     run_dir = tmp_path / "run"
     shutil.copytree(xcomet_runs["LanguageX"], run_dir)
@@ -227,7 +227,7 @@ def test_compare_and_report_treat_xcomet_like_any_metric(xcomet_runs, tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<table id='error-spans'>" in html and "Error spans by severity" in html
     assert "<mark class='major' title='major, confidence" in html or "<mark class='minor' title=" in html
-    from mteval.runio import load_run
+    from mteval.results.io import load_run
 
     for name in ("LanguageX", "Online-G"):
         counts = load_run(xcomet_runs[name]).scores["metrics"]["xcomet"]["error_spans"]

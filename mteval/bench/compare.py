@@ -50,7 +50,7 @@ def build_submission_runs(out_dir: str | Path, names: tuple[str, ...] = SUBMISSI
     from mteval.data.sacrebleu_sets import load_sacrebleu
     from mteval.metrics.sacre import BLEU, ChrF, TER
     from mteval.pipeline import evaluate
-    from mteval.runio import write_run
+    from mteval.results.io import write_run
     from mteval.systems.submission import wmt_submission
 
     # conf/dataset/wmt22_en_zh.yaml and wmt22_zh_en.yaml: reference A, punctuation as published (zh_punct: none).
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             build_submission_runs(runs)
         hyps = [str(submission_file(BASELINE))] + [str(submission_file(n)) for n in SUBMISSIONS if n != BASELINE]
         ref = str(wmt22_field("ref:A"))
-        compare = [sys.executable, "-m", "mteval.compare.cli", str(runs), "--baseline", BASELINE,
+        compare = [sys.executable, "-m", "mteval.commands.compare", str(runs), "--baseline", BASELINE,
                    "--metrics", "bleu,chrf", "--n-bootstrap", "1000", "--seed", "12345"]
         commands = {
             "sacrebleu --paired-bs": [str(bindir / "sacrebleu"), ref, "-i", *hyps, "-l", "en-zh", "-m", "bleu",

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from mteval.errors import IncomparableError, InputError
-from mteval.runio import LoadedRun, load_run
+from mteval.results.io import LoadedRun, load_run
 
 
 def _natural_key(path: Path) -> list:

@@ -50,7 +50,7 @@ def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def dataset_configs(compose) -> list[Any]:  # noqa: ANN001 - mteval.prefetch.compose
+def dataset_configs(compose) -> list[Any]:  # noqa: ANN001 - mteval.commands.prefetch.compose
     """One composed config per dataset option that downloads (options needing a path are skipped)."""
     from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue
 

@@ -21,7 +21,7 @@ COLUMNS = ("block_id", "arxiv_id")
 # (the pairing's length signal, calibrated on WMT22) probably translates only part of it: flagged,
 # as its reference-based scores then understate the MT.
 SHORT_Z = -2.0
-FETCH_HINT = "fetch them where arXiv is reachable: `python -m mteval.corpus fetch-originals` (or `make models`)"
+FETCH_HINT = "fetch them where arXiv is reachable: `mteval-corpus fetch-originals` (or `make models`)"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.errors import IncomparableError, InputError, MtevalError
-from mteval.runschema import check_baseline
+from mteval.results.schema import check_baseline
 
 FORMAT = "mteval-baseline/1"
 
@@ -133,7 +133,7 @@ def view_of_run(run_dir: str | Path) -> RunView:
     Sufficient statistics are computed on first use (:meth:`RunView.stats_for`), after the
     cheap comparability checks.
     """
-    from mteval.runio import load_run
+    from mteval.results.io import load_run
 
     run = load_run(run_dir)
     where = str(run_dir)

@@ -1,7 +1,7 @@
 """The gate's Markdown summary (for a CI step summary such as ``$GITHUB_STEP_SUMMARY``) and console table."""
 from __future__ import annotations
 
-from mteval.escape import md_code, md_text
+from mteval.text.escape import md_code, md_text
 from mteval.gate.decide import GateReport, MetricVerdict
 
 STATUS = {0: "PASS", 1: "FAIL (regression)", 2: "CANNOT COMPARE"}

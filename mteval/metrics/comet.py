@@ -12,7 +12,7 @@ from typing import Any
 from mteval import validate
 from mteval.errors import ConfigError
 from mteval.metrics.base import Metric
-from mteval.systems.hf_loading import model_error
+from mteval.hub.loading import model_error
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class Comet(Metric):
     def identity(self) -> str:
         """The checkpoint by content (a Hub commit, or a digest of a local checkpoint), never by its
         path or branch alone: weights swapped at the same path must change the signature (#10)."""
-        from mteval.model_identity import model_identity
+        from mteval.hub.identity import model_identity
 
         return model_identity(self.model_id, self.revision)
 

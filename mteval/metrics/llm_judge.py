@@ -32,10 +32,10 @@ from mteval import validate
 from mteval.errors import ConfigError
 from mteval.metrics.base import Metric
 from mteval.metrics.judge_answer import KINDS, Annotation, Unparsable, parse_answer
-from mteval.spans import FIELD as SPANS
-from mteval.spans import SEVERITIES as SPAN_SEVERITIES
+from mteval.metrics.spans import FIELD as SPANS
+from mteval.metrics.spans import SEVERITIES as SPAN_SEVERITIES
 from mteval.systems.hf_chat import LANG_NAMES
-from mteval.systems.hf_loading import TORCH_DTYPES
+from mteval.hub.loading import TORCH_DTYPES
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -150,13 +150,13 @@ class LLMJudge(Metric):
 
     def identity(self) -> str:
         """The judge model by content (Hub commit or digest of the local directory)."""
-        from mteval.model_identity import model_identity
+        from mteval.hub.identity import model_identity
 
         return model_identity(self.model_id, self.revision)
 
     def hub_files(self) -> list[tuple[str, str | None, str]]:
         """What must be cached offline (the availability check): the judge's config, if on the Hub."""
-        from mteval.availability import is_hub_id
+        from mteval.hub.availability import is_hub_id
 
         return [(self.model_id, self.revision, "config.json")] if is_hub_id(self.model_id) else []
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mteval.spans import FIELD, merge_units
+from mteval.metrics.spans import FIELD, merge_units
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)

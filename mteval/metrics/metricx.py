@@ -13,8 +13,8 @@ from typing import Any
 
 from mteval import validate
 from mteval.metrics.base import Metric
-from mteval.availability import is_hub_id
-from mteval.systems.hf_loading import load_or_explain
+from mteval.hub.availability import is_hub_id
+from mteval.hub.loading import load_or_explain
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ class MetricX(Metric):
         """Names the model and tokenizer by content (Hub commit or digest), so that weights swapped
         at the same path never pass for the ones scored before (issue 10, item 5)."""
         if self._identity is None:
-            from mteval.model_identity import model_identity
+            from mteval.hub.identity import model_identity
 
             self._identity = (short_identity(model_identity(self.model_id, self.revision)),
                               short_identity(model_identity(self.tokenizer_id, self.tokenizer_revision)))

@@ -5,7 +5,7 @@ from typing import Any
 
 from mteval.errors import ConfigError
 from mteval.metrics.comet import Comet, checkpoint_path
-from mteval.spans import FIELD, clean_spans, severity_counts
+from mteval.metrics.spans import FIELD, clean_spans, severity_counts
 from mteval.types import MetricResult
 
 #: comet's class_identifier of checkpoints that return error spans (unbabel-comet 2.2.7, comet/models/__init__.py).

@@ -6,7 +6,7 @@ from html import escape
 import pandas as pd
 
 from mteval.compare.agreement import STAT_LABELS, Agreement, Estimate
-from mteval.escape import md_text
+from mteval.text.escape import md_text
 from mteval.report.markdown import metric_label, pipe_table
 
 # String metrics (chrF, sentence BLEU) reach a segment-level Kendall tau of 0.1 or more against WMT22

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
-from mteval.escape import md_code, md_text
+from mteval.text.escape import md_code, md_text
 from mteval.text.checks import CHECKS, DESCRIPTIONS
 
 CHECK_HEADERS = {"empty": "empty", "copy": "copy", "off_target": "off-tgt", "traditional": "trad",

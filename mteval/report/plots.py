@@ -7,7 +7,7 @@ import numpy as np
 
 from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
-from mteval.escape import mathtext_safe
+from mteval.text.escape import mathtext_safe
 from mteval.report.fonts import fonts_for
 from mteval.report.markdown import digits, metric_label
 from mteval.report.worst import score_matrix

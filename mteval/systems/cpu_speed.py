@@ -1,6 +1,6 @@
 """CPU-only speed-ups for the Hugging Face backends: same outputs, faster matrix products.
 
-Imported lazily by :func:`mteval.systems.hf_loading.load_hf` (it imports torch).
+Imported lazily by :func:`mteval.hub.loading.load_hf` (it imports torch).
 
 Measured with ``make bench`` on a 2-core AMD EPYC (Zen 1, AVX2) for an opus-mt-en-zh-sized
 Marian model, greedy, batches of 32 (see the README's speed table):

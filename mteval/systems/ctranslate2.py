@@ -13,10 +13,10 @@ from typing import Any
 from mteval import validate
 from mteval.errors import ConfigError
 from mteval.provenance import ROOT
-from mteval.model_identity import model_identity
+from mteval.hub.identity import model_identity
 from mteval.systems.base import _is_oom, available_cores, split_cores
 from mteval.systems.decoding import Decoding
-from mteval.systems.hf_loading import load_or_explain, model_error
+from mteval.hub.loading import load_or_explain, model_error
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)

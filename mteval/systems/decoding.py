@@ -132,7 +132,7 @@ def model_generation_defaults(model: str, revision: str | None = None) -> dict[s
         path = _model_file(model, revision, name)
         if path is not None:
             return json.loads(path.read_text(encoding="utf-8"))
-    from mteval.systems.hf_loading import model_error
+    from mteval.hub.loading import model_error
 
     raise model_error(model, OSError(f"{model} has neither generation_config.json nor config.json"))
 
@@ -152,11 +152,11 @@ def _model_file(model: str, revision: str | None, name: str) -> Path | None:
 
     if constants.HF_HUB_OFFLINE:
         if name == "config.json":
-            from mteval.systems.hf_loading import model_error
+            from mteval.hub.loading import model_error
 
             raise model_error(model, OSError("offline: cannot find the requested files in the local cache"))
         return None
-    from mteval.systems.hf_loading import load_or_explain
+    from mteval.hub.loading import load_or_explain
 
     try:
         return Path(load_or_explain(model, lambda: hf_hub_download(model, name, revision=revision)))

@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from mteval import validate
-from mteval.model_identity import model_identity
+from mteval.hub.identity import model_identity
 from mteval.systems.base import SentenceBatchedSystem, plan_batches
 from mteval.systems.decoding import ResolvesDecoding
-from mteval.systems.hf_loading import TORCH_DTYPES, count_length_capped, load_hf, require_chat_template
+from mteval.hub.loading import TORCH_DTYPES, count_length_capped, load_hf, require_chat_template
 
 DEFAULT_SYSTEM_PROMPT = "You are a professional translator."
 DEFAULT_PROMPT_TEMPLATE = ("Translate the following {src_lang} text into {tgt_lang}. "

@@ -8,7 +8,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.systems.base import available_cores, split_cores
-from mteval.systems.hf_loading import TORCH_DTYPES, count_length_capped, load_hf
+from mteval.hub.loading import TORCH_DTYPES, count_length_capped, load_hf
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mteval import validate
-from mteval.model_identity import model_identity
+from mteval.hub.identity import model_identity
 from mteval.systems.base import SentenceBatchedSystem
 from mteval.systems.decoding import ResolvesDecoding
 from mteval.systems.languages import model_code

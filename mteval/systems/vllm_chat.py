@@ -8,7 +8,7 @@ from typing import Any
 from mteval import validate
 from mteval.errors import ModelUnavailableError
 from mteval.systems.hf_chat import DEFAULT_PROMPT_TEMPLATE, DEFAULT_SYSTEM_PROMPT, HFChat
-from mteval.systems.hf_loading import load_or_explain, require_chat_template
+from mteval.hub.loading import load_or_explain, require_chat_template
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mteval.metrics.base import Metric
-from mteval.runio import write_run
+from mteval.results.io import write_run
 from mteval.types import Corpus, MetricResult, RunResult, Segment
 
 

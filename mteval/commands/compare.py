@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> Path:
     from mteval.compare.load import load_runset, select_metrics
     from mteval.compare.segstats import default_jobs
     from mteval.compare.table import flagged_segments, record, summary_frame
-    from mteval.escape import csv_safe_frame
+    from mteval.text.escape import csv_safe_frame
     from mteval.report.markdown import markdown_report
 
     for name, value, low in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-ar", args.n_ar, 0)):

@@ -1,6 +1,6 @@
-"""``python -m mteval.corpus``: read seed pages, pair EN/ZH versions of each abstract, write them and a summary.
+"""``mteval-corpus``: read seed pages, pair EN/ZH versions of each abstract, write them and a summary.
 
-``python -m mteval.corpus fetch-originals``: fetch and confirm the arXiv originals of the Chinese blocks.
+``mteval-corpus fetch-originals``: fetch and confirm the arXiv originals of the Chinese blocks.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     from mteval.data.pairing import DEFAULT_MIN_SCORE
 
     parser = argparse.ArgumentParser(
-        prog="python -m mteval.corpus",
+        prog="mteval-corpus",
         description="Read seed pages, find the English and Chinese versions of the same abstract, "
         "write them as JSONL and print the corpus summary.",
     )
@@ -105,7 +105,7 @@ def build_fetch_parser() -> argparse.ArgumentParser:
     from mteval.provenance import ROOT
 
     parser = argparse.ArgumentParser(
-        prog="python -m mteval.corpus fetch-originals",
+        prog="mteval-corpus fetch-originals",
         description="Fetch from arXiv the English original of every Chinese block the id map names (latest "
         "version first, earlier ones when it does not confirm), cache them per id and version, and report which "
         "the pairing confirms. Exit 2 when arXiv cannot be reached (or MTEVAL_OFFLINE=1) for what is not cached.",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mteval.availability import comet_dependencies, hub_offline, is_hub_id
+from mteval.hub.availability import comet_dependencies, hub_offline, is_hub_id
 from mteval.errors import ConfigError, ModelUnavailableError, MtevalError
 from mteval.provenance import ROOT
 
@@ -65,9 +65,9 @@ def compose(overrides: Iterable[str]) -> Any:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    import mteval.resolvers  # noqa: F401 - registers the resolvers conf/ uses
+    import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
 
-    from mteval.config_check import hydra_error_line
+    from mteval.commands.config_check import hydra_error_line
 
     with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
         try:
@@ -112,7 +112,7 @@ def prefetch(
         refs: the models to fetch (duplicates are fetched once).
         snapshot_download, list_files: the Hub functions (injected by tests).
     """
-    from mteval.systems.hf_loading import model_error
+    from mteval.hub.loading import model_error
 
     if snapshot_download is None:
         from huggingface_hub import snapshot_download
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
             print("(COMET encoders are read from each checkpoint's hparams.yaml once it is downloaded)")
             return
         if refs and not hub_offline():
-            from mteval import hub
+            from mteval.hub import probe as hub
 
             ok, reason = hub.reachable()
             if not ok:  # one line now, instead of minutes of retries for every model

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mteval.escape import csv_cell
+from mteval.text.escape import csv_cell
 from mteval.types import RunResult
 
 log = logging.getLogger(__name__)

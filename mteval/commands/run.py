@@ -7,9 +7,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from mteval.config_check import build, check_config
+from mteval.commands.config_check import build, check_config
 from mteval.cores import size_thread_pools
-import mteval.resolvers  # noqa: F401 - registers the resolvers conf/ uses
+import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
 
 log = logging.getLogger("mteval")
 
@@ -38,7 +38,7 @@ def run(cfg: DictConfig) -> dict:
     from mteval.pipeline import evaluate
     from mteval.provenance import environment
     from mteval.report.table import scores_table
-    from mteval.runio import append_leaderboard, write_run
+    from mteval.results.io import append_leaderboard, write_run
 
     check_config(cfg)
     quiet_libraries(cfg.log_level)

@@ -5,7 +5,7 @@ import os
 import sys
 import traceback
 
-from mteval.config_check import hydra_error_line, mteval_cause
+from mteval.commands.config_check import hydra_error_line, mteval_cause
 from mteval.errors import MtevalError
 
 __all__ = ["fail", "main", "mteval_cause"]
@@ -26,8 +26,9 @@ def main() -> None:
     """
     import hydra
 
-    from mteval import cores, sweep
-    from mteval.app import run
+    from mteval import cores
+    from mteval.commands import sweep
+    from mteval.commands.run import run
     from mteval.provenance import ROOT
 
     # An absolute path: run as an installed entry point, Hydra would read "../conf" as a module path.

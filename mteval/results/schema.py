@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.errors import InputError
-from mteval.spans import check_spans, spans_key
+from mteval.metrics.spans import check_spans, spans_key
 
 
 def is_number(x: Any) -> bool:

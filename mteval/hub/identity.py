@@ -76,7 +76,7 @@ def hub_commit(repo_id: str, revision: str | None = None) -> str:
 
             return HfApi().model_info(repo_id, revision=revision).sha
         except Exception as err:  # noqa: BLE001 - any Hub failure becomes the one-line error below
-            from mteval.systems.hf_loading import model_error
+            from mteval.hub.loading import model_error
 
             raise model_error(repo_id, err) from err
     raise ModelUnavailableError(

@@ -79,7 +79,7 @@ def check_offline(system: Any, metrics: Iterable[Any]) -> None:
     Raises:
         ModelUnavailableError: naming the missing model and the fix.
     """
-    from mteval import hub
+    from mteval.hub import probe as hub
     from mteval.errors import ModelUnavailableError
 
     if not hub_offline():

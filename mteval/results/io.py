@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 
 from mteval.errors import InputError, OutputError
-from mteval.escape import csv_safe_frame
-from mteval.leaderboard import append_leaderboard  # noqa: F401 - app.py writes a run and its row from here
-from mteval.runschema import check_run_scores, check_run_segment
-from mteval.spans import FIELD as SPANS_FIELD
-from mteval.spans import spans_key
+from mteval.text.escape import csv_safe_frame
+from mteval.results.leaderboard import append_leaderboard  # noqa: F401 - app.py writes a run and its row from here
+from mteval.results.schema import check_run_scores, check_run_segment
+from mteval.metrics.spans import FIELD as SPANS_FIELD
+from mteval.metrics.spans import spans_key
 from mteval.types import RunResult, write_json
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:

@@ -1,0 +1,1 @@
+"""Entry points: parse arguments, call the library, exit with its status."""

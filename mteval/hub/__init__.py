@@ -1,0 +1,1 @@
+"""The Hugging Face Hub: reachability probe, model identity, availability, loading, devices."""

@@ -1,0 +1,1 @@
+"""Results I/O: run directories, their schema, the leaderboard."""
