@@ -1,4 +1,4 @@
-"""Provenance of a result: git commit, package versions, metric fingerprints."""
+"""Provenance of a result: git commit, package versions, host facts."""
 from __future__ import annotations
 
 import platform
@@ -33,21 +33,6 @@ def git_revision() -> str | None:
         return rev.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def metric_fingerprint(metric: Any) -> dict[str, Any]:
-    """A metric's class and public settings plus the versions that change its numbers, and for a
-    metric with a model (COMET, MetricX) that model's identity by content (Hub commit or digest of
-    the local checkpoint), so a checkpoint swapped at the same path is never taken for the old one."""
-    settings = {k: v for k, v in vars(metric).items()
-                if not k.startswith("_") and not callable(v) and k not in {"name", "needs_ref"}}
-    fp = {"class": type(metric).__name__, "settings": settings, "versions": package_versions()}
-    model = getattr(metric, "model_id", None)
-    if isinstance(model, str):
-        from mteval.hub.identity import model_identity
-
-        fp["model_identity"] = model_identity(model, getattr(metric, "revision", None))
-    return fp
 
 
 def environment() -> dict[str, Any]:

@@ -82,6 +82,37 @@ class Corpus:
         return len(self.segments)
 
 
+SentencePairs = list[tuple[str, str]]
+
+
+@dataclass
+class Translation:
+    """What a system returns for a list of sources: the hypotheses, in order, one per source, plus
+    what the metrics and the run's provenance need to know about how they were made.
+
+    Args:
+        hyps: one hypothesis per source.
+        sentence_pairs: per source, the (source sentence, translation) pairs a sentence-by-sentence
+            system joined into its hypothesis; None for one sentence or a system without pairs.
+        counters: events worth reporting, summed over the run (``sentences_split_further``: a sentence
+            longer than the model's input limit was split at clause marks; ``outputs_length_capped``:
+            an output filled ``max_new_tokens``).
+    """
+
+    hyps: list[str]
+    sentence_pairs: list[SentencePairs | None] | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sentence_pairs is None:
+            self.sentence_pairs = [None] * len(self.hyps)
+        elif len(self.sentence_pairs) != len(self.hyps):
+            raise ValueError(f"{len(self.sentence_pairs)} sentence-pair lists for {len(self.hyps)} hypotheses")
+
+    def __len__(self) -> int:
+        return len(self.hyps)
+
+
 @dataclass
 class MetricResult:
     """A corpus score with its per-segment scores and the signature that makes it reproducible.

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mteval.systems.base import SentenceBatchedSystem, plan_batches
+from mteval.systems.base import SentenceBatchedSystem
+from mteval.systems.batching import plan_batches
 
 
 @pytest.mark.parametrize(
@@ -59,7 +60,7 @@ class WordBackend(SentenceBatchedSystem):
 def test_translate_restores_order_and_respects_the_budget():
     sources = ["a b c d e f", "x", "one two three", "x", "", "p q r s", "  "]
     system = WordBackend(batch_size=2, max_tokens=8)
-    out = system.translate(sources, src_lang="en", tgt_lang="zh")
+    out = system.translate(sources, src_lang="en", tgt_lang="zh").hyps
     assert out == ["A B C D E F", "X", "ONE TWO THREE", "X", "", "P Q R S", ""]
     assert [len(b) for b in system.batches] == [1, 2, 1]  # 6 | 4+3 | 1 (duplicate "x" sent once)
     assert system.batches[0] == ["a b c d e f"]
@@ -73,5 +74,5 @@ def test_translate_reports_progress_per_batch():
     system = WordBackend(batch_size=1, max_tokens=None)
     seen = []
     system.on_progress = lambda done, total: seen.append((done, total))
-    system.translate(["a", "b c", "d e f"], src_lang="en", tgt_lang="zh")
+    system.translate(["a", "b c", "d e f"], src_lang="en", tgt_lang="zh").hyps
     assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -15,10 +15,18 @@ from mteval.errors import ConfigError
 from mteval.metrics.base import Metric
 from mteval.metrics.sacre import BLEU, ChrF
 from mteval.pipeline import evaluate, translate
+from mteval.systems.cached import CachedSystem
+from mteval.metrics.cached import CachedMetric
+from mteval.types import Translation
 from mteval.systems.base import System
 from mteval.types import Corpus, MetricResult, Segment
 
 SOURCES = [f"Sentence number {i}." for i in range(23)] + ["Sentence number 3."]  # one duplicate
+
+def cached_translate(system, corp, *, cache, chunk_size=64):
+    """The pipeline's translation of ``corp`` with ``system`` behind the cache."""
+    return translate(CachedSystem(system, cache, chunk_size=chunk_size), corp).hyps
+
 
 
 class CountingSystem(System):
@@ -36,7 +44,7 @@ class CountingSystem(System):
         self.calls.append(list(sources))
         if self.on_call is not None:
             self.on_call(len(self.calls))
-        return [f"{self.prefix}{s}" for s in sources]
+        return Translation([f"{self.prefix}{s}" for s in sources])
 
     def fingerprint(self):
         return {**super().fingerprint(), "prefix": self.prefix}
@@ -91,10 +99,10 @@ def test_rerun_does_no_model_work_and_a_new_metric_does_not_retranslate(tmp_path
 def test_translate_caches_chunk_by_chunk_and_fills_in_what_is_missing(tmp_path):
     with Cache(tmp_path / "c.sqlite") as cache:
         part = CountingSystem()
-        translate(part, corpus(SOURCES[:7]), cache=cache, chunk_size=3)
+        cached_translate(part, corpus(SOURCES[:7]), cache=cache, chunk_size=3)
         assert [len(c) for c in part.calls] == [3, 3, 1]
         rest = CountingSystem()
-        hyps = translate(rest, corpus(), cache=cache, chunk_size=3)
+        hyps = cached_translate(rest, corpus(), cache=cache, chunk_size=3)
     assert sorted(s for c in rest.calls for s in c) == sorted(set(SOURCES) - set(SOURCES[:7]))
     assert hyps == [f"译{s}" for s in SOURCES]
 
@@ -112,7 +120,7 @@ def test_sources_another_run_finished_meanwhile_are_skipped(tmp_path):
 
     system.on_call = other_run_finishes_a_chunk
     with Cache(path) as cache:
-        hyps = translate(system, corpus(), cache=cache, chunk_size=10)
+        hyps = cached_translate(system, corpus(), cache=cache, chunk_size=10)
     assert all(s not in later for c in system.calls for s in c)
     assert hyps[10:20] == [f"other:{s}" for s in later]
 
@@ -192,14 +200,14 @@ def test_unusable_cache_file_is_one_clear_error(tmp_path):
 
 def test_chunk_size_must_be_positive(tmp_path):
     with Cache(tmp_path / "c.sqlite") as cache, pytest.raises(ConfigError, match="translate_chunk_size"):
-        translate(CountingSystem(), corpus(), cache=cache, chunk_size=0)
+        cached_translate(CountingSystem(), corpus(), cache=cache, chunk_size=0)
 
 
 def test_systems_without_a_model_bypass_the_cache(tmp_path):
     from mteval.systems.copy import CopySystem
 
     with Cache(tmp_path / "c.sqlite") as cache:
-        assert translate(CopySystem(), corpus(), cache=cache) == SOURCES
+        assert evaluate(corpus(), CopySystem(), [BLEU()], cache=cache).hypotheses == SOURCES
         assert cache.count()["translation"] == 0
 
 
@@ -213,12 +221,12 @@ def test_cached_metric_results_carry_the_settings_that_rebuild_the_metric(tmp_pa
 
     hyps = [f"译{s}" for s in SOURCES]
     with Cache(tmp_path / "c.sqlite") as cache:
-        first = score(BLEU(), corpus(), hyps, cache=cache)
+        first = score(CachedMetric(BLEU(), cache), corpus(), hyps)
         (key, text), = cache._db.execute("SELECT key, result FROM metric").fetchall()
         old = json.loads(text)
         old["extra"].pop("metric", None)
         cache.put_metric(key, old)
-        again = score(BLEU(), corpus(), hyps, cache=cache)
+        again = score(CachedMetric(BLEU(), cache), corpus(), hyps)
     assert again.score == first.score
     assert again.extra["metric"] == {"class": "mteval.metrics.sacre.BLEU",
                                      "settings": {"zh_punct": "halfwidth", "tokenize": "auto", "lowercase": False}}

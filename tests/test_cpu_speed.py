@@ -5,8 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from mteval.systems import cpu_speed  # noqa: E402
-from mteval.systems.cpu_speed import VocabularyMajorLinear, speed_up_for_cpu  # noqa: E402
+from mteval.hub import cpu_speed  # noqa: E402
+from mteval.hub.cpu_speed import VocabularyMajorLinear, speed_up_for_cpu  # noqa: E402
 
 
 @pytest.mark.parametrize("bias", [False, True])
@@ -116,6 +116,6 @@ def test_parallel_batches_give_the_same_outputs_in_order(tiny_models):
     one, two = HFSeq2Seq(**kw, parallel_batches=1), HFSeq2Seq(**kw, parallel_batches=2)
     progress = []
     two.on_progress = lambda done, total: progress.append((done, total))
-    assert two.translate(sources, src_lang="en", tgt_lang="zh") == one.translate(sources, src_lang="en", tgt_lang="zh")
-    assert two.n_length_capped == one.n_length_capped > 0  # counted once per output, from both threads
+    assert two.translate(sources, src_lang="en", tgt_lang="zh").hyps == one.translate(sources, src_lang="en", tgt_lang="zh").hyps
+    assert two.counters["outputs_length_capped"] == one.counters["outputs_length_capped"] > 0  # counted once per output, from both threads
     assert progress == [(done, 8) for done in (2, 4, 6, 8)]  # 8 distinct sentences, batches of 2, in order

@@ -9,7 +9,7 @@ import pytest
 
 from mteval.errors import ConfigError
 from mteval.systems import ctranslate2 as ct2
-from mteval.systems.base import split_cores
+from mteval.systems.batching import split_cores
 from mteval.systems.ctranslate2 import CT2Seq2Seq, decoding_options
 from mteval.systems.decoding import resolve_decoding
 
@@ -108,12 +108,12 @@ def test_same_output_as_the_hf_backend(tiny_models, tmp_path_factory, family, nu
               num_beams=num_beams, max_new_tokens=12, batch_size=2, max_tokens=None, max_input_tokens=512,
               split_sentences=True, device="cpu")
     hf = HFSeq2Seq(**kw, dtype="float32")
-    expected = hf.translate(SOURCES, src_lang="en", tgt_lang="zh")
+    expected = hf.translate(SOURCES, src_lang="en", tgt_lang="zh").hyps
     converted = tmp_path_factory.getbasetemp() / "ct2" / family  # converted once per family
     system = CT2Seq2Seq(**kw, compute_type="float32", converted_dir=str(converted))
-    got = system.translate(SOURCES, src_lang="en", tgt_lang="zh")
+    got = system.translate(SOURCES, src_lang="en", tgt_lang="zh").hyps
     assert got == expected
-    assert system.n_length_capped == hf.n_length_capped > 0  # random weights rarely stop: both count it
+    assert system.counters["outputs_length_capped"] == hf.counters["outputs_length_capped"] > 0  # random weights rarely stop: both count it
     assert got[-1] == "" and all(got[:-1])
     assert not any(code in t for t in got for code in ("zho_Hans", "__zh__", "<pad>", "</s>"))
 
@@ -135,7 +135,7 @@ def test_conversion_is_cached_and_reused(tiny_models, tmp_path, monkeypatch):
 
     monkeypatch.setattr(ctranslate2.converters, "TransformersConverter", NoConversion)
     again = _system(str(tiny_models["marian"]), compute_type="int8")
-    assert again.translate(SOURCES[:2], src_lang="en", tgt_lang="zh")
+    assert again.translate(SOURCES[:2], src_lang="en", tgt_lang="zh").hyps
     assert again.converted_path() == path and (path / "model.bin").stat().st_mtime_ns == stamp
 
 
@@ -165,7 +165,7 @@ def test_parallel_batches_keep_order_and_outputs(tiny_models, tmp_path_factory):
                   intra_threads=1)
     progress = []
     two.on_progress = lambda done, total: progress.append((done, total))
-    assert two.translate(sources, src_lang="en", tgt_lang="zh") == one.translate(sources, src_lang="en", tgt_lang="zh")
+    assert two.translate(sources, src_lang="en", tgt_lang="zh").hyps == one.translate(sources, src_lang="en", tgt_lang="zh").hyps
     assert two._translator.num_translators == 2
     # 16 distinct sentences (one source has two), batches of 2, reported in order as each finishes
     assert progress == [(done, 16) for done in range(2, 17, 2)]
@@ -177,7 +177,7 @@ def test_parallel_batch_out_of_memory_is_retried_alone(tiny_models, tmp_path_fac
     system = _system(str(tiny_models["marian"]), compute_type="float32", converted_dir=converted, inter_threads=2,
                      intra_threads=1)
     expected = _system(str(tiny_models["marian"]), compute_type="float32", converted_dir=converted,
-                       inter_threads=1).translate(SOURCES[:4], src_lang="en", tgt_lang="zh")
+                       inter_threads=1).translate(SOURCES[:4], src_lang="en", tgt_lang="zh").hyps
     real_submit = system._submit
 
     class Failed:
@@ -188,7 +188,7 @@ def test_parallel_batch_out_of_memory_is_retried_alone(tiny_models, tmp_path_fac
         return [Failed() for _ in sentences] if asynchronous else real_submit(sentences, src_lang, tgt_lang)
 
     monkeypatch.setattr(system, "_submit", submit)
-    assert system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh") == expected
+    assert system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh").hyps == expected
 
     class Broken:
         def result(self):
@@ -196,4 +196,4 @@ def test_parallel_batch_out_of_memory_is_retried_alone(tiny_models, tmp_path_fac
 
     monkeypatch.setattr(system, "_submit", lambda sentences, *_, asynchronous=False: [Broken() for _ in sentences])
     with pytest.raises(RuntimeError, match="vocabulary mismatch"):
-        system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh")
+        system.translate(SOURCES[:4], src_lang="en", tgt_lang="zh").hyps

@@ -52,26 +52,25 @@ def test_cached_local_models_run_on_with_an_unreachable_hub(monkeypatch, tiny_mo
     from huggingface_hub import constants
 
     from mteval.hub import probe as hub
-    from mteval.hub.availability import check_offline
+    from mteval.hub.availability import ModelRef, check_models
+    from mteval.pipeline import required_models
 
-    class LocalSystem:
-        name = "tiny"
+    from mteval.metrics.sacre import BLEU
+    from mteval.systems.copy import CopySystem
+
+    class LocalSystem(CopySystem):
         model_id = str(tiny_models["marian"])
-        revision = None
 
-    class HubMetric:
-        name = "m"
-        model_id = "google/metricx-24-hybrid-large-v2p6"
-
-        def hub_files(self):
-            return [(self.model_id, None, "config.json")]
+    class HubMetric(BLEU):
+        def required_models(self):
+            return [ModelRef("google/metricx-24-hybrid-large-v2p6", None, "metricx", "metrics.m")]
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(hub, "_ANSWER", (False, "ConnectionRefusedError: refused"))
-    check_offline(LocalSystem(), [])  # a local model needs no Hub: the run goes on
+    check_models(required_models(LocalSystem(), []))  # a local model needs no Hub: the run goes on
     from mteval.errors import ModelUnavailableError
 
     with pytest.raises(ModelUnavailableError, match="google/metricx-24.*cannot be reached.*HF_HUB_OFFLINE=1"):
-        check_offline(LocalSystem(), [HubMetric()])
+        check_models(required_models(LocalSystem(), [HubMetric()]))
     assert constants.HF_HUB_OFFLINE is True  # the process now reads the cache only: no retries

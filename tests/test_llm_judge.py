@@ -311,7 +311,9 @@ def test_vllm_judge_answers_as_the_transformers_judge(request, compose):
 
 
 def test_prefetch_and_the_offline_check_know_the_judge_model(compose, monkeypatch):
-    from mteval.hub.probe import availability
+    from mteval.hub import availability
+    from mteval.hub.availability import check_models
+    from mteval.pipeline import required_models
     from mteval.errors import ModelUnavailableError
     from mteval.commands.prefetch import ModelRef, models_in_config
 
@@ -320,7 +322,7 @@ def test_prefetch_and_the_offline_check_know_the_judge_model(compose, monkeypatc
     judge = instantiate(cfg.metrics.llm_judge, _convert_="all")
     monkeypatch.setattr(availability, "is_cached", lambda repo, revision=None, filename="config.json": False)
     with pytest.raises(ModelUnavailableError, match=r"Qwen/Qwen2.5-7B-Instruct' \(metrics.llm_judge\)"):
-        availability.check_offline(CopySystem(), [judge])
+        check_models(required_models(CopySystem(), [judge]))
 
 
 def test_tiny_chat_model_answers_are_counted_never_scored_silently(tiny_models, compose):

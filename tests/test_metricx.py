@@ -142,14 +142,15 @@ def test_bad_settings_are_refused_at_construction(kw, setting):
 
 def test_offline_check_names_a_missing_tokenizer_repo(tiny_models, monkeypatch):
     from mteval.errors import ModelUnavailableError
-    from mteval.hub.availability import check_offline
+    from mteval.hub.availability import check_models
+    from mteval.pipeline import required_models
     from mteval.systems.copy import CopySystem
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     metric = MetricX(model=str(tiny_models["metricx"]), tokenizer="google/mt5-xl", reference_free=True)
     with pytest.raises(ModelUnavailableError, match="google/mt5-xl.*metrics.metricx"):
-        check_offline(CopySystem(), [metric])
-    check_offline(CopySystem(), [_metricx(tiny_models, reference_free=True)])  # all local: no error
+        check_models(required_models(CopySystem(), [metric]))
+    check_models(required_models(CopySystem(), [_metricx(tiny_models, reference_free=True)]))  # all local: no error
 
 
 def test_prefetch_fetches_the_model_and_only_the_tokenizer_files(compose):

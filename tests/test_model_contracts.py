@@ -55,7 +55,7 @@ def test_opus_mt_en_zh_configs_name_the_simplified_mandarin_token(compose, optio
 def test_target_token_is_the_first_source_token_of_every_sentence_hf(tiny_models):
     system = _marian(tiny_models["marian"])
     calls = _capture_generate(system)
-    system.translate(TWO_SENTENCES, src_lang="en", tgt_lang="zh")
+    system.translate(TWO_SENTENCES, src_lang="en", tgt_lang="zh").hyps
     code = system.tokenizer.convert_tokens_to_ids(">>cmn_Hans<<")
     rows = [row for call in calls for row in call["input_ids"].tolist()]
     assert len(rows) == 3  # split into sentences: each one carries the token
@@ -80,7 +80,7 @@ def test_target_token_is_the_first_source_token_of_every_sentence_ct2(tiny_model
         return inputs
 
     monkeypatch.setattr(system, "engine_inputs", spy)
-    system.translate(TWO_SENTENCES, src_lang="en", tgt_lang="zh")
+    system.translate(TWO_SENTENCES, src_lang="en", tgt_lang="zh").hyps
     assert len(seen) == 3 and all(tokens[0] == ">>cmn_Hans<<" for tokens in seen)
 
 
@@ -129,7 +129,7 @@ def test_many_to_many_models_follow_the_dataset_direction(tiny_models, compose, 
     system = HFSeq2Seq(name=family, model=str(tiny_models[family]), lang_codes=codes, max_new_tokens=4,
                        device="cpu", dtype="float32", parallel_batches=1, language_pairs=["en-zh", "zh-en"])
     calls = _capture_generate(system)
-    system.translate(["我们提出了一个新的数据集。"], src_lang="zh", tgt_lang="en")
+    system.translate(["我们提出了一个新的数据集。"], src_lang="zh", tgt_lang="en").hyps
     tok = system.tokenizer
     assert calls[0]["forced_bos_token_id"] == tok.convert_tokens_to_ids(forced)
     assert tok.convert_tokens_to_ids(src_token) in calls[0]["input_ids"][0].tolist()[:2]
@@ -183,8 +183,8 @@ def test_chat_backends_give_their_engines_the_same_decoding(tiny_models):
     assert gen["num_beams"] == 1 and gen["repetition_penalty"] == vllm["repetition_penalty"] == 1.0
     assert gen["max_new_tokens"] == vllm["max_tokens"] == 8
     assert hf.fingerprint()["decoding"] == VLLMChat(name="v", model=model, max_new_tokens=8).fingerprint()["decoding"]
-    out = hf.translate(["We present a new dataset."] * 2, src_lang="en", tgt_lang="zh")
-    assert out[0] == out[1] == hf.translate(["We present a new dataset."], src_lang="en", tgt_lang="zh")[0]
+    out = hf.translate(["We present a new dataset."] * 2, src_lang="en", tgt_lang="zh").hyps
+    assert out[0] == out[1] == hf.translate(["We present a new dataset."], src_lang="en", tgt_lang="zh").hyps[0]
 
 
 def test_seq2seq_backends_give_their_engines_the_same_decoding(tiny_models, tmp_path):
@@ -240,13 +240,12 @@ def test_hub_models_are_identified_by_their_resolved_commit(tmp_path, monkeypatc
 
 def test_a_comet_checkpoint_swapped_at_the_same_path_changes_the_metric_key(tiny_models, tmp_path):
     from mteval.metrics.comet import Comet
-    from mteval.provenance import metric_fingerprint
 
     model = tmp_path / "comet"
     shutil.copytree(tiny_models["comet"], model)
 
     def fingerprint():
-        return metric_fingerprint(Comet(model=str(model), name="comet", reference_free=False))
+        return Comet(model=str(model), name="comet", reference_free=False).fingerprint()
 
     before = fingerprint()
     ckpt = model / "checkpoints" / "model.ckpt"

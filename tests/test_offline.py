@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from mteval.errors import ModelUnavailableError, MtevalError
-from mteval.hub.availability import check_offline
+from mteval.hub.availability import check_models
+from mteval.pipeline import required_models
 from mteval.commands.prefetch import (ENCODER_FILES, NOT_LOADED, TOKENIZER_FILES, ModelRef, all_configs, compose,
                              models_in_config, prefetch)
 from mteval.systems.base import SentenceBatchedSystem
@@ -48,7 +49,7 @@ class OOMBackend(SentenceBatchedSystem):
 def test_cuda_oom_halves_the_batch_and_later_batches_stay_small(caplog):
     sources = [f"sentence {i}" for i in range(20)]
     system = OOMBackend(fits=3, batch_size=8)
-    assert system.translate(sources, src_lang="en", tgt_lang="en") == [s.upper() for s in sources]
+    assert system.translate(sources, src_lang="en", tgt_lang="en").hyps == [s.upper() for s in sources]
     assert system.batches[:3] == [8, 4, 2]  # 8 fails, 4 fails, 2 fits
     assert max(system.batches[3:]) == 2 and sum(b for b in system.batches if b <= 3) == 20
     assert "out of GPU memory on a batch of 8 sentences; retrying in batches of 4" in caplog.text
@@ -56,9 +57,9 @@ def test_cuda_oom_halves_the_batch_and_later_batches_stay_small(caplog):
 
 def test_oom_on_one_sentence_is_a_clear_error_and_other_errors_pass_through():
     with pytest.raises(MtevalError, match="out of GPU memory on a single sentence"):
-        OOMBackend(fits=0, batch_size=4).translate(["a b", "c d"], src_lang="en", tgt_lang="en")
+        OOMBackend(fits=0, batch_size=4).translate(["a b", "c d"], src_lang="en", tgt_lang="en").hyps
     with pytest.raises(ValueError, match="CUDA out of memory"):  # not an OOM type: not retried
-        OOMBackend(fits=1, batch_size=4, error=ValueError).translate(["a", "b"], src_lang="en", tgt_lang="en")
+        OOMBackend(fits=1, batch_size=4, error=ValueError).translate(["a", "b"], src_lang="en", tgt_lang="en").hyps
 
 
 def fake_hub(cache: Path, calls: list[dict], safetensors: bool = True):
@@ -154,16 +155,16 @@ def test_after_prefetch_an_offline_run_finds_every_model(tmp_path, monkeypatch):
     system = instantiate(cfg.system, _convert_="all")
     metrics = [instantiate(m, _convert_="all") for m in cfg.metrics.values()]
     with pytest.raises(ModelUnavailableError, match="facebook/nllb-200-distilled-600M"):
-        check_offline(system, metrics)  # nothing cached yet
+        check_models(required_models(system, metrics))  # nothing cached yet
     snapshot_download, list_files = fake_hub(tmp_path, [])
     prefetch(models_in_config(cfg), snapshot_download=snapshot_download, list_files=list_files, log=lambda _: None)
-    check_offline(system, metrics)  # the system, both checkpoints and both encoders are found
+    check_models(required_models(system, metrics))  # the system, both checkpoints and both encoders are found
     for metric in metrics:
-        getattr(metric, "preflight", lambda: None)()
+        metric.preflight()
     shutil.rmtree(tmp_path / "models--microsoft--infoxlm-large")
-    with pytest.raises(ModelUnavailableError, match="'microsoft/infoxlm-large', the encoder that COMET checkpoint "
+    with pytest.raises(ModelUnavailableError, match="'microsoft/infoxlm-large' \\(the encoder COMET checkpoint "
                                                     "'Unbabel/wmt22-cometkiwi-da'"):
-        check_offline(system, metrics)
+        check_models(required_models(system, metrics))
 
 
 def test_offline_check_knows_the_tokenizer_cometinho_loads_by_name(tmp_path, monkeypatch):
@@ -182,11 +183,11 @@ def test_offline_check_knows_the_tokenizer_cometinho_loads_by_name(tmp_path, mon
     prefetch(models_in_config(cfg), snapshot_download=snapshot_download, list_files=list_files, log=lambda _: None)
     assert {c["repo_id"] for c in calls} == {"Unbabel/eamt22-cometinho-da", "microsoft/Multilingual-MiniLM-L12-H384",
                                              "xlm-roberta-base"}
-    check_offline(system, metrics)
+    check_models(required_models(system, metrics))
     shutil.rmtree(tmp_path / "models--xlm-roberta-base")
-    with pytest.raises(ModelUnavailableError, match="'xlm-roberta-base', the tokenizer that COMET checkpoint "
+    with pytest.raises(ModelUnavailableError, match="'xlm-roberta-base' \\(the tokenizer COMET checkpoint "
                                                     "'Unbabel/eamt22-cometinho-da'"):
-        check_offline(system, metrics)
+        check_models(required_models(system, metrics))
 
 
 def test_trust_remote_code_is_off_unless_a_config_turns_it_on(configs):
@@ -213,7 +214,7 @@ def assert_one_line(proc: subprocess.CompletedProcess, *needles: str) -> None:
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stdout + proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("mteval: error: cannot load model"), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("mteval: error: cannot load "), proc.stderr
     for needle in needles:
         assert needle in lines[0]
 
@@ -239,7 +240,7 @@ def test_offline_run_with_an_uncached_comet_encoder_exits_2(tmp_path, tiny_model
     hparams["pretrained_model"] = "xlm-roberta-large"  # as the real wmt22-comet-da says
     (checkpoint / "hparams.yaml").write_text(yaml.safe_dump(hparams))
     proc = run_offline(tmp_path, "system=copy", "metrics=[bleu,comet]", f"metrics.comet.model={checkpoint}")
-    assert_one_line(proc, "'xlm-roberta-large', the encoder that COMET checkpoint", "make models")
+    assert_one_line(proc, "'xlm-roberta-large' (the encoder COMET checkpoint", "make models")
 
 
 @pytest.mark.slow
@@ -263,6 +264,6 @@ def test_seq2seq_loading_prefers_safetensors_and_keeps_remote_code_off(tiny_mode
 
     monkeypatch.setattr(transformers.AutoModelForSeq2SeqLM, "from_pretrained", spy)
     system = HFSeq2Seq(name="t", model=str(model_dir), num_beams=1, max_new_tokens=4, device="cpu")
-    assert len(system.translate(["Hello world."], src_lang="en", tgt_lang="zh")) == 1
+    assert len(system.translate(["Hello world."], src_lang="en", tgt_lang="zh").hyps) == 1
     (kw,) = seen
     assert kw.get("use_safetensors") in (None, True) and kw["trust_remote_code"] is False

@@ -14,12 +14,19 @@ import pytest
 from mteval.cache import Cache
 from mteval.errors import CacheError, OutputError
 from mteval.pipeline import translate
+from mteval.systems.cached import CachedSystem
+from mteval.types import Translation
 from mteval.results.io import write_run
 from mteval.systems.base import System
 from mteval.types import Corpus, RunResult, Segment
 
 SOURCES = [f"Source sentence number {i}, long enough to fill the pages of the cache file: " + "x" * 80
            for i in range(400)]
+
+def cached_translate(system, corp, *, cache, chunk_size=64):
+    """The pipeline's translation of ``corp`` with ``system`` behind the cache."""
+    return translate(CachedSystem(system, cache, chunk_size=chunk_size), corp).hyps
+
 
 
 class EchoSystem(System):
@@ -33,7 +40,7 @@ class EchoSystem(System):
 
     def translate(self, sources, *, src_lang, tgt_lang):
         self.calls += 1
-        return [f"译{s}" for s in sources]
+        return Translation([f"译{s}" for s in sources])
 
 
 def corpus(sources=SOURCES) -> Corpus:
@@ -50,7 +57,7 @@ def one_line(err: BaseException) -> str:
 def test_corrupt_cache_page_after_open_is_one_cache_error(tmp_path):
     path = tmp_path / "cache.sqlite"
     with Cache(path) as cache:
-        translate(EchoSystem(), corpus(), cache=cache, chunk_size=100)
+        cached_translate(EchoSystem(), corpus(), cache=cache, chunk_size=100)
     data = bytearray(path.read_bytes())
     page = 4096
     assert len(data) > 20 * page
@@ -58,7 +65,7 @@ def test_corrupt_cache_page_after_open_is_one_cache_error(tmp_path):
         data[start:start + page] = b"\xa5" * page
     path.write_bytes(bytes(data))
     with Cache(path) as cache, pytest.raises(CacheError) as err:
-        translate(EchoSystem(), corpus(), cache=cache)
+        cached_translate(EchoSystem(), corpus(), cache=cache)
     message = one_line(err.value)
     assert str(path) in message and "malformed" in message and "cache=null" in message
 
@@ -69,16 +76,16 @@ def test_full_cache_keeps_the_finished_chunks(tmp_path):
     path = tmp_path / "cache.sqlite"
     system = EchoSystem()
     with Cache(path) as cache:
-        translate(system, corpus(SOURCES[:100]), cache=cache, chunk_size=50)
+        cached_translate(system, corpus(SOURCES[:100]), cache=cache, chunk_size=50)
         pages = cache._db.execute("PRAGMA page_count").fetchone()[0]
         cache._db.execute(f"PRAGMA max_page_count={pages}")
         with pytest.raises(CacheError) as err:
-            translate(system, corpus(), cache=cache, chunk_size=50)
+            cached_translate(system, corpus(), cache=cache, chunk_size=50)
         assert "full" in one_line(err.value) and "entries stored before are kept" in str(err.value)
     with Cache(path) as cache:
         assert cache.count()["translation"] == 100
         again = EchoSystem()
-        hyps = translate(again, corpus(), cache=cache, chunk_size=50)
+        hyps = cached_translate(again, corpus(), cache=cache, chunk_size=50)
     assert again.calls == 6 and hyps[0] == "译" + SOURCES[0]  # 300 missing sources in chunks of 50
     assert not list(tmp_path.glob("*.tmp"))
 

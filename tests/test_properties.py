@@ -237,7 +237,7 @@ def test_sentence_batching_returns_every_source_in_order(quiet_splitting, source
     """Sentence splitting, further splitting of long pieces, length-sorted batches and OOM halving
     together: each output is its own source's pieces, in order, and nothing else."""
     system = echo_system(max_input_tokens=max_input_tokens, batch_size=batch_size, fits=fits, split=split)
-    out = system.translate(sources, src_lang="en", tgt_lang="en")
+    out = system.translate(sources, src_lang="en", tgt_lang="en").hyps
     assert len(out) == len(sources)
     for src, hyp in zip(sources, out, strict=True):
         assert nows(hyp.replace("\x01", "").replace("\x02", "")) == nows(src)

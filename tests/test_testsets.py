@@ -47,7 +47,7 @@ def test_bad_names_are_refused_with_the_choices(kwargs, message):
 
 def test_submissions_come_from_sacrebleu_fields():
     system = wmt_submission(submission="NiuTrans", test_set="wmt22", langpair="zh-en", limit=5)
-    assert len(system.translate(["x"] * 5, src_lang="zh", tgt_lang="en")) == 5
+    assert len(system.translate(["x"] * 5, src_lang="zh", tgt_lang="en").hyps) == 5
     with pytest.raises(ConfigError, match="has these submitted systems: AISP-SJTU, .*NiuTrans"):
         wmt_submission(submission="Nobody", test_set="wmt22", langpair="zh-en")
 

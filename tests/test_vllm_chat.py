@@ -17,7 +17,7 @@ def test_without_vllm_translating_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm now raises ImportError
     system = _system("Qwen/Qwen2.5-1.5B-Instruct")  # building imports nothing
     with pytest.raises(ModelUnavailableError, match=r"pip install 'mteval\[vllm\]'"):
-        system.translate(["Hello."], src_lang="en", tgt_lang="zh")
+        system.translate(["Hello."], src_lang="en", tgt_lang="zh").hyps
 
 
 @pytest.mark.slow
@@ -32,7 +32,7 @@ def test_greedy_output_matches_hf_chat(request):
     sources = ["Large language models can translate.", "We present a new dataset."]
     model = str(request.getfixturevalue("tiny_models")["chat"])  # built only when the test can run
     expected = HFChat(name="h", model=model, max_new_tokens=8, device="cuda", dtype="float32").translate(
-        sources, src_lang="en", tgt_lang="zh")
+        sources, src_lang="en", tgt_lang="zh").hyps
     system = _system(model, dtype="float32", gpu_memory_utilization=0.3, max_model_len=512)
     assert system.prompt(sources[0], src_lang="en", tgt_lang="zh").endswith("<|im_start|>assistant\n")
-    assert system.translate(sources, src_lang="en", tgt_lang="zh") == expected
+    assert system.translate(sources, src_lang="en", tgt_lang="zh").hyps == expected

@@ -118,13 +118,14 @@ def test_an_over_long_qe_segment_keeps_its_sentences_spans_in_place(tiny_models)
 @pytest.mark.slow
 def test_spans_survive_the_metric_cache(tiny_models, tmp_path):
     from mteval.cache import Cache
+    from mteval.metrics.cached import CachedMetric
     from mteval.pipeline import score
     from mteval.types import Corpus, Segment
 
     corpus = Corpus("t", "en", "zh", [Segment(str(i), s, r) for i, (s, r) in enumerate(zip(SRCS, REFS))])
     cache = Cache(tmp_path / "cache.sqlite")
-    fresh = score(_xcomet(tiny_models), corpus, HYPS, cache=cache)
-    hit = score(_xcomet(tiny_models), corpus, HYPS, cache=cache)
+    fresh = score(CachedMetric(_xcomet(tiny_models), cache), corpus, HYPS)
+    hit = score(CachedMetric(_xcomet(tiny_models), cache), corpus, HYPS)
     assert hit.segment_extra == fresh.segment_extra and hit.extra["error_spans"] == fresh.extra["error_spans"]
 
 

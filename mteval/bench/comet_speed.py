@@ -15,7 +15,7 @@ from mteval.bench.models import build_comet_large, build_bench_models, reference
 from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
 from mteval.bench.translate import Clock, _lines, bench_process_setup, cpu_description, load_inputs
 from mteval.provenance import ROOT, package_versions
-from mteval.systems.base import available_cores
+from mteval.systems.batching import available_cores
 from mteval.types import write_json
 
 #: Three WMT22 en-zh submissions scored against the same sources and references, as a sweep would.

@@ -17,7 +17,7 @@ from typing import Any
 
 from mteval.bench.models import build_bench_models, reference_files, source_file
 from mteval.provenance import ROOT, package_versions
-from mteval.systems.base import available_cores, split_cores
+from mteval.systems.batching import available_cores, split_cores
 from mteval.types import write_json
 
 #: The issue #5 targets on a 2-core CPU, greedy decoding, same inputs.
@@ -82,7 +82,7 @@ def system_translator(system: Any) -> Callable[[list[str]], list[str]]:
     """``system.translate`` for English->Chinese, checked to return one output per source."""
 
     def run(texts: list[str]) -> list[str]:
-        outs = system.translate(texts, src_lang="en", tgt_lang="zh")
+        outs = system.translate(texts, src_lang="en", tgt_lang="zh").hyps
         if len(outs) != len(texts):
             raise RuntimeError(f"{system.name}: {len(outs)} outputs for {len(texts)} sources")
         return outs
@@ -120,7 +120,7 @@ def bench_process_setup() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
     # Every output runs to max_new_tokens by design; the backends' cut-off warnings are noise here.
     logging.getLogger("mteval.systems").setLevel(logging.ERROR)
-    from mteval.systems.cpu_speed import reproducible_mkl
+    from mteval.hub.cpu_speed import reproducible_mkl
 
     reproducible_mkl()  # before any matrix product, so every path (the naive loop too) runs alike
 

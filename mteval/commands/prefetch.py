@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mteval.hub.availability import comet_dependencies, hub_offline, is_hub_id
+from mteval.hub.availability import ModelRef, hub_offline, is_hub_id
+from mteval.metrics.comet_files import comet_dependencies
 from mteval.errors import ConfigError, ModelUnavailableError, MtevalError
 from mteval.provenance import ROOT
 
@@ -21,17 +21,6 @@ NOT_LOADED = ["*.h5", "*.msgpack", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "*
 ENCODER_FILES = ["*.json", "*.model", "*.txt"]
 # MetricX loads google/mt5-xl's tokenizer only (spiece.model and its JSON configs), never its 3.7 GB weights.
 TOKENIZER_FILES = ["*.json", "spiece.model"]
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """One Hub repository to fetch. ``role``: ``system``, ``comet``, ``encoder`` (named by a COMET checkpoint),
-    ``metricx`` (weights and config) or ``tokenizer`` (tokenizer files only)."""
-
-    repo_id: str
-    revision: str | None
-    role: str
-    named_by: str
 
 
 def models_in_config(cfg: Any) -> list[ModelRef]:

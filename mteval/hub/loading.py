@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,7 +10,6 @@ from mteval.errors import ConfigError, ModelUnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-_COUNT_LOCK = threading.Lock()  # batches may finish in parallel threads (cpu_speed.in_parallel)
 
 
 #: dtype settings of the torch backends (vLLM's names too) -> torch attribute; ``auto`` is resolved per device.
@@ -71,27 +69,17 @@ def load_or_explain(model_id: str, loader: Callable[[], T]) -> T:
         raise
 
 
-def count_length_capped(system: Any, generated: Any, eos_token_id: int | list[int] | None) -> int:
-    """Count outputs that filled ``max_new_tokens`` without an end-of-sentence token.
-
-    Such an output was cut off by the generation bound; the count is kept on the system
-    (``n_length_capped``, reported in the run's provenance) and warned about, never silent.
-    """
-    if eos_token_id is None or generated.shape[1] < system.max_new_tokens:
+def count_length_capped(generated: Any, eos_token_id: int | list[int] | None, max_new_tokens: int) -> int:
+    """How many outputs filled ``max_new_tokens`` without an end-of-sentence token (cut off by the bound)."""
+    if eos_token_id is None or generated.shape[1] < max_new_tokens:
         return 0
     eos = [eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id)
     import torch
 
     # Some models force EOS at the last allowed step (Marian's forced_eos_token_id), so an output
     # is capped when no EOS appears before the last position.
-    has_eos = torch.isin(generated[:, : system.max_new_tokens - 1], torch.tensor(eos, device=generated.device)).any(dim=1)
-    capped = int((~has_eos).sum())
-    if capped:
-        with _COUNT_LOCK:
-            system.n_length_capped = getattr(system, "n_length_capped", 0) + capped
-        log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise %s.max_new_tokens",
-                    system.name, capped, system.max_new_tokens, getattr(system, "config_path", "system"))
-    return capped
+    has_eos = torch.isin(generated[:, : max_new_tokens - 1], torch.tensor(eos, device=generated.device)).any(dim=1)
+    return int((~has_eos).sum())
 
 
 def load_hf(
@@ -101,7 +89,7 @@ def load_hf(
 
     Safetensors are used when the repository has them (transformers' default preference);
     remote code runs only when the system config turns ``trust_remote_code`` on. On CPU the
-    speed-ups of :mod:`mteval.systems.cpu_speed` are applied (same outputs, faster products).
+    speed-ups of :mod:`mteval.hub.cpu_speed` are applied (same outputs, faster products).
 
     Returns:
         (tokenizer, model in eval mode on its device, the resolved device string).
@@ -114,13 +102,13 @@ def load_hf(
     resolved = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, resolved)
     if resolved == "cpu":
-        from mteval.systems.cpu_speed import reproducible_mkl
+        from mteval.hub.cpu_speed import reproducible_mkl
 
         reproducible_mkl()
     model = load_or_explain(model_id, lambda: auto.from_pretrained(model_id, dtype=torch_dtype, **kw))
     model.to(resolved).eval()
     if resolved == "cpu":
-        from mteval.systems.cpu_speed import speed_up_for_cpu
+        from mteval.hub.cpu_speed import speed_up_for_cpu
 
         speed_up_for_cpu(model)
     return tok, model, resolved

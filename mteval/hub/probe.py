@@ -40,11 +40,19 @@ def reachable(timeout: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
     return _ANSWER
 
 
+#: Ways to a model when the Hub cannot be reached from this machine.
+OTHER_WAYS = ("set HTTPS_PROXY for a proxy or HF_ENDPOINT for a mirror, or copy a Hugging Face cache "
+              "(~/.cache/huggingface) from a machine that has the models and set HF_HUB_OFFLINE=1")
+
+
+def unreachable_reason(reason: str) -> str:
+    """Why the Hub counts as unreachable, in words."""
+    return f"the Hugging Face Hub ({endpoint()}) cannot be reached ({reason})"
+
+
 def unreachable_fix(reason: str) -> str:
     """The one-line explanation and the ways out."""
-    return (f"the Hugging Face Hub ({endpoint()}) cannot be reached ({reason}): connect this machine to the "
-            "network, set HTTPS_PROXY for a proxy or HF_ENDPOINT for a mirror, or copy a Hugging Face cache "
-            "(~/.cache/huggingface) from a machine that has the model and set HF_HUB_OFFLINE=1")
+    return f"{unreachable_reason(reason)}: connect this machine to the network, {OTHER_WAYS}"
 
 
 def go_offline() -> None:

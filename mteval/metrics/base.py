@@ -5,8 +5,12 @@ import importlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
+from mteval.hub.availability import ModelRef
+from mteval.hub.identity import model_identity
 from mteval.metrics.long_inputs import plan_units
+from mteval.provenance import package_versions
 from mteval.types import MetricResult
 
 
@@ -23,6 +27,38 @@ class Metric(ABC):
     higher_is_better: bool = True
     needs_ref: bool = True
     needs_src: bool = False
+    #: The Hub id or local path of the metric's model, and its Hub revision (None for sacrebleu's metrics).
+    model_id: str | None = None
+    revision: str | None = None
+    #: The most words a text may have for this metric (see :meth:`oversized`); None: any length.
+    max_words: int | None = None
+
+    def required_models(self) -> list[ModelRef]:
+        """The Hub models this metric loads (checked before any model loads, fetched by ``mteval-prefetch``)."""
+        return []
+
+    def preflight(self) -> None:
+        """Locate model files and refuse settings this machine cannot run, before any translation work.
+        Runs after :meth:`required_models` were found available."""
+
+    def oversized(self, texts: list[str], tgt_lang: str) -> list[tuple[int, int]]:
+        """``(position, size)`` of each text longer than this metric may score (TER's cost grows faster
+        than the length); the pipeline refuses such a text before translating."""
+        return []
+
+    def check_judged_system(self, fingerprint: dict[str, Any]) -> None:
+        """Refuse to score the system with this fingerprint (an LLM judge of its own model's outputs)."""
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The class and public settings plus the versions that change the numbers, and for a metric with
+        a model that model's identity by content (Hub commit or digest of the local checkpoint), so a
+        checkpoint swapped at the same path is never taken for the old one: the metric cache key."""
+        settings = {k: v for k, v in vars(self).items()
+                    if not k.startswith("_") and not callable(v) and k not in {"name", "needs_ref"}}
+        fp: dict[str, Any] = {"class": type(self).__name__, "settings": settings, "versions": package_versions()}
+        if self.model_id is not None:
+            fp["model_identity"] = model_identity(self.model_id, self.revision)
+        return fp
 
     def score(
         self,

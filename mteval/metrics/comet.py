@@ -11,7 +11,9 @@ from typing import Any
 
 from mteval import validate
 from mteval.errors import ConfigError
+from mteval.hub.availability import ModelRef
 from mteval.metrics.base import Metric
+from mteval.metrics.comet_files import checkpoint_path, comet_models
 from mteval.hub.loading import model_error
 from mteval.types import MetricResult
 
@@ -25,27 +27,6 @@ log = logging.getLogger(__name__)
 #: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`).
 PRECISIONS = {"auto": "auto", "32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
               "16": "16-mixed", "16-mixed": "16-mixed"}
-
-
-def checkpoint_path(model: str, revision: str | None = None) -> Path:
-    """Find a COMET checkpoint: a ``.ckpt`` file, a model directory, or a Hub id (downloaded or cached).
-
-    We call ``snapshot_download`` ourselves rather than ``comet.download_model``, which turns
-    every failure (offline, gated, typo) into the same "not supported by COMET" KeyError.
-    """
-    path = Path(model)
-    if path.suffix == ".ckpt" and path.is_file():
-        return path
-    if (path / "checkpoints" / "model.ckpt").is_file():
-        return path / "checkpoints" / "model.ckpt"
-    from huggingface_hub import snapshot_download
-
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-    try:
-        root = snapshot_download(repo_id=model, revision=revision, local_files_only=offline)
-    except Exception as err:  # noqa: BLE001 - every Hub failure becomes one readable line
-        raise model_error(model, err) from err
-    return Path(root) / "checkpoints" / "model.ckpt"
 
 
 class Comet(Metric):
@@ -100,6 +81,9 @@ class Comet(Metric):
         self.max_segments = validate.integer("max_segments", max_segments, minimum=2, optional=True)
         self.subset_seed = validate.integer("subset_seed", subset_seed)
         self._model: Any = None
+
+    def required_models(self) -> list[ModelRef]:
+        return comet_models(self.model_id, self.revision, f"metrics.{self.name}")
 
     def preflight(self) -> None:
         """Locate the checkpoint (download or cache) and refuse a precision this device lacks, before

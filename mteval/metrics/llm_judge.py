@@ -30,6 +30,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.errors import ConfigError
+from mteval.hub.availability import ModelRef
 from mteval.metrics.base import Metric
 from mteval.metrics.judge_answer import KINDS, Annotation, Unparsable, parse_answer
 from mteval.metrics.spans import FIELD as SPANS
@@ -154,11 +155,9 @@ class LLMJudge(Metric):
 
         return model_identity(self.model_id, self.revision)
 
-    def hub_files(self) -> list[tuple[str, str | None, str]]:
-        """What must be cached offline (the availability check): the judge's config, if on the Hub."""
-        from mteval.hub.availability import is_hub_id
-
-        return [(self.model_id, self.revision, "config.json")] if is_hub_id(self.model_id) else []
+    def required_models(self) -> list[ModelRef]:
+        """The judge's chat model (weights and config), fetched like a system's."""
+        return [ModelRef(self.model_id, self.revision, "system", f"metrics.{self.name}")]
 
     def check_judged_system(self, fingerprint: dict[str, Any]) -> None:
         """Refuse to judge translations made by the judge's own model (same content identity, or the
@@ -207,7 +206,7 @@ class LLMJudge(Metric):
     def _score(self, hyps: list[str], refs: list[list[str]], srcs: list[str] | None, *, tgt_lang: str) -> MetricResult:
         assert srcs is not None
         chat = self.chat_backend()
-        capped_before = getattr(chat, "n_length_capped", 0)
+        capped_before = chat.counters["outputs_length_capped"]
         prompts = [self.render(s, h, r, tgt_lang) for s, h, r in zip(srcs, hyps, refs, strict=True)]
         first = [self._parse(a, s, h) for a, s, h in zip(chat.chat(prompts), srcs, hyps, strict=True)]
         results = list(first)
@@ -235,7 +234,7 @@ class LLMJudge(Metric):
             "unparsable": len(failed),
             "failures_first_try": _kinds(p for p in first if isinstance(p, Unparsable)),
             "failures": _kinds(failed),
-            "answers_cut_off": getattr(chat, "n_length_capped", 0) - capped_before,
+            "answers_cut_off": chat.counters["outputs_length_capped"] - capped_before,
             "errors_by_severity": dict(Counter(e.severity for p in parsed if p for e in p.errors)),
             "mqm": _mean(mqm), "esa": _mean(esa), "primary": self.primary,
             "self_judge": self.judging_itself,

@@ -13,7 +13,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.metrics.base import Metric
-from mteval.hub.availability import is_hub_id
+from mteval.hub.availability import ModelRef, is_hub_id
 from mteval.hub.loading import load_or_explain
 from mteval.types import MetricResult
 
@@ -98,13 +98,11 @@ class MetricX(Metric):
         self._identity: tuple[str, str] | None = None
 
     # -- files -------------------------------------------------------------------------------------
-    def hub_files(self) -> list[tuple[str, str | None, str]]:
-        """``(repo, revision, a file that must be cached)`` for each Hub repository this metric loads."""
-        out = []
-        if is_hub_id(self.model_id):
-            out.append((self.model_id, self.revision, "config.json"))
-        if is_hub_id(self.tokenizer_id):
-            out.append((self.tokenizer_id, self.tokenizer_revision, "spiece.model"))
+    def required_models(self) -> list[ModelRef]:
+        """The weights repository and the tokenizer repository (MetricX loads mT5-XL's tokenizer only)."""
+        out = [ModelRef(self.model_id, self.revision, "metricx", f"metrics.{self.name}")]
+        out.append(ModelRef(self.tokenizer_id, self.tokenizer_revision, "tokenizer", f"metrics.{self.name}.tokenizer",
+                            "spiece.model"))
         return out
 
     def preflight(self) -> None:

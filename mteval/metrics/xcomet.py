@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from mteval.errors import ConfigError
-from mteval.metrics.comet import Comet, checkpoint_path
+from mteval.metrics.comet import Comet
+from mteval.metrics.comet_files import checkpoint_path
 from mteval.metrics.spans import FIELD, clean_spans, severity_counts
 from mteval.types import MetricResult
 

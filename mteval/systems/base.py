@@ -2,79 +2,93 @@
 from __future__ import annotations
 
 import logging
-import sys
+import threading
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from mteval import validate
+from mteval.cores import size_thread_pools
 from mteval.errors import MtevalError
+from mteval.hub.availability import ModelRef
+from mteval.systems.batching import free_gpu_memory, is_oom, plan_batches
 from mteval.systems.languages import check_direction, check_pairs, parse_direction
 from mteval.text.sentences import join_sentences, split_long, split_sentences
+from mteval.types import Corpus, Translation
 
 log = logging.getLogger(__name__)
 
 
 class System(ABC):
-    """An MT system: turns source segments into hypotheses, one per source, in order."""
+    """An MT system: turns source segments into hypotheses, one per source, in order.
+
+    What the pipeline needs from a system is declared here: ``name``, ``uses_model`` (its outputs are
+    cached), the models it loads (:meth:`required_models`, checked offline before anything loads),
+    a check against the corpus before any work (:meth:`preflight`), what identifies its outputs
+    (:meth:`fingerprint`) and :meth:`translate`, whose :class:`~mteval.types.Translation` carries the
+    hypotheses, the sentence pairs and the counters: nothing is read back from the system afterwards.
+    """
 
     name: str = "system"
-    #: True for systems that run a model (loaded lazily); False for file/copy baselines.
+    #: True for systems that run a model (loaded lazily; outputs cached); False for file/copy baselines.
     uses_model: bool = False
+    #: The Hub id or local path of the model, and its Hub revision (None for systems without a model).
+    model_id: str | None = None
+    revision: str | None = None
 
     @abstractmethod
-    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
-        """Translate every source; the result has exactly ``len(sources)`` strings."""
+    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> Translation:
+        """Translate every source; the result has exactly ``len(sources)`` hypotheses."""
 
     def fingerprint(self) -> dict[str, Any]:
         """Everything that determines the output for a given source (cache key and provenance)."""
         return {"class": type(self).__name__, "name": self.name}
 
-    def check_inputs(self, sources: Sequence[str]) -> None:
-        """Validate inputs before any model loads (e.g. a hypothesis file's line count)."""
+    def required_models(self) -> list[ModelRef]:
+        """The Hub models this system loads (checked before any model loads, fetched by ``mteval-prefetch``)."""
+        if self.model_id is None:
+            return []
+        return [ModelRef(self.model_id, self.revision, "system", f"system {self.name}")]
+
+    def preflight(self, corpus: Corpus) -> None:
+        """Validate the corpus against the system before any model loads (e.g. a hypothesis file's line
+        count, the direction a model serves)."""
+
+    def pending(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+        """The distinct sources a :meth:`translate` call would translate (a cache answers the others)."""
+        return list(dict.fromkeys(sources))
+
+    def note_capped(self, capped: int) -> None:
+        """Count and warn about outputs that filled ``max_new_tokens`` (cut off by the bound, never silent)."""
+        if capped:
+            self.count("outputs_length_capped", capped)
+            log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise %s.max_new_tokens",
+                        self.name, capped, self.max_new_tokens, self.config_path)
+
+    def warn_long_sources(self, corpus: Corpus, which: set[str]) -> None:
+        """Warn, with file:line, about sources the model cannot read whole (systems with an input limit)."""
+
+    @property
+    def counters(self) -> Counter[str]:
+        """Events counted over this system's life (``outputs_length_capped``, ``sentences_split_further``)."""
+        found = self.__dict__.get("_counters")
+        if found is None:
+            found = self.__dict__["_counters"] = Counter()
+        return found
+
+    def count(self, event: str, n: int = 1) -> None:
+        """Count ``n`` occurrences of ``event`` (backends may call this from worker threads)."""
+        if n:
+            with _COUNT_LOCK:
+                self.counters[event] += n
+
+    def counted_since(self, before: Counter[str]) -> dict[str, int]:
+        """The counts added since ``before`` (a copy of :attr:`counters`), for one call's Translation."""
+        return {k: v - before.get(k, 0) for k, v in self.counters.items() if v - before.get(k, 0)}
 
 
-def available_cores() -> int:
-    """CPU cores this process may use: its affinity mask, shared with the other mteval runs on this
-    machine (:mod:`mteval.cores`), so concurrent runs and sweep jobs do not oversubscribe the cores."""
-    from mteval.cores import core_share
-
-    return core_share()
-
-
-def split_cores(cores: int, inter: int = 0, intra: int = 0) -> tuple[int, int]:
-    """(parallel batches, threads per batch) on ``cores`` CPU cores; a 0 is chosen automatically:
-    2 parallel batches where there are two or more cores, and the cores shared among them.
-
-    On the 2-core bench machine, 2 batches of 1 thread gave 7-12% more tokens/s than 1 batch of
-    2 threads, for CTranslate2 and for PyTorch alike: the small products of a decoding step
-    gain little from a second thread."""
-    inter = inter or (2 if cores >= 2 else 1)
-    return inter, intra or max(1, cores // inter)
-
-
-def plan_batches(lengths: Sequence[int], *, batch_size: int, max_tokens: int | None) -> list[list[int]]:
-    """Group item indices into length-sorted batches bounded by count and by padded tokens.
-
-    Sorting by length keeps padding small; ``max_tokens`` bounds ``len(batch) * longest``
-    (the padded size the model really computes). Returns lists of original indices.
-    """
-    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    batches: list[list[int]] = []
-    current: list[int] = []
-    longest = 0
-    for i in order:
-        new_longest = max(longest, lengths[i])
-        too_many = len(current) >= batch_size
-        too_big = max_tokens is not None and current and new_longest * (len(current) + 1) > max_tokens
-        if current and (too_many or too_big):
-            batches.append(current)
-            current, new_longest = [], lengths[i]
-        current.append(i)
-        longest = new_longest
-    if current:
-        batches.append(current)
-    return batches
+_COUNT_LOCK = threading.Lock()
 
 
 class SentenceBatchedSystem(System):
@@ -87,6 +101,9 @@ class SentenceBatchedSystem(System):
     """
 
     uses_model = True
+    #: Where this system's settings live, for messages (an LLM judge's chat model says ``metrics.<name>``).
+    config_path: str = "system"
+    max_new_tokens: int
 
     def __init__(
         self,
@@ -103,12 +120,12 @@ class SentenceBatchedSystem(System):
         #: the directions the model serves (None: not declared, any); checked before any model loads.
         self.language_pairs = check_pairs(language_pairs)
         if direction is not None:  # the run's direction, known at instantiation from ${dataset.direction}
-            check_direction(name, getattr(self, "model_id", None), self.language_pairs, *parse_direction(direction))
+            check_direction(name, self.model_id, self.language_pairs, *parse_direction(direction))
         self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
         self.max_tokens = validate.integer("max_tokens", max_tokens, minimum=1, optional=True)
         self.max_input_tokens = validate.integer("max_input_tokens", max_input_tokens, minimum=1)
         self.split_sentences = validate.boolean("split_sentences", split_sentences)
-        self.n_split_further = 0
+        self._oom_cap: int | None = None
         #: set by the pipeline: called with (done, total) sentences after each batch.
         self.on_progress: Callable[[int, int], None] | None = None
 
@@ -133,7 +150,7 @@ class SentenceBatchedSystem(System):
             # Characters per token of this piece tells how many characters fit.
             max_chars = max(1, int(len(piece) * self.max_input_tokens / n * 0.9))
             parts = split_long(piece, max_chars)
-            self.n_split_further += 1
+            self.count("sentences_split_further")
             log.warning(
                 "%s: a sentence of %d tokens exceeds max_input_tokens=%d; split into %d pieces",
                 self.name, n, self.max_input_tokens, len(parts),
@@ -141,13 +158,37 @@ class SentenceBatchedSystem(System):
             out.extend(parts)
         return out
 
-    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
+    def warn_long_sources(self, corpus: Corpus, which: set[str], *, show: int = 5) -> None:
+        """Warn, with file:line, about sources with a sentence longer than ``max_input_tokens``.
+
+        Such a sentence is split further at clause marks (never truncated), which can change the
+        translation; the warning says where, so the user can check. Counting tokens needs the
+        tokenizer, so the pipeline asks only when there is something to translate.
+        """
+        segs = [s for s in corpus.segments if s.src in which]
+        pieces = [split_sentences(s.src, corpus.src_lang) if self.split_sentences else [s.src] for s in segs]
+        flat = [p for ps in pieces for p in ps]
+        counts = iter(self.count_tokens(flat) if flat else [])
+        long = []
+        for seg, ps in zip(segs, pieces, strict=True):
+            longest = max((next(counts) for _ in ps), default=0)
+            if longest > self.max_input_tokens:
+                long.append((seg, longest))
+        for seg, n in long[:show]:
+            log.warning("%s: a sentence of %d tokens is longer than %s's max_input_tokens=%d; it is split at "
+                        "clause marks before translating", seg.origin or seg.id, n, self.name, self.max_input_tokens)
+        if len(long) > show:
+            log.warning("%d more sources have a sentence longer than max_input_tokens=%d", len(long) - show,
+                        self.max_input_tokens)
+
+    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> Translation:
         """Translate sources sentence by sentence in length-sorted batches.
 
         A batch that runs out of GPU memory is halved and retried (down to one sentence), and
         later batches are capped at the size that fitted, so one long batch does not end a run.
         """
-        check_direction(self.name, getattr(self, "model_id", None), self.language_pairs, src_lang, tgt_lang)
+        check_direction(self.name, self.model_id, self.language_pairs, src_lang, tgt_lang)
+        before = self.counters.copy()
         pieces_per_source = [self.segment(s, src_lang) for s in sources]
         flat = [p for pieces in pieces_per_source for p in pieces]
         unique = list(dict.fromkeys(p for p in flat if p.strip()))
@@ -164,15 +205,13 @@ class SentenceBatchedSystem(System):
                 self.on_progress(finished, len(unique))
         # Kept per source for the metrics: one with an input limit scores an over-long segment by these
         # (sentence, translation) pairs instead of cutting it (issue 10, item 4).
-        self.last_sentence_pairs = [[(p, done[p] if p.strip() else "") for p in pieces]
-                                    for pieces in pieces_per_source]
-        return [join_sentences([h for _, h in pairs], tgt_lang) for pairs in self.last_sentence_pairs]
+        pairs = [[(p, done[p] if p.strip() else "") for p in pieces] for pieces in pieces_per_source]
+        return Translation([join_sentences([h for _, h in ps], tgt_lang) for ps in pairs],
+                           [ps if len(ps) > 1 else None for ps in pairs], self.counted_since(before))
 
     def _translate_batches(self, batches: list[list[str]], *, src_lang: str,
                            tgt_lang: str) -> Iterator[list[str]]:
         """Outputs of each planned batch, in order; one at a time here, a backend may overlap them."""
-        from mteval.cores import size_thread_pools
-
         for texts in batches:
             size_thread_pools()  # follow this run's share of the cores as other runs start and end
             yield self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
@@ -181,18 +220,18 @@ class SentenceBatchedSystem(System):
         """Translate ``texts`` in parts no larger than the largest batch known to fit in memory."""
         outs: list[str] = []
         while len(outs) < len(texts):
-            cap = getattr(self, "_oom_cap", None) or len(texts)
+            cap = self._oom_cap or len(texts)
             part = texts[len(outs) : len(outs) + cap]
             try:
                 got = self._translate_batch(part, src_lang=src_lang, tgt_lang=tgt_lang)
             except Exception as err:  # noqa: BLE001 - only out-of-memory is handled; the rest re-raises
-                if not _is_oom(err):
+                if not is_oom(err):
                     raise
                 if len(part) == 1:
                     raise MtevalError(f"{self.name}: out of GPU memory on a single sentence of {len(part[0])} "
                                       "characters; lower max_new_tokens or max_input_tokens, or use a smaller "
                                       "dtype or model") from err
-                _free_gpu_memory()
+                free_gpu_memory()
                 self._oom_cap = max(1, len(part) // 2)
                 log.warning("%s: out of GPU memory on a batch of %d sentences; retrying in batches of %d",
                             self.name, len(part), self._oom_cap)
@@ -208,22 +247,3 @@ class SentenceBatchedSystem(System):
             "split_sentences": self.split_sentences,
             "max_input_tokens": self.max_input_tokens,
         }
-
-
-def _is_oom(err: BaseException) -> bool:
-    """True for CUDA (or other accelerator) out-of-memory errors, checked without importing torch."""
-    torch = sys.modules.get("torch")
-    oom = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
-    if oom is not None and isinstance(err, oom):
-        return True
-    return isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
-
-
-def _free_gpu_memory() -> None:
-    """Release cached blocks so the retry starts from a clean allocator."""
-    import gc
-
-    gc.collect()
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        torch.cuda.empty_cache()

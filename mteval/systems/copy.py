@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mteval.systems.base import System
+from mteval.types import Translation
 
 
 class CopySystem(System):
@@ -15,11 +16,8 @@ class CopySystem(System):
     def __init__(self, *, name: str = "copy"):
         self.name = name
 
-    def check_inputs(self, sources: Sequence[str]) -> None:
-        """Nothing to check."""
-
-    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
-        return list(sources)
+    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> Translation:
+        return Translation(list(sources))
 
     def fingerprint(self) -> dict[str, Any]:
         return {"class": "CopySystem", "name": self.name}

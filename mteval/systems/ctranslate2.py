@@ -14,7 +14,7 @@ from mteval import validate
 from mteval.errors import ConfigError
 from mteval.provenance import ROOT
 from mteval.hub.identity import model_identity
-from mteval.systems.base import _is_oom, available_cores, split_cores
+from mteval.systems.batching import available_cores, is_oom, split_cores
 from mteval.systems.decoding import Decoding
 from mteval.hub.loading import load_or_explain, model_error
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
@@ -232,10 +232,7 @@ class CT2Seq2Seq(Seq2SeqModel):
             hypothesis = result.hypotheses[0]  # the prefix included, EOS not
             capped += len(hypothesis) >= limit  # stopped by the bound, not by EOS
             outputs.append(tok.decode(tok.convert_tokens_to_ids(hypothesis[skip:]), skip_special_tokens=True).strip())
-        if capped:  # counted and reported as the Hugging Face backend does
-            self.n_length_capped = getattr(self, "n_length_capped", 0) + capped
-            log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise system.max_new_tokens",
-                        self.name, capped, self.max_new_tokens)
+        self.note_capped(capped)  # counted and reported as the Hugging Face backend does
         return outputs
 
     def _translate_batch(self, sentences, *, src_lang, tgt_lang):
@@ -255,7 +252,7 @@ class CT2Seq2Seq(Seq2SeqModel):
             try:
                 yield self._outputs([future.result() for future in futures], tgt_lang)
             except Exception as err:  # noqa: BLE001 - only out-of-memory is retried; the rest re-raises
-                if not _is_oom(err):
+                if not is_oom(err):
                     raise
                 yield self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
 

@@ -9,6 +9,7 @@ from typing import Any
 from mteval.data.textfile import read_segments
 from mteval.errors import ConfigError, InputError
 from mteval.systems.base import System
+from mteval.types import Corpus, Translation
 
 
 class FileSystem(System):
@@ -41,17 +42,20 @@ class FileSystem(System):
             self._lines = lines if self.limit is None else lines[: self.limit]
         return self._lines
 
-    def check_inputs(self, sources: Sequence[str]) -> None:
+    def preflight(self, corpus: Corpus) -> None:
+        self._check_count(len(corpus))
+
+    def _check_count(self, n_sources: int) -> None:
         lines = self._read()
-        if len(lines) != len(sources):
+        if len(lines) != n_sources:
             raise InputError(
-                self.path, min(len(lines), len(sources)) + 1,
-                f"has {len(lines)} hypothesis lines but the dataset has {len(sources)} segments",
+                self.path, min(len(lines), n_sources) + 1,
+                f"has {len(lines)} hypothesis lines but the dataset has {n_sources} segments",
             )
 
-    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> list[str]:
-        self.check_inputs(sources)
-        return list(self._read())
+    def translate(self, sources: Sequence[str], *, src_lang: str, tgt_lang: str) -> Translation:
+        self._check_count(len(sources))
+        return Translation(list(self._read()))
 
     def fingerprint(self) -> dict[str, Any]:
         digest = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.exists() else None

@@ -5,7 +5,8 @@ from typing import Any
 
 from mteval import validate
 from mteval.hub.identity import model_identity
-from mteval.systems.base import SentenceBatchedSystem, plan_batches
+from mteval.systems.base import SentenceBatchedSystem
+from mteval.systems.batching import plan_batches
 from mteval.systems.decoding import ResolvesDecoding
 from mteval.hub.loading import TORCH_DTYPES, count_length_capped, load_hf, require_chat_template
 
@@ -125,7 +126,8 @@ class HFChat(ResolvesDecoding, SentenceBatchedSystem):
         with torch.inference_mode():
             out = self._model.generate(**enc, **self.generate_kwargs())
         new_tokens = out[:, enc["input_ids"].shape[1]:]
-        count_length_capped(self, new_tokens, self._model.generation_config.eos_token_id)
+        self.note_capped(count_length_capped(new_tokens, self._model.generation_config.eos_token_id,
+                                             self.max_new_tokens))
         return [t.strip() for t in self._tok.batch_decode(new_tokens, skip_special_tokens=True)]
 
     def generate_kwargs(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from mteval import validate
-from mteval.systems.base import available_cores, split_cores
+from mteval.systems.batching import available_cores, split_cores
 from mteval.hub.loading import TORCH_DTYPES, count_length_capped, load_hf
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
@@ -126,7 +126,8 @@ class HFSeq2Seq(Seq2SeqModel):
             gen = self.generate_kwargs(tgt_code)
         with torch.inference_mode():
             out = self._model.generate(**enc, **gen)
-        count_length_capped(self, out[:, 1:], self._model.generation_config.eos_token_id)
+        self.note_capped(count_length_capped(out[:, 1:], self._model.generation_config.eos_token_id,
+                                             self.max_new_tokens))
         with self._tok_lock:
             return [t.strip() for t in self._tok.batch_decode(out, skip_special_tokens=True)]
 
@@ -137,7 +138,7 @@ class HFSeq2Seq(Seq2SeqModel):
         if len(batches) <= 1 or workers <= 1 or self._device != "cpu":
             yield from super()._translate_batches(batches, src_lang=src_lang, tgt_lang=tgt_lang)
             return
-        from mteval.systems.cpu_speed import in_parallel
+        from mteval.hub.cpu_speed import in_parallel
 
         yield from in_parallel(partial(self._translate_batch, src_lang=src_lang, tgt_lang=tgt_lang), batches,
                                workers=workers, threads=threads)

@@ -103,10 +103,7 @@ class VLLMChat(HFChat):
         params = SamplingParams(**self.sampling_kwargs())
         outputs = self._model.generate([{"prompt_token_ids": i} for i in ids], params, use_tqdm=False)
         capped = sum(o.outputs[0].finish_reason == "length" for o in outputs)
-        if capped:  # counted and reported like the transformers backends' cut-off outputs
-            self.n_length_capped = getattr(self, "n_length_capped", 0) + capped
-            log.warning("%s: %d output(s) reached max_new_tokens=%d and may be cut off; raise %s.max_new_tokens",
-                        self.name, capped, self.max_new_tokens, getattr(self, "config_path", "system"))
+        self.note_capped(capped)  # counted and reported like the transformers backends' cut-off outputs
         return [o.outputs[0].text.strip() for o in outputs]
 
     def sampling_kwargs(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 from mteval.systems.decoding import Decoding, resolve_decoding
@@ -23,6 +24,8 @@ class ScriptedChat:
         self.retry_marker = retry_marker
         self.max_new_tokens = max_new_tokens
         self.calls: list[list[str]] = []
+        #: as a chat system's counters (the judge reads ``outputs_length_capped``): nothing is ever cut off here.
+        self.counters: Counter[str] = Counter()
 
     def chat(self, messages: list[str]) -> list[str]:
         self.calls.append(list(messages))
