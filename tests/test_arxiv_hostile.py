@@ -21,8 +21,8 @@ from tests.test_arxiv import cli_env, client, known_originals, online  # noqa: F
 
 def fetch_cli(data, **env: str) -> tuple[subprocess.CompletedProcess, float]:
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "mteval.commands.corpus", "fetch-originals"], capture_output=True, text=True,
-                          cwd=ROOT, env=cli_env(MTEVAL_DATA=str(data), **env), timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "mteval.commands.corpus", "fetch-originals"], capture_output=True,
+                          text=True, cwd=ROOT, env=cli_env(MTEVAL_DATA=str(data), **env), timeout=120)
     return proc, time.monotonic() - t0
 
 

@@ -67,7 +67,7 @@ class ArxivCache:
         return self._discard(path, problem) if problem else record["version"]
 
     def absent(self, wanted: str) -> str | None:
-        """Why arXiv did not serve ``wanted`` (an id or a versioned id), when it was asked less than ABSENT_TTL_S ago."""
+        """Why arXiv did not serve ``wanted`` (an id or versioned id), if it was asked less than ABSENT_TTL_S ago."""
         base, version = split_version(wanted)
         value = self._absent(base).get(f"v{version}" if version else "latest")
         if value is None or time.time() - _stamp(value["checked"]) > ABSENT_TTL_S:

@@ -64,7 +64,8 @@ def endpoint(url: str) -> str:
 
 
 def _too_large(url: str, max_bytes: int, what: str) -> str:
-    return f"arXiv API {endpoint(url)}: the response {what}, over the {max_bytes >> 20} MiB limit of an Atom answer; refused"
+    return (f"arXiv API {endpoint(url)}: the response {what}, over the {max_bytes >> 20} MiB limit of an Atom "
+            "answer; refused")
 
 
 class _Watch:
