@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from mteval.data.abstracts import load_abstracts
-from mteval.data.arxiv import ArxivCache, ArxivClient, fetch_abstracts
+from mteval.data.arxiv import ArxivClient, fetch_abstracts
+from mteval.data.arxiv_cache import ArxivCache
 from mteval.data.arxiv_atom import normalise, parse_feed, split_version
 from mteval.data.originals import find_originals, read_id_map
 from mteval.data.seeds import SEPARATOR, block_id, page_paths, read_pages
@@ -98,9 +99,11 @@ def test_latest_first_then_earlier_versions_and_cache_reuse(tmp_path, units, onl
         got = {o.arxiv_id: (o.version, o.latest_version) for o in report.confirmed}
         assert got == {"2201.00001": (1, 1), "2201.00002": (1, 3)}  # v1 of a paper now at v3
         assert list(report.not_confirmed) == [block_id(units[2][1])]
-        assert "tried 2201.00003v2, 2201.00003v1" in report.not_confirmed[block_id(units[2][1])]
+        assert report.not_confirmed[block_id(units[2][1])].startswith(
+            "2201.00003: no version reaches the pairing threshold 0.9: v2 0.0")  # each version's score, named
+        assert ", v1 0.0" in report.not_confirmed[block_id(units[2][1])]
         assert report.reason is None and not report.unavailable
-        # Two requests: every latest version in one, the earlier versions of the unconfirmed in another.
+        # Two requests: every latest version in one, every earlier version in another.
         assert len(fake.requests) == 2
         assert sorted(fake.ids_asked(0)) == ["2201.00001", "2201.00002", "2201.00003"]
         assert sorted(fake.ids_asked(1)) == ["2201.00002v1", "2201.00002v2", "2201.00003v1"]
@@ -125,8 +128,9 @@ def test_an_id_missing_from_the_response_is_reported(tmp_path, units, online):
     with FakeArxiv(papers) as fake:
         report = run(tmp_path, units, fake)
     assert {o.arxiv_id for o in report.confirmed} == {"2201.00001", "2201.00002"}
-    assert report.unavailable == {block_id(units[2][1]): "missing from arXiv's response"}
-    assert not (tmp_path / "cache" / "2201.00003").exists()
+    assert report.unavailable == {block_id(units[2][1]): "2201.00003: missing from arXiv's response"}
+    assert not (tmp_path / "cache" / "2201.00003" / "latest.json").exists()
+    assert "missing from arXiv's response" in (tmp_path / "cache" / "2201.00003" / "absent.json").read_text()
 
 
 def test_http_503_is_retried(tmp_path, units, online, caplog):
@@ -151,7 +155,6 @@ def test_503_every_time_gives_up_in_one_line(tmp_path, units, online):
 def test_no_network_is_not_retried(monkeypatch, online):
     import socket
     import urllib.error
-    import urllib.request
 
     calls = []
 
@@ -159,7 +162,7 @@ def test_no_network_is_not_retried(monkeypatch, online):
         calls.append(1)
         raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
 
-    monkeypatch.setattr(urllib.request, "urlopen", no_dns)
+    monkeypatch.setattr("mteval.data.arxiv_http.get", no_dns)
     with pytest.raises(DataUnavailableError, match=r"cannot reach it \(\[Errno -2\] Name or service not known\)$"):
         client("https://export.arxiv.org/api/query").query(["2201.00001"])
     assert len(calls) == 1  # waiting does not bring DNS back
@@ -335,15 +338,22 @@ def test_fetch_originals_cli_and_prefetch(tmp_path):
         assert "abs-3ca486809ab7\t2206.08478v1\tconfirmed" in proc.stdout
         assert "arXiv originals: 3 of 18 mapped Chinese blocks confirmed" in proc.stdout
         assert "15 not available" in proc.stdout and proc.stdout.count("missing from arXiv's response") == 15
+        assert "\tnot available: 2208.12505: missing from arXiv's response" in proc.stdout  # block, id, reason
         assert len(fake.requests) == 2  # every latest version at once, then 2206.08478v1
         assert (tmp_path / "data" / "arxiv" / "2206.08478" / "v1.json").is_file()
-        # mteval-prefetch (make models) fetches them too: with this cache, only the 15 missing are asked for.
+        # mteval-prefetch (make models) fetches them too: the 15 missing are cached as absent, so nothing is asked.
         prefetch = str(Path(sys.executable).parent / "mteval-prefetch")
         proc = subprocess.run([prefetch, "system=copy", "metrics=[bleu]"], capture_output=True, text=True, cwd=ROOT,
                               env=env, timeout=300)
         assert proc.returncode == 0, proc.stderr
         assert "arXiv originals of" in proc.stdout and "28 segments, 3 with a reference" in proc.stdout
-        assert len(fake.requests) == 3 and len(fake.ids_asked(2)) == 15
+        assert len(fake.requests) == 2
+    # arXiv unreachable now (the server is gone): a complete cache needs no request, and says so.
+    proc = subprocess.run([sys.executable, "-m", "mteval.commands.corpus", "fetch-originals"], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "(all from cache, arXiv not asked)" in proc.stdout and "retrying" not in proc.stderr
+    assert proc.stdout.count("cached as absent on") == 15
     offline = subprocess.run([sys.executable, "-m", "mteval.commands.corpus", "fetch-originals"], capture_output=True,
                              text=True, cwd=ROOT,
                              env={**env, "MTEVAL_OFFLINE": "1", "MTEVAL_DATA": str(tmp_path / "e")},
@@ -400,5 +410,6 @@ def test_a_version_arxiv_does_not_serve_is_named(tmp_path, units, online):
     papers = {"2201.00002": {1: units[1][0], 3: units[11][0]}}
     with FakeArxiv(papers, latest_only=True) as fake:
         found, missing = fetch_abstracts(["2201.00002v1"], cache=ArxivCache(tmp_path), client=client(fake.url))
-    assert not found and missing == {"2201.00002v1": "arXiv served v3 for it"}
-    assert not (tmp_path / "2201.00002").exists()  # nothing cached under the wrong version
+    assert not found and missing == {"2201.00002v1": "arXiv served v3 instead"}
+    assert not (tmp_path / "2201.00002" / "v3.json").exists()  # nothing cached under the wrong version
+    assert "arXiv served v3 instead" in ArxivCache(tmp_path).absent("2201.00002v1")

@@ -106,9 +106,10 @@ def build_fetch_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="mteval-corpus fetch-originals",
-        description="Fetch from arXiv the English original of every Chinese block the id map names (latest "
-        "version first, earlier ones when it does not confirm), cache them per id and version, and report which "
-        "the pairing confirms. Exit 2 when arXiv cannot be reached (or MTEVAL_OFFLINE=1) for what is not cached.",
+        description="Fetch from arXiv the English original of every Chinese block the id map names (every "
+        "version; the newest is kept unless an earlier one pairs clearly better), cache them per id and version, "
+        "and report which the pairing confirms. Exit 2 when arXiv cannot be reached (or MTEVAL_OFFLINE=1) for "
+        "what is not cached, or its answer is refused.",
     )
     parser.add_argument("--pages", default=str(ROOT / "data" / "abstracts"),
                         help="seed pages (default: data/abstracts)")
@@ -127,21 +128,27 @@ def fetch_originals(argv: Sequence[str]) -> int:
 
     args = build_fetch_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    per_block = logging.getLogger("mteval.data.originals")  # its per-block warnings are the lines printed below
+    level, per_block.level = per_block.level, logging.ERROR
     try:
         report = originals_report(read_pages(expand_pages([args.pages])), args.id_map, cache=args.cache,
                                   min_score=args.min_score)
     except MtevalError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    finally:
+        per_block.setLevel(level)
     for o in report.confirmed:
-        print(f"{o.block_id}\t{o.versioned_id}\tconfirmed (pair score {o.score:.4f}, latest v{o.latest_version})")
+        print(f"{o.block_id}\t{o.versioned_id}\tconfirmed (pair score {o.score:.4f}, latest v{o.latest_version}): "
+              f"{o.why}")
     for block, why in report.not_confirmed.items():
         print(f"{block}\t-\tleft out: {why}")
     for block, why in report.unavailable.items():
         print(f"{block}\t-\tnot available: {why}")
-    print(f"cache: {report.cache}")
+    asked = f"{report.requests} request(s) to arXiv" if report.requests else "arXiv not asked"
+    print(f"cache: {report.cache} ({asked if report.reason or report.requests else 'all from cache, ' + asked})")
     if report.reason:
-        print(f"error: {report.reason}; fetch them where arXiv is reachable", file=sys.stderr)
+        print(f"error: {report.reason}; {report.hint}", file=sys.stderr)
         return 2
     print(summary_line(report))
     return 0

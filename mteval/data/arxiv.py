@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import http.client
-import json
 import logging
 import os
 import socket
@@ -10,11 +9,11 @@ import threading
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
-from pathlib import Path
 
-from mteval.data.arxiv_atom import ArxivEntry, parse_feed, split_version
+from mteval.data import arxiv_http
+from mteval.data.arxiv_atom import ArxivEntry, RefusedFeed, parse_feed, split_version
+from mteval.data.arxiv_cache import ArxivCache
 from mteval.data.sacrebleu_cache import offline
 from mteval.errors import DataUnavailableError
 
@@ -50,70 +49,30 @@ def user_agent() -> str:
     return f"mteval/{ours} (machine-translation evaluation harness; fetches the abstracts of a few listed arXiv ids)"
 
 
-def cache_root(path: str | Path | None = None) -> Path:
-    """Where abstracts are cached: ``path``, else ``$MTEVAL_DATA/arxiv``, else ``~/.cache/mteval/arxiv``."""
-    if path:
-        return Path(path).expanduser()
-    return Path(os.environ.get("MTEVAL_DATA") or "~/.cache/mteval").expanduser() / "arxiv"
-
-
-class ArxivCache:
-    """One JSON file per id and version (``<root>/<id>/v<N>.json``) and the latest version seen (``latest.json``)."""
-
-    def __init__(self, root: str | Path | None = None):
-        self.root = cache_root(root)
-
-    def _dir(self, arxiv_id: str) -> Path:
-        return self.root / arxiv_id.replace("/", "_")  # old-style ids: hep-th/9901001
-
-    def get(self, arxiv_id: str, version: int) -> ArxivEntry | None:
-        path = self._dir(arxiv_id) / f"v{version}.json"
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            return ArxivEntry(**{k: record[k] for k in ArxivEntry.__dataclass_fields__})
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("arXiv cache: %s is unreadable; fetching it again", path)
-            return None
-
-    def latest(self, arxiv_id: str) -> int | None:
-        try:
-            return int(json.loads((self._dir(arxiv_id) / "latest.json").read_text(encoding="utf-8"))["version"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, entry: ArxivEntry, *, api: str, latest: bool) -> None:
-        record = {**entry.__dict__, "api": api, "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        self._write(self._dir(entry.arxiv_id) / f"v{entry.version}.json", record)
-        if latest:
-            self._write(self._dir(entry.arxiv_id) / "latest.json", {"version": entry.version,
-                                                                     "fetched": record["fetched"]})
-
-    @staticmethod
-    def _write(path: Path, record: dict) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
-
-
 class ArxivClient:
-    """Requests to the ``query`` endpoint: rate-limited, retried with backoff, each with a timeout.
+    """Requests to the ``query`` endpoint: rate-limited, retried with backoff, each bounded in time and size.
 
     Args:
         api: the endpoint (None: ``$MTEVAL_ARXIV_API``, else arXiv's).
-        timeout_s: seconds to wait for a response. min_interval_s: seconds between requests (None: arXiv's 3).
-        retries, backoff_s: attempts after the first and the first wait; batch_size: ids per request.
+        timeout_s: seconds to wait for each read. deadline_s: seconds for a whole request (None: DEADLINE_S).
+        min_interval_s: seconds between requests (None: arXiv's 3).
+        retries, backoff_s: attempts after the first and the first wait (None: RETRIES, BACKOFF_S).
+        batch_size: ids per request.
     """
 
-    def __init__(self, *, api: str | None = None, timeout_s: float = TIMEOUT_S, min_interval_s: float | None = None,
-                 retries: int = RETRIES, backoff_s: float = BACKOFF_S, batch_size: int = BATCH_SIZE):
+    def __init__(self, *, api: str | None = None, timeout_s: float = TIMEOUT_S, deadline_s: float | None = None,
+                 min_interval_s: float | None = None, retries: int | None = None, backoff_s: float | None = None,
+                 batch_size: int = BATCH_SIZE):
+        # None: the module's constants as they are now (tests lower them for a whole command)
         self.api = api or api_url()
         self.timeout_s = timeout_s
+        self.deadline_s = arxiv_http.DEADLINE_S if deadline_s is None else deadline_s
         self.min_interval_s = MIN_INTERVAL_S if min_interval_s is None else min_interval_s
-        self.retries, self.backoff_s, self.batch_size = retries, backoff_s, batch_size
+        self.retries = RETRIES if retries is None else retries
+        self.backoff_s = BACKOFF_S if backoff_s is None else backoff_s
+        self.batch_size = batch_size
         self.requests = 0  # HTTP requests sent, retries included
+        self.answered_by: dict[str, str] = {}  # versioned id -> the endpoint that served it (after a redirect)
 
     def query(self, ids: Sequence[str]) -> tuple[list[ArxivEntry], list[str]]:
         """Entries for ``ids`` (versioned or not), ``batch_size`` per request, and arXiv's error messages.
@@ -142,17 +101,23 @@ class ArxivClient:
         for attempt in range(self.retries + 1):
             retry_after = None
             try:
-                body = self._request(url)
-                return parse_feed(body)
+                body, answered = self._request(url)
+                entries, errors = parse_feed(body)
+                self.answered_by.update((e.versioned_id, arxiv_http.endpoint(answered)) for e in entries)
+                return entries, errors
+            except RefusedFeed as err:  # the same answer again would be refused again
+                raise arxiv_http.ResponseRefused(f"arXiv API {self.api}: refused its answer: {err}") from None
             except urllib.error.HTTPError as err:
                 if err.code < 500 and err.code != 429:
                     raise DataUnavailableError(f"arXiv API {self.api} answered HTTP {err.code} {err.reason}; "
                                                "check the ids in the id map") from None
                 cause = f"HTTP {err.code}"
                 retry_after = _seconds(err.headers.get("Retry-After") if err.headers else None)
+            except arxiv_http.DeadlineExceeded as err:
+                cause = str(err)
             except TimeoutError:
                 cause = f"no response within {self.timeout_s:g} s"
-            except (urllib.error.URLError, ConnectionError, http.client.HTTPException) as err:
+            except (OSError, http.client.HTTPException) as err:  # URLError, a reset connection, a cut-off body
                 reason = getattr(err, "reason", err)
                 if isinstance(reason, TimeoutError):
                     cause = f"no response within {self.timeout_s:g} s"
@@ -170,16 +135,15 @@ class ArxivClient:
             wait *= 2
         raise DataUnavailableError(f"arXiv API {self.api}: {cause} ({self.retries + 1} attempts)")
 
-    def _request(self, url: str) -> bytes:
+    def _request(self, url: str) -> tuple[bytes, str]:
         with _lock:  # one request at a time, at least min_interval_s apart (arXiv's terms)
             pause = _last_request[0] + self.min_interval_s - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
             self.requests += 1
-            req = urllib.request.Request(url, headers={"User-Agent": user_agent(), "Accept": "application/atom+xml"})
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 - http(s) only
-                    return resp.read()
+                return arxiv_http.get(url, headers={"User-Agent": user_agent(), "Accept": "application/atom+xml"},
+                                      timeout_s=self.timeout_s, deadline_s=self.deadline_s)
             finally:
                 _last_request[0] = time.monotonic()
 
@@ -201,35 +165,39 @@ def fetch_abstracts(ids: Sequence[str], *, cache: ArxivCache,
         client: None: the cache only.
 
     Returns:
-        Entries by requested id, and for each id without one the reason. A failing request
-        (offline, unreachable) raises DataUnavailableError; what earlier batches fetched stays cached.
+        Entries by requested id, and for each id without one the reason. An id or version arXiv
+        did not serve is cached as absent (ArxivCache.absent) and not asked for again for a while.
+        A failing request (offline, unreachable, refused) raises DataUnavailableError.
     """
     found: dict[str, ArxivEntry] = {}
+    missing: dict[str, str] = {}
     for wanted in dict.fromkeys(ids):
         base, version = split_version(wanted)
         version = version or cache.latest(base)
         entry = cache.get(base, version) if version else None
         if entry is not None:
             found[wanted] = entry
-    todo = [i for i in dict.fromkeys(ids) if i not in found]
+        elif (why := cache.absent(wanted)) is not None:  # not served when last asked: not asked again yet
+            missing[wanted] = why
+    todo = [i for i in dict.fromkeys(ids) if i not in found and i not in missing]
     if not todo:
-        return found, {}
+        return found, missing
     if client is None:
-        return found, {i: f"not in the cache ({cache.root})" for i in todo}
+        return found, {**missing, **{i: f"not in the cache ({cache.root})" for i in todo}}
     entries, errors = client.query(todo)
     by_version = {(e.arxiv_id, e.version): e for e in entries}
     latest = {}
     for e in entries:
         latest[e.arxiv_id] = max(latest.get(e.arxiv_id, 0), e.version)
-    missing: dict[str, str] = {}
     for wanted in todo:
         base, version = split_version(wanted)
         entry = by_version.get((base, version or latest.get(base, 0)))
         if entry is None:
             served = sorted(v for b, v in by_version if b == base)
-            missing[wanted] = (f"arXiv served v{', v'.join(map(str, served))} for it" if served else
+            missing[wanted] = (f"arXiv served v{', v'.join(map(str, served))} instead" if served else
                                "missing from arXiv's response" + (f" ({'; '.join(errors)})" if errors else ""))
+            cache.put_absent(wanted, missing[wanted], api=client.api)
             continue
-        cache.put(entry, api=client.api, latest=version is None)
+        cache.put(entry, api=client.answered_by.get(entry.versioned_id, client.api), latest=version is None)
         found[wanted] = entry
     return found, missing

@@ -11,7 +11,17 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 # https://info.arxiv.org/help/api/user-manual.html (3.3.2.1 and 5.1.1 "A Note on Article Versions").
 _ENTRY_ID = re.compile(r"/abs/(?P<id>[A-Za-z.-]+/\d{7}|\d{4}\.\d{4,5})v(?P<version>\d+)$")
 # An id as the id map and the API take it, with an optional version.
-ARXIV_ID = re.compile(r"^(?:[A-Za-z.-]+/\d{7}|\d{4}\.\d{4,5})(?:v[1-9]\d*)?$")
+ARXIV_ID = re.compile(r"^(?:[A-Za-z.-]+/\d{7}|\d{4}\.\d{4,5})(?:v[1-9]\d{0,5})?$")
+# The highest version number believed. arXiv numbers versions one per replacement, from 1
+# (https://info.arxiv.org/help/versions.html); papers rarely pass v10, and the originals fetch and
+# pair every version of a paper, so 100 bounds that work (two batched requests, 100 pairings per id).
+# A feed or cache naming more is refused, not trusted: a mirror serving v999999999 made the
+# originals build a billion-entry list of versions, and the cache kept it (issue 23).
+MAX_VERSION = 100
+
+
+class RefusedFeed(ValueError):
+    """A well-formed feed that cannot be arXiv's (an implausible version): refused, not retried."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ def parse_feed(data: bytes) -> tuple[list[ArxivEntry], list[str]]:
 
     Raises:
         ValueError: the body is not well-formed XML or not an Atom feed (a proxy's HTML page, a cut-off body).
+        RefusedFeed: an entry's version is outside 1 to MAX_VERSION.
     """
     try:
         root = ET.fromstring(data)  # expat: no external entities are fetched
@@ -66,7 +77,12 @@ def parse_feed(data: bytes) -> tuple[list[ArxivEntry], list[str]]:
         if m is None:
             errors.append(f"an entry with an unrecognised id {url!r}")
             continue
-        entries.append(ArxivEntry(arxiv_id=m["id"], version=int(m["version"]), title=normalise(_text(node, "title")),
+        version = m["version"]
+        if len(version) > 6 or not 1 <= int(version) <= MAX_VERSION:  # 6 digits: int() of any length is slow
+            shown = version if len(version) <= 12 else version[:12] + "..."
+            raise RefusedFeed(f"its entry {m['id']}v{shown} has a version outside 1 to {MAX_VERSION}, "
+                              "more than any arXiv paper plausibly has")
+        entries.append(ArxivEntry(arxiv_id=m["id"], version=int(version), title=normalise(_text(node, "title")),
                                   abstract=_text(node, "summary"), updated=_text(node, "updated"),
                                   published=_text(node, "published")))
     return entries, errors

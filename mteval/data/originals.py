@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mteval.data.arxiv import ArxivCache, ArxivClient, fetch_abstracts
-from mteval.data.arxiv_atom import ARXIV_ID, ArxivEntry, normalise, split_version
+from mteval.data.arxiv import DEFAULT_API, ArxivClient, fetch_abstracts
+from mteval.data.arxiv_http import ResponseRefused
+from mteval.data.arxiv_atom import ARXIV_ID, MAX_VERSION, ArxivEntry, normalise, split_version
+from mteval.data.arxiv_cache import ArxivCache
+from mteval.data.originals_versions import choose, score_versions
 from mteval.data.textfile import read_lines
 from mteval.errors import DataUnavailableError, InputError
 from mteval.types import Block
@@ -22,6 +25,8 @@ COLUMNS = ("block_id", "arxiv_id")
 # as its reference-based scores then understate the MT.
 SHORT_Z = -2.0
 FETCH_HINT = "fetch them where arXiv is reachable: `mteval-corpus fetch-originals` (or `make models`)"
+# An answer refused as implausible (issue 23) comes back the same from there: the endpoint is the problem.
+REFUSED_HINT = f"check MTEVAL_ARXIV_API: it must name an arXiv API endpoint you trust (unset: {DEFAULT_API})"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Original:
     text: str
     score: float
     length_z: float = 0.0  # the pairing's length signal: how much shorter (< 0) the Chinese is than a full translation
+    why: str = ""  # why this version (originals_versions.choose), and the versions that could not be fetched
+    log_odds: dict[int, float] = field(default_factory=dict)  # every version tried, paired with the block
 
     @property
     def reference_short(self) -> bool:
@@ -56,7 +63,8 @@ class Original:
 
     def to_json(self) -> dict[str, Any]:
         return {"block": self.block_id, "arxiv": self.versioned_id, "latest_version": self.latest_version,
-                "pair_score": round(self.score, 4), "length_z": round(self.length_z, 2)}
+                "pair_score": round(self.score, 4), "length_z": round(self.length_z, 2), "why": self.why,
+                "log_odds": {f"v{v}": round(x, 3) for v, x in self.log_odds.items()}}
 
 
 @dataclass
@@ -64,11 +72,13 @@ class OriginalsReport:
     """What became of each mapped block: confirmed, fetched but not confirmed, or not fetched (and why)."""
 
     confirmed: list[Original] = field(default_factory=list)
-    not_confirmed: dict[str, str] = field(default_factory=dict)  # block id -> the versions tried
-    unavailable: dict[str, str] = field(default_factory=dict)  # block id -> why there is no abstract
-    reason: str | None = None  # why nothing could be fetched (offline, unreachable), one line
+    not_confirmed: dict[str, str] = field(default_factory=dict)  # block id -> the id, each version's score
+    unavailable: dict[str, str] = field(default_factory=dict)  # block id -> the id and why there is no abstract
+    reason: str | None = None  # why nothing could be fetched (offline, unreachable, refused), one line
+    hint: str = FETCH_HINT  # what to do about ``reason``
     mapped: list[str] = field(default_factory=list)  # the blocks of these pages the id map names
     cache: str = ""
+    requests: int = 0  # HTTP requests sent to arXiv (0: everything came from the cache)
 
     def to_json(self) -> dict[str, Any]:
         return {"confirmed": [o.to_json() for o in self.confirmed], "not_confirmed": self.not_confirmed,
@@ -90,40 +100,23 @@ def read_id_map(path: str | Path) -> list[IdRow]:
         cells = next(csv.reader([text.rstrip("\n")], delimiter="\t"))
         if len(cells) < 2 or not cells[0].startswith("abs-") or not ARXIV_ID.match(cells[1].strip()):
             raise InputError(path, lineno, "expected a block id (abs-...) and an arXiv id (2112.04417 or 2112.04417v2)")
+        if (split_version(cells[1].strip())[1] or 0) > MAX_VERSION:
+            raise InputError(path, lineno, f"{cells[1].strip()}: no arXiv paper plausibly has more than "
+                                           f"{MAX_VERSION} versions")
         if any(r.block_id == cells[0].strip() for r in rows):
             raise InputError(path, lineno, f"block {cells[0].strip()} is mapped twice")
         rows.append(IdRow(cells[0].strip(), cells[1].strip(), lineno))
     return rows
 
 
-def candidate(entry: ArxivEntry, zh_id: str) -> Block:
-    """The fetched abstract as an English block, its id naming the Chinese block it is tried against."""
-    return Block(id=f"arxiv:{entry.versioned_id}>{zh_id}", lang="en", text=normalise(entry.abstract))
-
-
-def confirm(blocks: Sequence[Block], candidates: dict[str, ArxivEntry], *,
-            min_score: float) -> dict[str, tuple[float, float]]:
-    """Pair score and length z of the candidates that pairing matches with their own Chinese block, by block id.
-
-    The candidates join the page blocks and the pairing runs as on any collection: the same
-    evidence, the same threshold, the same refusal of ambiguous pairs.
-    """
-    from mteval.data.pairing import find_pairs
-
-    if not candidates:
-        return {}
-    extra = {zh: candidate(e, zh) for zh, e in candidates.items()}
-    ours = {b.id: zh for zh, b in extra.items()}
-    pairs = find_pairs([*blocks, *extra.values()], min_score=min_score)
-    return {p.zh.id: (p.score, p.evidence["length"]["z"]) for p in pairs if ours.get(p.en.id) == p.zh.id}
-
-
 def find_originals(blocks: Sequence[Block], rows: Sequence[IdRow], *, cache: ArxivCache, client: ArxivClient | None,
                    min_score: float, skip: Collection[str] = ()) -> OriginalsReport:
     """Fetch (or read cached) and confirm the original of every mapped Chinese block among ``blocks``.
 
-    The latest version is tried first; when it does not confirm, every earlier version is, and the
-    best-scoring confirmed one is kept. A pinned version (``2112.04417v2``) is the only one tried.
+    Two requests at most: the newest version of every id, then every earlier version of them. Each
+    version is paired with its block (originals_versions); the newest is kept unless an earlier one
+    pairs better by a clear margin, or only earlier ones pair. A pinned version (``2112.04417v2``) is
+    the only one tried. Blocks left out or not available are each named in a warning, with the reason.
 
     Raises nothing for an unreachable arXiv: the report says why (``reason``) and holds what the cache had.
     """
@@ -131,50 +124,56 @@ def find_originals(blocks: Sequence[Block], rows: Sequence[IdRow], *, cache: Arx
     # Rows for blocks of other pages are not this corpus's; ``skip``: blocks the pages already pair.
     rows = [r for r in rows if r.block_id in zh and r.block_id not in skip]
     report = OriginalsReport(mapped=[r.block_id for r in rows], cache=str(cache.root))
-    first, report.reason = _fetch(cache, client, [r.arxiv_id for r in rows])
+    asked = client.requests if client else 0
+    first, why_not = _fetch(cache, client, [r.arxiv_id for r in rows], report)
     for r in rows:
-        if r.arxiv_id not in first[0]:
-            report.unavailable[r.block_id] = first[1].get(r.arxiv_id, report.reason or "not fetched")
-    latest = {r.block_id: first[0][r.arxiv_id] for r in rows if r.arxiv_id in first[0]}
-    scores = confirm(blocks, latest, min_score=min_score)
-    chosen = {b: (latest[b], s) for b, s in scores.items()}
-    # Earlier versions of the unconfirmed ones (a Chinese block may translate v1 of a revised abstract).
-    unpinned = [r.block_id for r in rows if split_version(r.arxiv_id)[1] is None]
-    earlier = {b: [f"{latest[b].arxiv_id}v{v}" for v in range(1, latest[b].version)]
-               for b in unpinned if b in latest and b not in scores}
-    more, why = _fetch(cache, client, [v for vs in earlier.values() for v in vs])
-    report.reason = report.reason or why
-    for k in range(max((len(vs) for vs in earlier.values()), default=0)):
-        # One pairing per version number: each unconfirmed block tries its k-th version at once.
-        trial = {b: more[0][vs[k]] for b, vs in earlier.items() if k < len(vs) and vs[k] in more[0]}
-        for b, s in confirm(blocks, trial, min_score=min_score).items():
-            if b not in chosen or s[0] > chosen[b][1][0]:
-                chosen[b] = (trial[b], s)
+        if r.arxiv_id not in first:
+            report.unavailable[r.block_id] = f"{r.arxiv_id}: {why_not.get(r.arxiv_id, report.reason or 'not fetched')}"
+    newest = {r.block_id: first[r.arxiv_id] for r in rows if r.arxiv_id in first}
+    pinned = {r.block_id for r in rows if split_version(r.arxiv_id)[1] is not None}
+    earlier = {b: [f"{e.arxiv_id}v{v}" for v in range(e.version - 1, 0, -1)]  # version <= MAX_VERSION: checked
+               for b, e in newest.items() if b not in pinned}
+    # After a failed request, the cache only: asking again would repeat its retries.
+    more, why_not = _fetch(cache, None if report.reason else client, [v for vs in earlier.values() for v in vs],
+                           report)
+    versions = {b: [e, *[more[v] for v in earlier.get(b, []) if v in more]] for b, e in newest.items()}
+    trials = score_versions(blocks, versions, min_score=min_score)
     for r in rows:
-        if r.block_id in chosen:
-            entry, s = chosen[r.block_id]
-            top = cache.latest(entry.arxiv_id) if split_version(r.arxiv_id)[1] is None else None
-            report.confirmed.append(Original(r.block_id, entry.arxiv_id, entry.version, top,
-                                             normalise(entry.abstract), *s))
-        elif r.block_id in latest:
-            tried = [latest[r.block_id].versioned_id, *[v for v in earlier.get(r.block_id, []) if v in more[0]]]
-            untried = [v for v in earlier.get(r.block_id, []) if v not in more[0]]
-            report.not_confirmed[r.block_id] = (f"{r.arxiv_id}: no version confirmed (tried {', '.join(tried)}"
-                                                + (f"; not fetched: {', '.join(untried)}" if untried else "") + ")")
+        if r.block_id not in newest:
+            continue
+        kept, why = choose(trials[r.block_id], newest[r.block_id].version, min_score=min_score,
+                           pinned=r.block_id in pinned)
+        gaps = "; ".join(f"{v}: {why_not.get(v, report.reason or 'not fetched')}"
+                         for v in earlier.get(r.block_id, []) if v not in more)
+        why += f"; not tried: {gaps}" if gaps else ""
+        if kept is None:
+            report.not_confirmed[r.block_id] = f"{r.arxiv_id}: {why}"
+            continue
+        entry = next(e for e in versions[r.block_id] if e.version == kept.version)
+        report.confirmed.append(Original(r.block_id, entry.arxiv_id, entry.version,
+                                         None if r.block_id in pinned else newest[r.block_id].version,
+                                         normalise(entry.abstract), kept.score, kept.length_z, why,
+                                         {v: t.log_odds for v, t in sorted(trials[r.block_id].items())}))
     for b, why in report.not_confirmed.items():
         log.warning("arXiv original of %s left out: %s", b, why)
+    if report.reason is None:  # otherwise the reason says it for all of them
+        for b, why in report.unavailable.items():
+            log.warning("arXiv original of %s not available: %s", b, why)
+    report.requests = client.requests - asked if client else 0
     return report
 
 
-def _fetch(cache: ArxivCache, client: ArxivClient | None,
-           ids: list[str]) -> tuple[tuple[dict[str, ArxivEntry], dict[str, str]], str | None]:
-    """``fetch_abstracts``, with a failed request turned into a reason and the cached part kept."""
+def _fetch(cache: ArxivCache, client: ArxivClient | None, ids: list[str],
+           report: OriginalsReport) -> tuple[dict[str, ArxivEntry], dict[str, str]]:
+    """``fetch_abstracts``; a failed request becomes the report's reason, and the cached part is kept."""
     try:
-        return fetch_abstracts(ids, cache=cache, client=client), None
+        return fetch_abstracts(ids, cache=cache, client=client)
     except DataUnavailableError as err:
         found, missing = fetch_abstracts(ids, cache=cache, client=None)
-        why = dict.fromkeys(missing, "not cached, and arXiv could not be asked")
-        return (found, why), f"{err} (cache: {cache.root})"
+        if report.reason is None:
+            report.reason = f"{err} (cache: {cache.root})"
+            report.hint = REFUSED_HINT if isinstance(err, ResponseRefused) else FETCH_HINT
+        return found, {i: cache.absent(i) or "not cached, and arXiv could not be asked" for i in missing}
 
 
 def originals_report(blocks: Sequence[Block], id_map: str, *, skip: Collection[str] = (), cache: str | None = None,
@@ -190,7 +189,7 @@ def originals_report(blocks: Sequence[Block], id_map: str, *, skip: Collection[s
     report = find_originals(blocks, rows, skip=skip, cache=ArxivCache(cache), client=ArxivClient() if fetch else None,
                             min_score=DEFAULT_MIN_SCORE if min_score is None else min_score)
     if report.reason and require:
-        raise DataUnavailableError(f"{report.reason}; {FETCH_HINT}")
+        raise DataUnavailableError(f"{report.reason}; {report.hint}")
     return report
 
 
@@ -200,7 +199,7 @@ def summary_line(report: OriginalsReport) -> str:
     if not n:
         why = report.reason or "; ".join(sorted(set(report.unavailable.values()))) or "none confirmed"
         return (f"arXiv originals: none of {m} ({why}); the abstracts are scored reference-free only"
-                + ("" if report.reason is None else f"; {FETCH_HINT}"))
+                + ("" if report.reason is None else f"; {report.hint}"))
     older = sum(1 for o in report.confirmed if o.latest_version and o.version < o.latest_version)
     line = (f"arXiv originals: {n} of {m} mapped Chinese blocks confirmed as Google Translate output of "
             f"{', '.join(o.versioned_id for o in report.confirmed)} ({older} an earlier version than the latest)")
@@ -210,7 +209,7 @@ def summary_line(report: OriginalsReport) -> str:
     if report.not_confirmed:
         line += f"; {len(report.not_confirmed)} fetched but not confirmed, left out"
     if report.unavailable:
-        line += f"; {len(report.unavailable)} not available ({report.reason or 'see the warnings'})"
+        line += f"; {len(report.unavailable)} not available ({report.reason or 'each named with its reason'})"
     return line
 
 

@@ -220,6 +220,7 @@ def find_pairs(
     *,
     min_score: float = DEFAULT_MIN_SCORE,
     translate: Callable[[list[str]], list[str]] | None = None,
+    logits: dict[tuple[str, str], float] | None = None,
 ) -> list[Pair]:
     """Pair English blocks with the Chinese blocks that translate them, one to one.
 
@@ -229,6 +230,8 @@ def find_pairs(
             The default keeps only pairs the evidence makes near-certain.
         translate: an English->Chinese MT function over a list of texts; when given, each block's
             best candidates are confirmed by chrF between the MT output and the Chinese block.
+        logits: when given, filled with the log-odds of every (English id, Chinese id), kept or not
+            (the arXiv originals compare the versions of a paper by them: scores saturate near 1).
 
     Returns:
         Pairs in the order of their English blocks, each with its score and evidence.
@@ -254,6 +257,9 @@ def find_pairs(
         return []
     # Anchors and length alone never make a pair: two papers of one field share acronyms.
     logit = np.where(np.maximum.reduce(content) > 0, logit, np.minimum(logit, 0.0))
+    if logits is not None:
+        logits.update({(e.id, z.id): float(logit[i, j]) for i, e in enumerate(en_blocks)
+                       for j, z in enumerate(zh_blocks)})
     threshold = math.log(min_score / (1.0 - min_score))
     pairs = []
     for i, j, margin in _assign(logit, threshold, en=en, zh=zh):

@@ -11,8 +11,13 @@ from textwrap import wrap
 
 from mteval.data.arxiv_atom import ATOM, split_version
 
-# What the next requests get, in order; then every request is answered normally.
-FAULTS = ("503", "malformed", "slow", "html")
+# What the next requests get, in order; then every request is answered normally. The hostile ones
+# (issue 23): "huge" announces 1.5 GB, "endless" streams without a length, "drip" sends the body
+# (or, "drip-headers", the headers) a byte every drip_s, "redirect-away" sends the client to another
+# host (localhost for 127.0.0.1), "redirect-here" to another path of this one.
+FAULTS = ("503", "malformed", "slow", "html", "huge", "endless", "drip", "drip-headers", "redirect-away",
+          "redirect-here")
+STREAM_LIMIT = 64 << 20  # what "huge" and "endless" send at most, should a client read on
 
 
 @dataclass
@@ -26,6 +31,7 @@ class FakeArxiv:
     papers: dict[str, dict[int, str]]
     faults: list[str] = field(default_factory=list)
     slow_s: float = 2.0
+    drip_s: float = 0.3
     latest_only: bool = False  # answer a versioned id with the latest version, as a mirror might
     requests: list[dict] = field(default_factory=list)
 
@@ -43,6 +49,14 @@ class FakeArxiv:
                     self._send(200, fake.feed(self.path)[:-40], "application/atom+xml")
                 elif fault == "html":
                     self._send(200, b"<html><body>maintenance</body></html>", "text/html")
+                elif fault in ("huge", "endless", "drip", "drip-headers"):
+                    self._stream(fault)
+                elif fault in ("redirect-away", "redirect-here"):
+                    port = fake._server.server_address[1]
+                    query = urllib.parse.urlsplit(self.path).query
+                    where = (f"http://localhost:{port}{self.path}" if fault == "redirect-away" else
+                             f"/api/moved?{query}")
+                    self._send(302, b"moved", "text/plain", {"Location": where})
                 else:
                     if fault == "slow":
                         time.sleep(fake.slow_s)
@@ -59,6 +73,34 @@ class FakeArxiv:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout)
+
+            def _stream(self, fault: str) -> None:
+                """A body too large, or too slow: written until the client gives up (or a bound)."""
+                body = fake.feed(self.path)
+                try:
+                    if fault == "drip-headers":
+                        self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+                        for _ in range(int(30 / fake.drip_s)):
+                            self.wfile.write(b"a")
+                            self.wfile.flush()
+                            time.sleep(fake.drip_s)
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/atom+xml")
+                    length = {"huge": "1500000000", "drip": str(len(body))}.get(fault)
+                    if length:
+                        self.send_header("Content-Length", length)
+                    self.end_headers()
+                    if fault == "drip":
+                        for byte in body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(fake.drip_s)
+                        return
+                    for _ in range(STREAM_LIMIT >> 16):
+                        self.wfile.write(bytes(1 << 16))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should
 
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
@@ -108,7 +150,7 @@ class FakeArxiv:
 
 def fill_cache(root, papers: dict[str, dict[int, str]]) -> None:  # noqa: ANN001 - a path
     """Pre-fill an arXiv cache as a fetch would leave it: every version of each paper, the highest as latest."""
-    from mteval.data.arxiv import ArxivCache
+    from mteval.data.arxiv_cache import ArxivCache
     from mteval.data.arxiv_atom import ArxivEntry
 
     cache = ArxivCache(root)
