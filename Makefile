@@ -98,8 +98,8 @@ meta-demo: venv
 
 ## mteval-compare vs sacrebleu --paired-bs on the 13 WMT22 submissions -> results/bench/compare.json
 bench-compare: venv
-	$(PY) -m mteval.bench.compare
+	$(PY) -m mteval.commands.bench compare
 
 ## offline throughput: naive loop vs HF backend vs CTranslate2 int8, and COMET (about 4-5 min on 2 cores)
 bench: venv
-	HF_HUB_OFFLINE=1 $(PY) -m mteval.bench.translate
+	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import re
 import statistics
 import time
 from collections.abc import Sequence
@@ -13,9 +12,8 @@ from typing import Any
 
 from mteval.bench.models import build_comet_large, build_bench_models, reference_files, source_file, wmt22_en_zh
 from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
-from mteval.bench.translate import Clock, _lines, bench_process_setup, cpu_description, load_inputs
+from mteval.bench.common import Clock, cpu_description, cpu_family, lines_at, load_inputs
 from mteval.provenance import ROOT, package_versions
-from mteval.systems.batching import available_cores
 from mteval.types import write_json
 
 #: Three WMT22 en-zh submissions scored against the same sources and references, as a sweep would.
@@ -57,7 +55,7 @@ def bench_precisions(model: Path, n: int, device: str, args: argparse.Namespace)
     comet's own ``predict`` at fp32 (comet's length batching by source characters, Lightning); the
     same ``n`` segments, timed in rounds taken by every path in turn so background load falls on all alike."""
     idx = load_inputs(n, seed=1)
-    srcs, hyps, refs = _lines(source_file(), idx), _lines(reference_files()[1], idx), _lines(reference_files()[0], idx)
+    srcs, hyps, refs = lines_at(source_file(), idx), lines_at(reference_files()[1], idx), lines_at(reference_files()[0], idx)
     precisions = ["32", *reduced_precisions(device)]
     metrics = {p: _metric(model, p, device, args.threads, args.comet_batch_size) for p in precisions}
     load = {}
@@ -100,8 +98,8 @@ def bench_sweep(model: Path, n: int, args: argparse.Namespace) -> dict[str, Any]
     device = "cpu"
     precision = "auto"
     idx = load_inputs(n, seed=2)
-    srcs, refs = _lines(source_file(), idx), [[r] for r in _lines(reference_files()[0], idx)]
-    systems = {name: _lines(wmt22_en_zh(name), idx) for name in SWEEP_SYSTEMS}
+    srcs, refs = lines_at(source_file(), idx), [[r] for r in lines_at(reference_files()[0], idx)]
+    systems = {name: lines_at(wmt22_en_zh(name), idx) for name in SWEEP_SYSTEMS}
     release_all()
     start = time.perf_counter()
     first = _metric(model, precision, device, args.threads, args.comet_batch_size)
@@ -194,32 +192,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--comet-out", default=str(ROOT / "results" / "bench" / "comet.json"))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mteval.bench.comet_speed", description=__doc__)
-    add_arguments(parser)
-    parser.add_argument("--threads", type=int, default=available_cores(), help="CPU threads (default: all cores)")
-    parser.add_argument("--work-dir", default=str(ROOT / "results" / "cache" / "bench"), help="built models")
-    args = parser.parse_args(argv)
-    bench_process_setup()
-    from mteval.testing._build import quiet
-
-    load_start = round(os.getloadavg()[0], 2)
-    with quiet():
-        result = run(args)
-    write(result, args.comet_out, load_start)
-    return 0
-
-
-def cpu_family() -> dict[str, str]:
-    """The CPU's vendor, family and model numbers (``model name`` alone can be as vague as "AMD EPYC")."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    found = dict(re.findall(r"^(vendor_id|cpu family|model)\s*:\s*(.+)$", text, re.MULTILINE))
-    return {key.replace(" ", "_"): value.strip() for key, value in found.items()}
-
-
 def write(result: dict[str, Any], out: str | Path, load_start: float) -> None:
     """Add the machine (CPU model and flags, load) and versions, write ``out`` and print the table."""
     import torch
@@ -235,7 +207,3 @@ def write(result: dict[str, Any], out: str | Path, load_start: float) -> None:
     print(f"CPU: {m.get('cpu_model')} ({', '.join(m.get('isa', []))}), {m['cpu_cores']} cores; 1-min load "
           f"{m['load_average_1m']['start']} at start, {m['load_average_1m']['end']} at end")
     print(f"written: {out}")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

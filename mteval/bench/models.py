@@ -5,7 +5,6 @@ import json
 import tempfile
 from pathlib import Path
 
-from mteval.provenance import ROOT
 from mteval.testing._build import SEED, cached_build
 from mteval.testing.tiny_comet import build_comet, build_xlmr_encoder
 from mteval.testing.tiny_spm import build_sentencepiece, spm_pieces

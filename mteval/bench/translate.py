@@ -5,57 +5,16 @@ The COMET-22-sized precision and sweep measurements are :mod:`mteval.bench.comet
 from __future__ import annotations
 
 import argparse
-import logging
-import os
-import platform
-import random
-import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mteval.bench.models import build_bench_models, reference_files, source_file
-from mteval.provenance import ROOT, package_versions
-from mteval.systems.batching import available_cores, split_cores
-from mteval.types import write_json
+from mteval.bench.common import Clock, bench_process_setup, lines_at, load_inputs
+from mteval.bench.models import reference_files, source_file
+from mteval.systems.batching import split_cores
 
 #: The issue #5 targets on a 2-core CPU, greedy decoding, same inputs.
 TARGETS = {"hf_vs_naive": 8.0, "ct2_vs_hf": 2.5}
-
-
-def load_inputs(n: int, *, seed: int = 0, min_words: int = 5, max_words: int = 50) -> list[int]:
-    """Line indices of ``n`` WMT22 en-zh test sentences of ordinary length, drawn with a fixed seed."""
-    lines = source_file().read_text(encoding="utf-8").splitlines()
-    first = {line.strip(): i for i, line in reversed(list(enumerate(lines)))}  # distinct texts only
-    usable = sorted(i for line, i in first.items() if min_words <= len(line.split()) <= max_words)
-    return sorted(random.Random(seed).sample(usable, min(n, len(usable))))
-
-
-def _lines(path: Path, idx: Sequence[int]) -> list[str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [lines[i].strip() for i in idx]
-
-
-class Clock:
-    """Sums wall-clock and process CPU seconds over several timed calls."""
-
-    def __init__(self) -> None:
-        self.wall = 0.0
-        self.cpu = 0.0
-
-    def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Return ``fn(*args)``, adding the time it took."""
-        wall, cpu = time.perf_counter(), time.process_time()
-        out = fn(*args)
-        self.wall += time.perf_counter() - wall
-        self.cpu += time.process_time() - cpu
-        return out
-
-    def rate(self, count: int, unit: str, threads: int) -> dict[str, float]:
-        """Throughput, plus the CPU share the process got: well under 1 means other load competed."""
-        return {unit: round(count / self.wall, 2), "seconds": round(self.wall, 3), "count": count,
-                "cpu_share": round(self.cpu / (self.wall * threads), 2)}
 
 
 def naive_translator(model_dir: Path, new_tokens: int, device: str = "cpu") -> Callable[[list[str]], list[str]]:
@@ -113,16 +72,6 @@ def build_path(spec: dict[str, Any]) -> Callable[[list[str]], list[str]]:
     system = CT2Seq2Seq(**kwargs)
     check_fixed_length(system, spec["check"], kwargs["max_new_tokens"])
     return system_translator(system)
-
-
-def bench_process_setup() -> None:
-    """The benchmark's process settings, in the parent and in every path's own process alike."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
-    # Every output runs to max_new_tokens by design; the backends' cut-off warnings are noise here.
-    logging.getLogger("mteval.systems").setLevel(logging.ERROR)
-    from mteval.hub.cpu_speed import reproducible_mkl
-
-    reproducible_mkl()  # before any matrix product, so every path (the naive loop too) runs alike
 
 
 def _serve(conn: Any, spec: dict[str, Any], threads: int) -> None:
@@ -229,7 +178,7 @@ def bench_translation(models: dict[str, Path], args: argparse.Namespace) -> dict
     """Tokens/s of the CPU paths on the same sentences (and GPU bf16 / CT2 fp16 where present)."""
     import torch
 
-    sources = _lines(source_file(), load_inputs(args.sentences))
+    sources = lines_at(source_file(), load_inputs(args.sentences))
     common = dict(model=str(models["marian"]), num_beams=1, max_new_tokens=args.new_tokens,
                   batch_size=args.batch_size, max_tokens=args.max_tokens, max_input_tokens=512,
                   split_sentences=False)  # one output of new_tokens per input, so tokens are counted exactly
@@ -286,7 +235,7 @@ def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, 
     from mteval.metrics.comet import Comet
 
     idx = load_inputs(max(args.comet_tiny_segments, args.comet_base_segments), seed=1)
-    srcs, hyps, refs = _lines(source_file(), idx), _lines(reference_files()[1], idx), _lines(reference_files()[0], idx)
+    srcs, hyps, refs = lines_at(source_file(), idx), lines_at(reference_files()[1], idx), lines_at(reference_files()[0], idx)
     out: dict[str, Any] = {"batch_size": 16, "threads": args.threads}
     plans = [("tiny", "cpu", args.comet_tiny_segments), ("base", "cpu", args.comet_base_segments)]
     if torch.cuda.is_available():
@@ -300,20 +249,6 @@ def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, 
         clock(metric.score, [hyps[i] for i in many], [[refs[i]] for i in many], [srcs[i] for i in many])
         out[f"{size}_{device}"] = clock.rate(n, "segments_per_s", args.threads)
     return out
-
-
-def cpu_description() -> dict[str, Any]:
-    """Cores, CPU model and the vector extensions that decide int8 and fp32 GEMM speed."""
-    info: dict[str, Any] = {"cpu_cores": available_cores(), "platform": platform.platform()}
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:  # not Linux
-        return {**info, "cpu_model": platform.processor()}
-    model = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    flags = re.search(r"^flags\s*:\s*(.+)$", text, re.MULTILINE)
-    wanted = {"avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8"}
-    return {**info, "cpu_model": model.group(1) if model else platform.processor(),
-            "isa": sorted(wanted & set(flags.group(1).split())) if flags else []}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -352,51 +287,3 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"CPU: {m.get('cpu_model')} ({', '.join(m.get('isa', []))}), {m['cpu_cores']} cores; 1-min load "
                      f"{m['load_average_1m']['start']} at start, {m['load_average_1m']['end']} at end")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mteval.bench.translate", description=__doc__)
-    parser.add_argument("--sentences", type=int, default=128, help="sentences for the batched backends")
-    parser.add_argument("--rounds", type=int, default=2, help="chunks taken by the three paths in turn")
-    parser.add_argument("--new-tokens", type=int, default=32, help="tokens generated per sentence (fixed)")
-    parser.add_argument("--batch-size", type=int, default=32, help="as conf/system/opus_mt_en_zh*.yaml")
-    parser.add_argument("--max-tokens", type=int, default=8192, help="as conf/system/opus_mt_en_zh*.yaml")
-    parser.add_argument("--threads", type=int, default=available_cores(), help="CPU threads (default: all cores)")
-    parser.add_argument("--gpu-sentences", type=int, default=2048)
-    parser.add_argument("--gpu-batch-size", type=int, default=128)
-    parser.add_argument("--comet-tiny-segments", type=int, default=512)
-    parser.add_argument("--comet-base-segments", type=int, default=64)
-    parser.add_argument("--comet-gpu-segments", type=int, default=1024)
-    parser.add_argument("--skip-comet", action="store_true")
-    from mteval.bench import comet_speed
-
-    comet_speed.add_arguments(parser)  # COMET-22-sized precisions and the sweep -> --comet-out
-    parser.add_argument("--work-dir", default=str(ROOT / "results" / "cache" / "bench"), help="built models")
-    parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate.json"))
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
-    args = parser.parse_args(argv)
-    bench_process_setup()  # COMET runs here; each translation path runs it in its own process
-    from mteval.testing._build import quiet
-
-    load_start = round(os.getloadavg()[0], 2)
-    with quiet():
-        models = build_bench_models(Path(args.work_dir))
-        result: dict[str, Any] = {"translate": bench_translation(models, args)}
-        if not args.skip_comet:
-            result["comet"] = bench_comet(models, args)
-            speed = comet_speed.run(args)
-    result["machine"] = {**cpu_description(), "MKL_CBWR": os.environ.get("MKL_CBWR"),
-                         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
-    result["versions"] = package_versions()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, result)
-    print(format_table(result))
-    print(f"written: {args.out}")
-    if not args.skip_comet:
-        comet_speed.write(speed, args.comet_out, load_start)
-    met = all(t["met"] for t in result["translate"]["targets"].values())
-    return 0 if met or not args.check else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""Benchmarks (`make bench`, `make bench-compare`): translation tokens/s, COMET segments/s, compare vs sacrebleu."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mteval.bench import comet_speed
+from mteval.bench import compare as bench_compare
+from mteval.bench.common import bench_process_setup, cpu_description
+from mteval.bench.models import build_bench_models
+from mteval.bench.translate import bench_comet, bench_translation, format_table
+from mteval.provenance import ROOT, package_versions
+from mteval.systems.batching import available_cores
+from mteval.testing._build import quiet
+from mteval.types import write_json
+
+
+def translate_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mteval.commands.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=128, help="sentences for the batched backends")
+    parser.add_argument("--rounds", type=int, default=2, help="chunks taken by the three paths in turn")
+    parser.add_argument("--new-tokens", type=int, default=32, help="tokens generated per sentence (fixed)")
+    parser.add_argument("--batch-size", type=int, default=32, help="as conf/system/opus_mt_en_zh*.yaml")
+    parser.add_argument("--max-tokens", type=int, default=8192, help="as conf/system/opus_mt_en_zh*.yaml")
+    parser.add_argument("--threads", type=int, default=available_cores(), help="CPU threads (default: all cores)")
+    parser.add_argument("--gpu-sentences", type=int, default=2048)
+    parser.add_argument("--gpu-batch-size", type=int, default=128)
+    parser.add_argument("--comet-tiny-segments", type=int, default=512)
+    parser.add_argument("--comet-base-segments", type=int, default=64)
+    parser.add_argument("--comet-gpu-segments", type=int, default=1024)
+    parser.add_argument("--skip-comet", action="store_true")
+    comet_speed.add_arguments(parser)  # COMET-22-sized precisions and the sweep -> --comet-out
+    parser.add_argument("--work-dir", default=str(ROOT / "results" / "cache" / "bench"), help="built models")
+    parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate.json"))
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
+    args = parser.parse_args(argv)
+    bench_process_setup()  # COMET runs here; each translation path runs it in its own process
+    load_start = round(os.getloadavg()[0], 2)
+    with quiet():
+        models = build_bench_models(Path(args.work_dir))
+        result: dict[str, Any] = {"translate": bench_translation(models, args)}
+        if not args.skip_comet:
+            result["comet"] = bench_comet(models, args)
+            speed = comet_speed.run(args)
+    result["machine"] = {**cpu_description(), "MKL_CBWR": os.environ.get("MKL_CBWR"),
+                         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
+    result["versions"] = package_versions()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    write_json(args.out, result)
+    print(format_table(result))
+    print(f"written: {args.out}")
+    if not args.skip_comet:
+        comet_speed.write(speed, args.comet_out, load_start)
+    met = all(t["met"] for t in result["translate"]["targets"].values())
+    return 0 if met or not args.check else 1
+
+
+
+
+def comet_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mteval.commands.bench comet", description=comet_speed.__doc__)
+    comet_speed.add_arguments(parser)
+    parser.add_argument("--threads", type=int, default=available_cores(), help="CPU threads (default: all cores)")
+    parser.add_argument("--work-dir", default=str(ROOT / "results" / "cache" / "bench"), help="built models")
+    args = parser.parse_args(argv)
+    bench_process_setup()
+    load_start = round(os.getloadavg()[0], 2)
+    with quiet():
+        result = comet_speed.run(args)
+    comet_speed.write(result, args.comet_out, load_start)
+    return 0
+
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mteval.commands.bench [comet|compare] [options]``: every benchmark, or one of them."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["comet"]:
+        return comet_main(argv[1:])
+    if argv[:1] == ["compare"]:
+        bench_compare.main(argv[1:])
+        return 0
+    return translate_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
