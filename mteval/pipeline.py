@@ -106,6 +106,8 @@ def score(metric: Metric, corpus: Corpus, hyps: Sequence[str], *,
     inner = metric.inner if isinstance(metric, CachedMetric) else metric
     result.extra["metric"] = {"class": f"{type(inner).__module__}.{type(inner).__qualname__}",
                               "settings": metric.fingerprint()["settings"]}
+    if inner.min_effect is not None:
+        result.extra["metric"]["min_effect"] = inner.min_effect
     return result
 
 

@@ -1,6 +1,7 @@
 """The gate's decision: refuse what cannot be compared, then per metric an effect test AND a paired test."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,11 +126,25 @@ def _check_reachable(name: str, base: RunView, config: GateConfig) -> None:
                           f"drop can reach it and the gate could never fail on {name}; use a smaller minimum drop")
 
 
+def _with_declared_effects(config: GateConfig, base: RunView, names: list[str]) -> GateConfig:
+    """The gate config with, for each gated metric it names no min_effect for, the one the metric declared
+    with its score (``metric.min_effect`` in scores.json): a new metric needs no edit of the gate config."""
+    declared = {}
+    for name in names:
+        spec = base.metrics.get(name, {}).get("metric")
+        value = spec.get("min_effect") if isinstance(spec, dict) else None
+        if name not in config.min_effect and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and value >= 0:
+            declared[name] = float(value)
+    return dataclasses.replace(config, min_effect={**config.min_effect, **declared}) if declared else config
+
+
 def decide(base: RunView, cur: RunView, config: GateConfig) -> GateReport:
     """Compare ``cur`` with ``base``; a refusal is recorded in the report (exit 2), not raised."""
     names = list(config.metrics) if config.metrics is not None else list(base.metrics)
     report = GateReport(baseline=base, current=cur, config=config,
                         ungated=[m for m in cur.metrics if m not in names])
+    config = _with_declared_effects(config, base, names)
     missing_effect = [m for m in names if m not in config.min_effect]
     if missing_effect:
         raise ConfigError(f"no min_effect for {', '.join(missing_effect)}: add it under min_effect, or leave the "

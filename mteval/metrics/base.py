@@ -32,6 +32,9 @@ class Metric(ABC):
     revision: str | None = None
     #: The most words a text may have for this metric (see :meth:`oversized`); None: any length.
     max_words: int | None = None
+    #: The smallest worsening, in the metric's units, that may fail a CI gate: recorded with each score,
+    #: so a gate needs no edit for a new metric (``min_effect`` in conf/gate.yaml overrides it).
+    min_effect: float | None = None
 
     def required_models(self) -> list[ModelRef]:
         """The Hub models this metric loads (checked before any model loads, fetched by ``mteval-prefetch``)."""
