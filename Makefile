@@ -6,8 +6,11 @@ PIP   := $(VENV)/bin/pip
 MTEVAL := $(VENV)/bin/mteval
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# torch first, pinned to the CPU wheel on this machine: a bare `torch` requirement pulls several GB of CUDA wheels.
+# torch first, chosen on purpose: TORCH_VARIANT=auto installs the CPU-only build from PyTorch's CPU index
+# where there is no NVIDIA GPU (a bare `torch` from PyPI is the CUDA build, with several GB of nvidia-* wheels)
+# and the default CUDA build where there is one; cpu or cuda forces either (mteval/commands/install_torch.py).
 TORCH ?= torch==2.13.0
+TORCH_VARIANT ?= auto
 
 .PHONY: venv test test-fast eval demo meta-demo compare bench bench-compare baseline gate gate-demo models
 
@@ -16,7 +19,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "$(TORCH)"
+	$(PY) -m mteval.commands.install_torch --torch "$(TORCH)" --variant $(TORCH_VARIANT)
 	$(PIP) install --quiet -e '.[test]'
 	touch $(STAMP)
 

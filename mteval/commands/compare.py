@@ -47,11 +47,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def default_out(runs: list[str]) -> Path:
-    from mteval.provenance import ROOT
+    from mteval.locations import project_dir
 
     if len(runs) == 1 and not (Path(runs[0]) / "scores.json").is_file():
         return Path(runs[0]) / "compare"
-    return ROOT / "results" / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S")
+    return project_dir() / "results" / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S")
 
 
 def run(args: argparse.Namespace) -> Path:

@@ -29,11 +29,11 @@ def main() -> None:
     from mteval import cores
     from mteval.commands import sweep
     from mteval.commands.run import run
-    from mteval.provenance import ROOT
+    from mteval.locations import conf_dir
 
     # An absolute path: run as an installed entry point, Hydra would read "../conf" as a module path.
-    # Installs that are not editable pass --config-path (see README).
-    @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="config")
+    # The checkout's conf/ in an editable install, the wheel's copy otherwise.
+    @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
     def _main(cfg):  # noqa: ANN001 - Hydra passes a DictConfig
         in_sweep = sweep.in_sweep()
         if in_sweep:
