@@ -92,10 +92,15 @@ demo: venv
 	$(VENV)/bin/mteval-compare $(DEMO_DIR) --baseline LanguageX
 
 ## how far BLEU and chrF agree with the WMT22 zh-en human DA z-scores (12 submissions; the DA files from the WMT22 release)
-HUMAN_ZH_EN   ?= ../shared/data/wmt22/humaneval/zh-en
+# HUMAN_ZH_EN: the folder with ad-sys-scores-zh-en.csv, i.e. humaneval/DA/newstest2022-toen of the WMT22 release
+# (github.com/wmt-conference/wmt22-news-systems); by default the copy under $(MTEVAL_SHARED)/data/wmt22.
+MTEVAL_SHARED ?= ../shared
+HUMAN_ZH_EN   ?= $(MTEVAL_SHARED)/data/wmt22/humaneval/zh-en
 ZH_EN_SYSTEMS ?= AISP-SJTU,DLUT,HuaweiTSC,JDExploreAcademy,Lan-Bridge,LanguageX,NiuTrans,Online-A,Online-B,Online-G,Online-W,Online-Y
 META_DIR      ?= results/multirun/wmt22_zh_en_da
 meta-demo: venv
+	@test -f $(HUMAN_ZH_EN)/ad-sys-scores-zh-en.csv || { echo "make meta-demo: $(HUMAN_ZH_EN)/ad-sys-scores-zh-en.csv \
+	is missing: set HUMAN_ZH_EN to the folder holding the WMT22 zh-en DA files (humaneval of wmt22-news-systems)"; exit 2; }
 	$(MTEVAL) -m dataset=wmt22_zh_en system=wmt22_submission system.submission=$(ZH_EN_SYSTEMS) 'metrics=[bleu,chrf]' hydra.sweep.dir=$(META_DIR)
 	$(VENV)/bin/mteval-compare $(META_DIR) --metrics bleu,chrf --human $(HUMAN_ZH_EN)/ad-sys-scores-zh-en.csv
 

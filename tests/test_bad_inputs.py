@@ -128,7 +128,7 @@ CASES = [
     Case("refs-unknown-id", "a references file naming a block that is not in the pages",
          {"pages/p.txt": U8("An abstract about models.\n"), "refs.jsonl": jl({"id": "abs-000000000000", "ref": "摘要。"})},
          ["dataset=abstracts", "dataset.load.pages={d}/pages", "dataset.load.references={d}/refs.jsonl"],
-         r"refs\.jsonl:1: id 'abs-000000000000' is not a en block of the pages"),
+         r"refs\.jsonl:1: id 'abs-000000000000' is not one of the pages' en blocks"),
     # Repaired or legitimate: the run finishes and the log names the place.
     Case("bom", "a UTF-8 byte-order mark at the start (repaired)",
          {"src.en": b"\xef\xbb\xbf" + U8(SRC), "ref.zh": U8(REF)}, files_dataset(), r"src\.en:1: dropped a UTF-8 byte-order mark at the start of the file", code=0),

@@ -66,10 +66,9 @@ def main() -> None:
             line = f"internal error ({type(err).__name__}: {err}); this is a bug, please report it with the traceback"
         print(f"mteval: error: {line}", file=sys.stderr)
         sys.exit(2)
-    if sweep.FAILED:
+    if sweep.FAILED:  # one line per distinct cause, with the count of jobs it failed
         for failure in sweep.FAILED:
-            print(f"mteval: error: sweep job {failure}", file=sys.stderr)
-        print(f"mteval: error: {len(sweep.FAILED)} sweep job(s) failed; the others finished", file=sys.stderr)
+            print(f"mteval: error: {failure}", file=sys.stderr)
         sys.exit(2)
 
 
