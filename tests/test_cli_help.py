@@ -24,3 +24,11 @@ def test_argparse_help_shows_plain_percent_signs():
     for module in (compare, score):
         text = module.parser().format_help()
         assert "%%" not in text and "95% bootstrap" in text, module.__name__
+
+
+def test_sacrebleu_flags_point_to_mteval_score():
+    proc = subprocess.run([MTEVAL, "-t", "wmt22", "-l", "en-zh", "-i", "hyp.zh"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("mteval: error: mteval takes Hydra overrides") and "mteval-score -t wmt22" in line

@@ -10,6 +10,9 @@ from mteval.errors import MtevalError
 
 __all__ = ["fail", "main", "mteval_cause"]
 
+#: sacrebleu's flags that Hydra does not have (its -i is --info): a user typing the sacrebleu habit.
+_SACREBLEU_FLAGS = {"-t", "-l", "-s", "-r", "--test-set", "--langpair"}
+
 
 def fail(err: MtevalError) -> None:
     """Print one readable line and exit with the error's status (2)."""
@@ -24,6 +27,11 @@ def main() -> None:
     config errors (unknown option, missing value) are one line with the valid choices; a sweep
     runs every job and lists the failed ones at the end.
     """
+    if _SACREBLEU_FLAGS & set(sys.argv[1:]):  # `mteval -t wmt22 -l en-zh -i hyp.zh` once met Hydra's --info error
+        print("mteval: error: mteval takes Hydra overrides (dataset=... system=... 'metrics=[...]'); to score files "
+              "with sacrebleu's flags use mteval-score, e.g. mteval-score -t wmt22 -l en-zh -i hyp.zh -m bleu chrf",
+              file=sys.stderr)
+        sys.exit(2)
     import hydra
 
     from mteval import cores
