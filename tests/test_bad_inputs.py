@@ -2,7 +2,7 @@
 
 Inputs that are repaired (a BOM at the start, CRLF endings) or legitimate (an empty hypothesis,
 a segment longer than a model reads) run to the end with a warning that names the file and line.
-The README table "Bad inputs and what you see" is this list.
+The table "Bad inputs and what you see" in docs/errors.md is this list.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Every bad setting we know of, through the real ``mteval`` entry point: exit 2 and one line naming
 the setting, before any model loads (the model paths here do not exist, so a model that loaded
-first would fail with a different message). The README table "Bad settings" is this list."""
+first would fail with a different message). The table "Settings, checked before any work" in docs/errors.md is this list."""
 from __future__ import annotations
 
 import re
