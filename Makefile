@@ -6,8 +6,11 @@ PIP   := $(VENV)/bin/pip
 MTEVAL := $(VENV)/bin/mteval
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# torch first, pinned to the CPU wheel on this machine: a bare `torch` requirement pulls several GB of CUDA wheels.
+# torch first, chosen on purpose: TORCH_VARIANT=auto installs the CPU-only build from PyTorch's CPU index
+# where there is no NVIDIA GPU (a bare `torch` from PyPI is the CUDA build, with several GB of nvidia-* wheels)
+# and the default CUDA build where there is one; cpu or cuda forces either (mteval/commands/install_torch.py).
 TORCH ?= torch==2.13.0
+TORCH_VARIANT ?= auto
 
 .PHONY: venv test test-fast eval demo meta-demo compare bench bench-compare baseline gate gate-demo models
 
@@ -16,7 +19,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "$(TORCH)"
+	$(PY) -m mteval.commands.install_torch --torch "$(TORCH)" --variant $(TORCH_VARIANT)
 	$(PIP) install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -89,10 +92,15 @@ demo: venv
 	$(VENV)/bin/mteval-compare $(DEMO_DIR) --baseline LanguageX
 
 ## how far BLEU and chrF agree with the WMT22 zh-en human DA z-scores (12 submissions; the DA files from the WMT22 release)
-HUMAN_ZH_EN   ?= ../shared/data/wmt22/humaneval/zh-en
+# HUMAN_ZH_EN: the folder with ad-sys-scores-zh-en.csv, i.e. humaneval/DA/newstest2022-toen of the WMT22 release
+# (github.com/wmt-conference/wmt22-news-systems); by default the copy under $(MTEVAL_SHARED)/data/wmt22.
+MTEVAL_SHARED ?= ../shared
+HUMAN_ZH_EN   ?= $(MTEVAL_SHARED)/data/wmt22/humaneval/zh-en
 ZH_EN_SYSTEMS ?= AISP-SJTU,DLUT,HuaweiTSC,JDExploreAcademy,Lan-Bridge,LanguageX,NiuTrans,Online-A,Online-B,Online-G,Online-W,Online-Y
 META_DIR      ?= results/multirun/wmt22_zh_en_da
 meta-demo: venv
+	@test -f $(HUMAN_ZH_EN)/ad-sys-scores-zh-en.csv || { echo "make meta-demo: $(HUMAN_ZH_EN)/ad-sys-scores-zh-en.csv \
+	is missing: set HUMAN_ZH_EN to the folder holding the WMT22 zh-en DA files (humaneval of wmt22-news-systems)"; exit 2; }
 	$(MTEVAL) -m dataset=wmt22_zh_en system=wmt22_submission system.submission=$(ZH_EN_SYSTEMS) 'metrics=[bleu,chrf]' hydra.sweep.dir=$(META_DIR)
 	$(VENV)/bin/mteval-compare $(META_DIR) --metrics bleu,chrf --human $(HUMAN_ZH_EN)/ad-sys-scores-zh-en.csv
 

@@ -2,7 +2,7 @@
 
 Inputs that are repaired (a BOM at the start, CRLF endings) or legitimate (an empty hypothesis,
 a segment longer than a model reads) run to the end with a warning that names the file and line.
-The README table "Bad inputs and what you see" is this list.
+The table "Bad inputs and what you see" in docs/errors.md is this list.
 """
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ CASES = [
     Case("refs-unknown-id", "a references file naming a block that is not in the pages",
          {"pages/p.txt": U8("An abstract about models.\n"), "refs.jsonl": jl({"id": "abs-000000000000", "ref": "摘要。"})},
          ["dataset=abstracts", "dataset.load.pages={d}/pages", "dataset.load.references={d}/refs.jsonl"],
-         r"refs\.jsonl:1: id 'abs-000000000000' is not a en block of the pages"),
+         r"refs\.jsonl:1: id 'abs-000000000000' is not one of the pages' en blocks"),
     # Repaired or legitimate: the run finishes and the log names the place.
     Case("bom", "a UTF-8 byte-order mark at the start (repaired)",
          {"src.en": b"\xef\xbb\xbf" + U8(SRC), "ref.zh": U8(REF)}, files_dataset(), r"src\.en:1: dropped a UTF-8 byte-order mark at the start of the file", code=0),

@@ -1,6 +1,6 @@
 """Every bad setting we know of, through the real ``mteval`` entry point: exit 2 and one line naming
 the setting, before any model loads (the model paths here do not exist, so a model that loaded
-first would fail with a different message). The README table "Bad settings" is this list."""
+first would fail with a different message). The table "Settings, checked before any work" in docs/errors.md is this list."""
 from __future__ import annotations
 
 import re
@@ -192,10 +192,29 @@ def test_sweep_with_a_bad_job_runs_the_others_and_exits_2(tmp_path, monkeypatch,
     assert exit_info.value.code == 2, err
     assert sorted(p.parent.name for p in sweep.glob("*/scores.json")) == ["0_copy", "2_copy"]
     failed = [line for line in err.splitlines() if line.startswith("mteval: error: ")]
-    assert len(failed) == 2, err
-    assert re.search(r"sweep job #1 .*dataset\.load\.limit=0 .*1_copy\): dataset\.load\.limit=0 is out of range",
-                     failed[0])
-    assert failed[1] == "mteval: error: 1 sweep job(s) failed; the others finished"
+    assert len(failed) == 1, err
+    assert re.fullmatch(r"mteval: error: 1 of 3 sweep jobs failed: dataset\.load\.limit=0 is out of range.*; "
+                        r"job #1 dataset\.load\.limit=0 \(.*1_copy\)", failed[0]), failed[0]
+
+
+def test_a_sweep_whose_jobs_all_fail_alike_says_so_once(tmp_path, monkeypatch, capsys):
+    """Three jobs, one cause: one closing line with the count, and the cause logged in full once, not per job."""
+    from mteval.commands.main import main
+
+    monkeypatch.setattr(sys, "argv", ["mteval", "-m", "dataset=files", f"dataset.load.src={tmp_path / 'missing.en'}",
+                                      "system=copy", "metrics=[bleu]", "dataset.load.limit=1,2,3", "cache=null",
+                                      f"hydra.sweep.dir={tmp_path / 'sweep'}", f"leaderboard={tmp_path / 'lb.csv'}"])
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2
+    closing = [line for line in err.splitlines() if line.startswith("mteval: error: ")]
+    assert closing == [f"mteval: error: 3 of 3 sweep jobs failed: {tmp_path / 'missing.en'}: file not found; "
+                       f"jobs #0, #1, #2 (each left mteval-error.json in its directory)"], err
+    # The cause in full twice: the first job's log line and the closing line; the other jobs point at job 0.
+    assert (out + err).count("file not found") == 2, out + err
+    assert (out + err).count("the same cause as job 0") == 2, out + err
 
 
 def test_sweep_rerun_in_the_same_dir_forgets_old_failures(tmp_path, monkeypatch, capsys):
@@ -210,7 +229,7 @@ def test_sweep_rerun_in_the_same_dir_forgets_old_failures(tmp_path, monkeypatch,
     monkeypatch.setattr(sys, "argv", [*base, "dataset.load.limit=0"])
     with pytest.raises(SystemExit):
         main()
-    assert "1 sweep job(s) failed" in capsys.readouterr().err
+    assert "1 of 1 sweep jobs failed" in capsys.readouterr().err
     monkeypatch.setattr(sys, "argv", [*base, "dataset.load.limit=1"])
     main()  # no SystemExit: the sweep passed
     assert "failed" not in capsys.readouterr().err
@@ -350,8 +369,9 @@ def test_joblib_sweep_with_a_bad_job_runs_the_others(tmp_path):
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
     assert sorted(p.parent.name for p in sweep.glob("*/scores.json")) == ["0_copy", "2_copy"]
-    assert proc.stderr.splitlines()[-1] == "mteval: error: 1 sweep job(s) failed; the others finished"
-    assert "sweep job #1 " in proc.stderr and "dataset.load.limit=0 is out of range" in proc.stderr
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("mteval: error: 1 of 3 sweep jobs failed: dataset.load.limit=0 is out of range"), last
+    assert "; job #1 dataset.load.limit=0 (" in last
 
 
 def test_a_bug_is_a_traceback_and_exit_2_never_1(tmp_path, monkeypatch, capsys):

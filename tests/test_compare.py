@@ -202,3 +202,19 @@ def test_cli_rejects_bad_sample_counts(sweep, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([str(sweep), "--n-bootstrap", "0"])
     assert exit_info.value.code == 2 and "--n-bootstrap must be at least 1" in capsys.readouterr().err
+
+
+def test_a_second_comparison_of_a_sweep_gets_its_own_directory(tmp_path):
+    """`make compare` after `make meta-demo` once overwrote the report that had the human section."""
+    from mteval.commands.compare import default_out
+
+    sweep = tmp_path / "sweep"
+    (sweep / "0_a").mkdir(parents=True)
+    assert default_out([str(sweep)]) == sweep / "compare"
+    (sweep / "compare").mkdir()
+    (sweep / "compare" / "agreement.csv").write_text("metric\n", encoding="utf-8")
+    (sweep / "compare" / "results.json").write_text("{}", encoding="utf-8")
+    second = default_out([str(sweep)])
+    assert second.parent == sweep and second.name.startswith("compare-") and not second.exists()
+    second.mkdir()
+    assert default_out([str(sweep)]) not in (second, sweep / "compare")  # a third in the same second

@@ -64,7 +64,7 @@ def test_system_level_agreement_equals_scipy(result):
         assert got["pairwise_accuracy"]["value"] == pytest.approx(acc, abs=1e-12)
         for stat in ("pearson", "kendall", "pairwise_accuracy", "segment_kendall"):
             assert got[stat]["lower"] <= got[stat]["value"] + 1e-9 and got[stat]["upper"] >= got[stat]["value"] - 1e-9
-    # Measured (BLEU r 0.640, tau 0.576, acc 0.788; chrF r 0.571, tau 0.455, acc 0.727): recorded in the README.
+    # Measured (BLEU r 0.640, tau 0.576, acc 0.788; chrF r 0.571, tau 0.455, acc 0.727): recorded in docs/compare-and-gate.md.
     assert result["metrics"]["bleu"]["pearson"]["value"] == pytest.approx(0.640, abs=1e-3)
     assert result["metrics"]["chrf"]["kendall"]["value"] == pytest.approx(0.4545, abs=1e-3)
 

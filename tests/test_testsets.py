@@ -66,15 +66,20 @@ def test_failed_download_leaves_no_partial_tarball(tmp_path, monkeypatch):
     ds = entry("wmt23", "en-zh", str(tmp_path))
     tarball = Path(ds._rawdir) / ds._get_tarball_filename(ds.data[0])
 
-    def broken_download():
+    def broken_download():  # as sacrebleu's download_file: a lock file beside the tarball, then half the bytes
         tarball.parent.mkdir(parents=True, exist_ok=True)
+        tarball.with_name(tarball.name + ".lock").touch()
         tarball.write_bytes(b"half a tarball")
         raise urllib.error.URLError("Temporary failure in name resolution")
 
     monkeypatch.setattr(ds, "maybe_download", broken_download)
-    with pytest.raises(DataUnavailableError, match="could not be downloaded .*name resolution"):
+    with pytest.raises(DataUnavailableError, match="could not be downloaded .*name resolution") as err:
         ensure_downloaded(ds, "en-zh")
     assert not tarball.exists() and not is_cached(ds, "en-zh")
+    assert not list(tmp_path.rglob("*.lock")), "a failed download left a lock file"
+    # The hint names the cache this run reads (here a $SACREBLEU-style folder), not ~/.sacrebleu.
+    assert str(err.value).endswith(f"copy the wmt23 folder of that machine's sacrebleu cache to {tmp_path / 'wmt23'}")
+    assert "~/.sacrebleu" not in str(err.value)
 
 
 def test_cache_root_follows_the_sacrebleu_rule(monkeypatch, tmp_path):

@@ -18,7 +18,7 @@ def _seed(text: str) -> int | None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mteval-compare",
-        description="Compare finished mteval runs on the same dataset: scores, 95%% bootstrap intervals, paired "
+        description="Compare finished mteval runs on the same dataset: scores, 95% bootstrap intervals, paired "
                     "bootstrap and approximate-randomisation p-values against a baseline, rank clusters, output "
                     "checks; writes table.csv, results.json, checks.csv, report.md and report.html. With --human, also "
                     "each metric's agreement with human scores (system- and segment-level correlations, "
@@ -33,8 +33,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=None, help="processes for statistics (default: the CPUs)")
     p.add_argument("--worst", type=int, default=5, help="worst segments per system in the report (default: 5)")
-    p.add_argument("--out", help="output dir (default: SWEEP_DIR/compare for one sweep dir, "
-                                 "else results/compare/<time>)")
+    p.add_argument("--out", help="output dir (default: SWEEP_DIR/compare for one sweep dir, SWEEP_DIR/compare-<time> "
+                                 "when that holds a comparison already; else results/compare/<time>)")
     p.add_argument("--human", action="append", metavar="FILE",
                    help="human scores to meta-evaluate the metrics against (CSV/TSV system,score[,segment], or a "
                         "WMT DA ad-sys-scores / ad-seg-scores file); repeat for a system and a segment file")
@@ -47,11 +47,24 @@ def parser() -> argparse.ArgumentParser:
 
 
 def default_out(runs: list[str]) -> Path:
-    from mteval.provenance import ROOT
+    """A directory of its own: ``SWEEP_DIR/compare`` for one sweep dir, ``compare-<time>`` beside it once that
+    holds a comparison (a plain `make compare` once overwrote meta-demo's report, human section and all);
+    ``results/compare/<time>`` for several runs."""
+    from mteval.locations import project_dir
 
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
     if len(runs) == 1 and not (Path(runs[0]) / "scores.json").is_file():
-        return Path(runs[0]) / "compare"
-    return ROOT / "results" / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S")
+        out = Path(runs[0]) / "compare"
+        if not (out / "results.json").exists():
+            return out
+        out = out.with_name(f"compare-{stamp}")
+    else:
+        out = project_dir() / "results" / "compare" / stamp
+    n = 1
+    while out.exists():  # two comparisons in the same second
+        n += 1
+        out = out.with_name(f"{out.name.split('+')[0]}+{n}")
+    return out
 
 
 def run(args: argparse.Namespace) -> Path:

@@ -10,12 +10,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from mteval import validate
 from mteval.errors import ConfigError, MtevalError
-from mteval.provenance import ROOT
+from mteval.locations import conf_dir
 
 
 def options(group: str) -> list[str]:
     """The options of a config group (``conf/<group>/*.yaml``)."""
-    return sorted(p.stem for p in (ROOT / "conf" / group).glob("*.yaml"))
+    return sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
 
 
 def check_config(cfg: DictConfig) -> None:

@@ -13,9 +13,9 @@ import traceback
 from pathlib import Path
 
 from mteval.errors import ConfigError, MtevalError, OutputError
-from mteval.provenance import ROOT
+from mteval.locations import conf_dir
 
-DEFAULT_CONFIG = ROOT / "conf" / "gate.yaml"  # a file, not a config group: mteval itself does not use it
+DEFAULT_CONFIG = conf_dir() / "gate.yaml"  # a file, not a config group: mteval itself does not use it
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,6 +10,9 @@ from mteval.errors import MtevalError
 
 __all__ = ["fail", "main", "mteval_cause"]
 
+#: sacrebleu's flags that Hydra does not have (its -i is --info): a user typing the sacrebleu habit.
+_SACREBLEU_FLAGS = {"-t", "-l", "-s", "-r", "--test-set", "--langpair"}
+
 
 def fail(err: MtevalError) -> None:
     """Print one readable line and exit with the error's status (2)."""
@@ -24,16 +27,21 @@ def main() -> None:
     config errors (unknown option, missing value) are one line with the valid choices; a sweep
     runs every job and lists the failed ones at the end.
     """
+    if _SACREBLEU_FLAGS & set(sys.argv[1:]):  # `mteval -t wmt22 -l en-zh -i hyp.zh` once met Hydra's --info error
+        print("mteval: error: mteval takes Hydra overrides (dataset=... system=... 'metrics=[...]'); to score files "
+              "with sacrebleu's flags use mteval-score, e.g. mteval-score -t wmt22 -l en-zh -i hyp.zh -m bleu chrf",
+              file=sys.stderr)
+        sys.exit(2)
     import hydra
 
     from mteval import cores
     from mteval.commands import sweep
     from mteval.commands.run import run
-    from mteval.provenance import ROOT
+    from mteval.locations import conf_dir
 
     # An absolute path: run as an installed entry point, Hydra would read "../conf" as a module path.
-    # Installs that are not editable pass --config-path (see README).
-    @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="config")
+    # The checkout's conf/ in an editable install, the wheel's copy otherwise.
+    @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
     def _main(cfg):  # noqa: ANN001 - Hydra passes a DictConfig
         in_sweep = sweep.in_sweep()
         if in_sweep:
@@ -66,10 +74,9 @@ def main() -> None:
             line = f"internal error ({type(err).__name__}: {err}); this is a bug, please report it with the traceback"
         print(f"mteval: error: {line}", file=sys.stderr)
         sys.exit(2)
-    if sweep.FAILED:
+    if sweep.FAILED:  # one line per distinct cause, with the count of jobs it failed
         for failure in sweep.FAILED:
-            print(f"mteval: error: sweep job {failure}", file=sys.stderr)
-        print(f"mteval: error: {len(sweep.FAILED)} sweep job(s) failed; the others finished", file=sys.stderr)
+            print(f"mteval: error: {failure}", file=sys.stderr)
         sys.exit(2)
 
 

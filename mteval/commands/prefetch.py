@@ -10,7 +10,7 @@ from typing import Any
 from mteval.hub.availability import ModelRef, hub_offline, is_hub_id
 from mteval.metrics.comet_files import comet_dependencies
 from mteval.errors import ConfigError, ModelUnavailableError, MtevalError
-from mteval.provenance import ROOT
+from mteval.locations import conf_dir
 
 # Weight formats the harness never loads (TensorFlow, Flax, Rust, ONNX, Core ML, OpenVINO, GGUF):
 # skipping them can halve a download (opus-mt ships tf_model.h5 and rust_model.ot beside PyTorch).
@@ -58,7 +58,7 @@ def compose(overrides: Iterable[str]) -> Any:
 
     from mteval.commands.config_check import hydra_error_line
 
-    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
+    with initialize_config_dir(version_base="1.3", config_dir=str(conf_dir())):
         try:
             return hydra_compose(config_name="config", overrides=list(overrides))
         except Exception as err:  # noqa: BLE001 - Hydra's config errors become one line; others re-raise
@@ -70,8 +70,8 @@ def compose(overrides: Iterable[str]) -> Any:
 
 def all_configs() -> list[Any]:
     """One composed config per system option, each with every metric option."""
-    systems = sorted(p.stem for p in (ROOT / "conf" / "system").glob("*.yaml"))
-    metrics = sorted(p.stem for p in (ROOT / "conf" / "metrics").glob("*.yaml"))
+    systems = sorted(p.stem for p in (conf_dir() / "system").glob("*.yaml"))
+    metrics = sorted(p.stem for p in (conf_dir() / "metrics").glob("*.yaml"))
     out = []
     for system in systems:
         try:

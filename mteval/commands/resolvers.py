@@ -6,9 +6,9 @@ import secrets
 
 from omegaconf import OmegaConf
 
-from mteval.provenance import ROOT
+from mteval.locations import project_dir
 
-OmegaConf.register_new_resolver("mteval_root", lambda: str(ROOT), replace=True)
+OmegaConf.register_new_resolver("mteval_root", lambda: str(project_dir()), replace=True)
 # A suffix that makes run and sweep directories unique: two runs started in the same second once
 # shared one (one run's scores.json next to the other's segments.jsonl). The process id tells apart
 # runs on one machine, the random part runs on machines sharing a disk. Cached per config, so every

@@ -1,5 +1,5 @@
 """Sweeps that keep going: a failed job leaves its one-line error in its directory, the others run,
-and the sweep ends with the list of failures (the CLI exits 2)."""
+and the sweep ends with one line per distinct cause of failure (the CLI exits 2)."""
 from __future__ import annotations
 
 import json
@@ -21,6 +21,8 @@ _SWEPT = re.compile(r",|^(range|choice|interval|glob|tag|shuffle|sort)\(")
 
 #: Failures of the sweep this process launched, filled by :class:`SweepFailures` when it ends.
 FAILED: list[str] = []
+#: Causes already logged in full by a job of this process, with the first job that had them.
+_SEEN: dict[str, int] = {}
 
 
 def in_sweep() -> bool:
@@ -44,7 +46,11 @@ def record_job_error(message: str) -> None:
 
     hc = HydraConfig.get()
     overrides = list(hc.overrides.task)
-    log.error("sweep job %s (%s) failed: %s", hc.job.num, " ".join(overrides), message)
+    first = _SEEN.setdefault(message, hc.job.num)
+    if first == hc.job.num:
+        log.error("sweep job %s (%s) failed: %s", hc.job.num, " ".join(overrides), message)
+    else:  # 13 jobs failing the same way once printed the same line 13 times here (issue 19)
+        log.error("sweep job %s failed: the same cause as job %s", hc.job.num, first)
     out = Path(hc.runtime.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = {"num": hc.job.num, "overrides": overrides, "message": message}
@@ -64,6 +70,7 @@ class SweepFailures(Callback):
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:  # noqa: ARG002 - Hydra's signature
         self.started = time.time() - 1  # file times may be rounded to the second
         FAILED.clear()
+        _SEEN.clear()
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:  # noqa: ARG002 - Hydra's signature
         sweep_dir = Path(str(config.hydra.sweep.dir))
@@ -74,6 +81,28 @@ class SweepFailures(Callback):
         for path in sweep_dir.glob(f"*/{ERROR_FILE}"):
             if path.stat().st_mtime >= self.started:
                 records.append((json.loads(path.read_text(encoding="utf-8")), path.parent))
-        for record, job_dir in sorted(records, key=lambda r: r[0]["num"]):
+        # Every job of this sweep wrote its .hydra/ folder when it started, failed or not.
+        n_jobs = sum(1 for p in sweep_dir.glob("*/.hydra/overrides.yaml") if p.stat().st_mtime >= self.started)
+        FAILED.extend(group_failures(sorted(records, key=lambda r: r[0]["num"]), swept, max(n_jobs, len(records))))
+
+
+def group_failures(records: list[tuple[dict[str, Any], Path]], swept: set[str], n_jobs: int) -> list[str]:
+    """One line per distinct cause: how many of the sweep's jobs it failed, which, and the cause.
+
+    A job is named by the settings the sweep varies (``#1 dataset.load.limit=0``); where one cause failed
+    several jobs, by their numbers, and the error file each left names its settings.
+    """
+    by_cause: dict[str, list[tuple[dict[str, Any], Path]]] = {}
+    for record, job_dir in records:
+        by_cause.setdefault(record["message"], []).append((record, job_dir))
+    lines = []
+    for cause, jobs in by_cause.items():
+        if len(jobs) == 1:
+            (record, job_dir), = jobs
             label = " ".join(o for o in record["overrides"] if o.split("=", 1)[0] in swept)
-            FAILED.append(f"#{record['num']} {label} ({job_dir}): {record['message']}".replace("  ", " "))
+            which = " ".join(filter(None, (f"job #{record['num']}", label, f"({job_dir})")))
+        else:
+            numbers = ", ".join(f"#{r['num']}" for r, _ in jobs)
+            which = f"jobs {numbers} (each left {ERROR_FILE} in its directory)"
+        lines.append(f"{len(jobs)} of {n_jobs} sweep jobs failed: {cause}; {which}")
+    return lines

@@ -95,7 +95,7 @@ def load_abstracts(
         for seg_id, (user_refs, line) in references_by_id(references).items():
             block = by_id.get(seg_id)
             if block is None or block.lang != src_lang:
-                raise InputError(references, line, f"id {seg_id!r} is not a {src_lang} block of the pages")
+                raise InputError(references, line, f"id {seg_id!r} is not one of the pages' {src_lang} blocks")
             if not refs[seg_id]:
                 n_user += 1
             refs[seg_id].extend(user_refs)

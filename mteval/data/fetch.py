@@ -54,10 +54,10 @@ def dataset_configs(compose) -> list[Any]:  # noqa: ANN001 - mteval.commands.pre
     """One composed config per dataset option that downloads (options needing a path are skipped)."""
     from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue
 
-    from mteval.provenance import ROOT
+    from mteval.locations import conf_dir
 
     out = []
-    for option in sorted(p.stem for p in (ROOT / "conf" / "dataset").glob("*.yaml")):
+    for option in sorted(p.stem for p in (conf_dir() / "dataset").glob("*.yaml")):
         cfg = compose([f"dataset={option}"])
         try:
             if testsets_in_config(cfg):

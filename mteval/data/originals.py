@@ -198,7 +198,9 @@ def summary_line(report: OriginalsReport) -> str:
     n, m = len(report.confirmed), len(report.mapped)
     if not n:
         why = report.reason or "; ".join(sorted(set(report.unavailable.values()))) or "none confirmed"
-        return (f"arXiv originals: none of {m} ({why}); the abstracts are scored reference-free only"
+        # Only what the originals add: the summary line above counts every reference, user references included
+        # ("scored reference-free only" here once followed "sources scored against a reference: 1").
+        return (f"arXiv originals: none of {m} ({why}), so no Chinese block of the pages serves as a reference"
                 + ("" if report.reason is None else f"; {report.hint}"))
     older = sum(1 for o in report.confirmed if o.latest_version and o.version < o.latest_version)
     line = (f"arXiv originals: {n} of {m} mapped Chinese blocks confirmed as Google Translate output of "

@@ -85,10 +85,18 @@ def is_cached(ds: Any, langpair: str) -> bool:
     return _downloaded(ds) and _missing_raw(ds, langpair) is None
 
 
-def fetch_hint(test_set: str, langpair: str) -> str:
+def fetch_hint(ds: Any, langpair: str) -> str:
+    """How to get the release: fetch it, or copy it into the cache this run reads (``$SACREBLEU`` when set)."""
     return (f"fetch it where the network is reachable with `mteval-prefetch dataset=sacrebleu "
-            f"dataset.test_set={test_set} dataset.langpair={langpair}` (or `sacrebleu -t {test_set} -l {langpair} "
-            f"--echo src > /dev/null`), or copy that machine's ~/.sacrebleu/{test_set} here")
+            f"dataset.test_set={ds.name} dataset.langpair={langpair}` (or `sacrebleu -t {ds.name} -l {langpair} "
+            f"--echo src > /dev/null`), or copy the {ds.name} folder of that machine's sacrebleu cache to {ds._outdir}")
+
+
+def _remove_partial(tarballs: list[Path]) -> None:
+    """A failed download's half tarball (sacrebleu would take it as complete next time) and sacrebleu's lock file."""
+    for t in tarballs:
+        t.unlink(missing_ok=True)
+        t.with_name(t.name + ".lock").unlink(missing_ok=True)
 
 
 def ensure_downloaded(ds: Any, langpair: str) -> None:
@@ -103,10 +111,10 @@ def ensure_downloaded(ds: Any, langpair: str) -> None:
     if _downloaded(ds):
         raise DataUnavailableError(f"{where}: the cache at {ds._outdir} has the release but not "
                                    f"{_missing_raw(ds, langpair)}; "
-                                   f"delete {ds._outdir} and {fetch_hint(ds.name, langpair)}")
+                                   f"delete {ds._outdir} and {fetch_hint(ds, langpair)}")
     if offline():
         raise DataUnavailableError(f"{where} is not in the sacrebleu cache ({ds._outdir}) and MTEVAL_OFFLINE/"
-                                   f"HF_DATASETS_OFFLINE forbids downloading: {fetch_hint(ds.name, langpair)}")
+                                   f"HF_DATASETS_OFFLINE forbids downloading: {fetch_hint(ds, langpair)}")
     log.info("%s: downloading %s into %s (once; later runs read the cache)",
                                      where, " ".join(ds.data), ds._rawdir)
     absent = [t for t in _tarballs(ds) if not t.is_file()]
@@ -115,12 +123,13 @@ def ensure_downloaded(ds: Any, langpair: str) -> None:
     try:
         ds.maybe_download()
     except SystemExit:  # sacrebleu exits on a checksum mismatch or an SSL error, after logging why
+        for t in absent:
+            t.with_name(t.name + ".lock").unlink(missing_ok=True)
         raise DataUnavailableError(f"{where}: sacrebleu refused the download (see its message above); "
                                    f"delete {ds._rawdir} and retry") from None
     except OSError as err:  # URLError, timeouts, DNS failures, a full disk
-        for t in absent:  # never leave a partial tarball: sacrebleu would take it as complete next time
-            t.unlink(missing_ok=True)
-        raise DataUnavailableError(f"{where} could not be downloaded ({err}): {fetch_hint(ds.name, langpair)}") \
+        _remove_partial(absent)
+        raise DataUnavailableError(f"{where} could not be downloaded ({err}): {fetch_hint(ds, langpair)}") \
             from None
     finally:
         socket.setdefaulttimeout(previous)

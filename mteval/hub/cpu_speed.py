@@ -3,7 +3,7 @@
 Imported lazily by :func:`mteval.hub.loading.load_hf` (it imports torch).
 
 Measured with ``make bench`` on a 2-core AMD EPYC (Zen 1, AVX2) for an opus-mt-en-zh-sized
-Marian model, greedy, batches of 32 (see the README's speed table):
+Marian model, greedy, batches of 32 (see docs/speed.md):
 
 * The output projection onto a 65,001-word vocabulary is about 40% of decoding time. Computed
   as ``weight @ hidden.T`` (vocabulary-major) instead of ``hidden @ weight.T``, MKL runs it at
