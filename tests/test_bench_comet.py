@@ -31,6 +31,9 @@ def test_drift_against_fp32():
     assert out["max_abs"] == pytest.approx(0.04) and out["mean_abs"] == pytest.approx(0.02)
     assert out["system_delta"] == pytest.approx(-0.02 / 3, abs=1e-6)
     assert out["fp32_segment_std"] == pytest.approx(0.163299, abs=1e-6) and out["pearson"] > 0.99
+    # The distribution, not only the max: median, 95th and 99th percentiles of |difference| (issue 20).
+    assert out["p50_abs"] == pytest.approx(0.02) and out["p95_abs"] == pytest.approx(0.038)
+    assert out["p99_abs"] == pytest.approx(0.0396) and out["distinct_scores"] == 3
 
 
 def test_table_names_each_precision_its_speedup_drift_and_the_sweep():
@@ -48,5 +51,6 @@ def test_table_names_each_precision_its_speedup_drift_and_the_sweep():
                   "model_load_seconds": {"first_run": 3.1, "later_runs_shared": 0.0001}}}
     table = format_table(result)
     assert "mteval_bf16-mixed" in table and "1.75" in table and "0.003000" in table
+    assert "p50 / p95 / p99 / max" in table and "0.001500 / 0.002850 / 0.002970 / 0.003000" in table
     assert "GPU: none visible" in table
     assert "3 systems x 4 segments" in table and "(1.80x;" in table

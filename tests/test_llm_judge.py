@@ -33,7 +33,7 @@ def answer(errors=(), score=80) -> str:
 MAJOR = answer([("明天", "accuracy", "major")], 55)
 
 
-@pytest.mark.parametrize("text, mqm, esa", [
+@pytest.mark.parametrize("text, weighted, overall", [
     (answer(), 0.0, 80.0),
     (MAJOR, -5.0, 55.0),
     (answer([("明天", "Accuracy", "MAJOR"), ("。", "fluency", "minor"), ("next week", "accuracy", "critical")], 10),
@@ -41,9 +41,9 @@ MAJOR = answer([("明天", "accuracy", "major")], 55)
     ("```json\n" + answer(score=100) + "\n```", 0.0, 100.0),          # one Markdown fence is accepted
     (answer(score=0), 0.0, 0.0), (answer(score=62.5), 0.0, 62.5),
 ])
-def test_valid_answers_parse_and_weigh(text, mqm, esa):
+def test_valid_answers_parse_and_weigh(text, weighted, overall):
     a = parse_answer(text, severities=SEVERITIES, categories=CATEGORIES, source=SRC, translation=HYP)
-    assert (a.mqm(SEVERITIES), a.score) == (mqm, esa)
+    assert (a.weighted_errors(SEVERITIES), a.score) == (weighted, overall)
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -126,12 +126,13 @@ def test_scripted_annotations_are_scored_retried_and_counted(make_judge):
     assert j["failures"] == {"not_json": 2, "severity": 1, "score": 1}
     assert j["failures_first_try"] == {"not_json": 2, "severity": 1, "score": 2}
     assert j["errors_by_severity"] == {"major": 1, "minor": 1} and j["self_judge"] is False
-    assert j["mqm"] == pytest.approx(-2.0) and j["esa"] == pytest.approx((95 + 55 + 70) / 3)
+    assert j["weighted_errors"] == pytest.approx(-2.0) and j["overall"] == pytest.approx((95 + 55 + 70) / 3)
+    assert j["protocol"] == "mteval-mqm"
     # Per segment (segments.jsonl): spans placed in the hypothesis, and the annotation or why there is none.
     spans, notes = result.segment_extra["error_spans"], result.segment_extra["annotation"]
     assert spans[1] == [{"text": "明天", "start": 5, "end": 7, "severity": "major", "category": "accuracy"}]
     assert spans[0] == [] and spans[2] is None
-    assert notes[2] == {"unparsable": "not_json", "problem": notes[2]["problem"]} and notes[1]["mqm"] == -5.0
+    assert notes[2] == {"unparsable": "not_json", "problem": notes[2]["problem"]} and notes[1]["weighted_errors"] == -5.0
     # One call for every segment, one retry call for the five that failed, each retry naming its problem.
     first, retry = judge._chat.calls
     assert len(first) == 7 and len(retry) == 5
@@ -140,17 +141,33 @@ def test_scripted_annotations_are_scored_retried_and_counted(make_judge):
     assert "Reference translation" in first[0] and "会议推迟到下周。" in first[0]
 
 
-def test_esa_score_is_the_judges_0_to_100_score(make_judge):
-    judge = make_judge({hyp: answers for hyp, answers, _ in SCENARIOS.values()}, primary="esa")
+def test_overall_score_is_the_judges_0_to_100_score(make_judge):
+    judge = make_judge({hyp: answers for hyp, answers, _ in SCENARIOS.values()}, primary="overall")
     result = _score(judge, ["valid", "valid_error", "malformed"])
     assert result.segment_scores == [95.0, 55.0, None] and result.score == 75.0
-    assert "score:esa" in result.signature and result.extra["judge"]["primary"] == "esa"
+    assert "score:overall" in result.signature and result.extra["judge"]["primary"] == "overall"
+
+
+@pytest.mark.parametrize("old, new", [("mqm", "weighted_errors"), ("esa", "overall")])
+def test_the_judge_is_never_reported_as_gemba_mqm_or_esa(make_judge, caplog, old, new):
+    """Its protocol is mteval's own (issue 20): the signature and scores.json name it so; the old primary
+    names, still in stored settings, are read as the new ones with a warning."""
+    judge = make_judge({HYP: (MAJOR, MAJOR)}, primary=old)
+    assert judge.primary == new and f"primary={old} is read as {new}" in caplog.text
+    result = judge.score([HYP], [["r"]], [SRC], tgt_lang="zh")
+    assert "|protocol:mteval-mqm|prompt:mteval-mqm-json-v1@" in result.signature
+    assert f"|score:{new}|w:minor=1,major=5,critical=25|" in result.signature
+    stored = json.dumps({"signature": result.signature, "extra": result.extra, "seg": result.segment_extra},
+                        ensure_ascii=False).lower()
+    assert not any(name in stored for name in ("esa", "gemba", '"mqm"', "score:mqm"))
+    with pytest.raises(ConfigError, match="primary"):
+        make_judge({}, primary="gemba")
 
 
 def test_signature_names_prompt_weights_model_content_and_greedy_decoding(make_judge, judge_model):
     judge = make_judge({})
     sig = judge.signature()
-    assert f"model:{judge_model}|id:sha256:" in sig and "|prompt:esa-mqm-json-v1@" in sig
+    assert f"model:{judge_model}|id:sha256:" in sig and "|protocol:mteval-mqm|prompt:mteval-mqm-json-v1@" in sig
     assert "|w:minor=1,major=5,critical=25|" in sig and "|self:no|greedy|" in sig
     other = make_judge({}, prompt_template="{source} {translation} {reference} judge me")
     assert other.prompt_digest() != judge.prompt_digest()  # a changed prompt changes the signature
@@ -245,6 +262,50 @@ def test_compare_and_gate_take_the_judge_like_any_mean_metric(make_judge, tmp_pa
     # The gate CLI with its shipped config (conf/gate.yaml has a min_effect for llm_judge).
     assert gate(["--baseline", str(runs[0]), "--current", str(runs[1])]) == 1
     assert gate(["--baseline", str(runs[1]), "--current", str(runs[0])]) == 0
+
+
+def test_results_stored_under_the_old_names_still_load_compare_and_gate(make_judge, tmp_path):
+    """scores.json and segments.jsonl written before the rename (primary mqm, score:mqm, judge mqm/esa) load,
+    compare and gate as before; mixed with a run under the new names they are refused, naming both."""
+    from mteval.compare.comparison import compare_runs
+    from mteval.compare.load import load_runset, select_metrics
+    from mteval.errors import IncomparableError
+    from mteval.gate.baseline import view_of_run
+    from mteval.gate.decide import GateConfig, decide
+    from mteval.results.io import load_run
+    from mteval.testing.runs import text_run
+
+    refs = [f"参考{i}" for i in range(6)]
+    systems = {"good": [f"好{i}" for i in range(6)], "bad": [f"坏{i}" for i in range(6)]}
+    script = {h: (answer(score=90), BAD_JSON) for h in systems["good"]}
+    script.update({h: (answer([(h, "accuracy", "major")], 40), BAD_JSON) for h in systems["bad"]})
+    new = {n: text_run(tmp_path / n, hyps, refs, metrics=[make_judge(script)], system=n) for n, hyps in systems.items()}
+    old = {}
+    for name, run in new.items():
+        old[name] = tmp_path / f"old_{name}"
+        old[name].mkdir()
+        for f in run.iterdir():
+            text = f.read_text(encoding="utf-8") if f.is_file() else None
+            if text is None:
+                continue
+            for a, b in (("protocol:mteval-mqm|", ""), ("mteval-mqm-json-v1", "esa-mqm-json-v1"),
+                         ("score:weighted_errors", "score:mqm"), ('"primary": "weighted_errors"', '"primary": "mqm"'),
+                         ('"weighted_errors":', '"mqm":'), ('"overall":', '"esa":'), ('"protocol": "mteval-mqm", ', "")):
+                text = text.replace(a, b)
+            (old[name] / f.name).write_text(text, encoding="utf-8")
+    stored = json.loads((old["good"] / "scores.json").read_text())["metrics"]["llm_judge"]
+    assert "score:mqm" in stored["signature"] and stored["metric"]["settings"]["primary"] == "mqm"
+    comp = compare_runs(load_runset(list(old.values())), ["llm_judge"], baseline="good", n_bootstrap=100, n_ar=0,
+                        seed=3)
+    assert list(comp.metrics[0].scores) == [0.0, -5.0]
+    assert load_run(old["bad"]).error_spans("llm_judge")[2][0]["severity"] == "major"
+    report = decide(view_of_run(old["good"]), view_of_run(old["bad"]),
+                    GateConfig(min_effect={"llm_judge": 1.0}, n_resamples=100, seed=1))
+    assert report.exit_code == 1 and report.verdicts[0].effect == -5.0
+    with pytest.raises(IncomparableError, match="score:mqm.*\n.*score:weighted_errors"):
+        select_metrics(load_runset([old["good"], new["bad"]]).runs, ["llm_judge"])
+    mixed = decide(view_of_run(old["good"]), view_of_run(new["bad"]), GateConfig(min_effect={"llm_judge": 1.0}))
+    assert mixed.exit_code == 2 and "score:mqm" in mixed.refused and "score:weighted_errors" in mixed.refused
 
 
 def test_runs_whose_judge_left_different_segments_unscored_are_refused_not_misread(make_judge, tmp_path):

@@ -41,10 +41,14 @@ def _metric(model: Path, precision: str, device: str, threads: int, batch_size: 
                  cpu_threads=threads if device == "cpu" else None)
 
 
-def drift(base: Sequence[float], other: Sequence[float]) -> dict[str, float]:
-    """How far ``other``'s segment scores lie from ``base``'s, beside the spread of ``base`` (for scale)."""
+def drift(base: Sequence[float], other: Sequence[float]) -> dict[str, Any]:
+    """How far ``other``'s segment scores lie from ``base``'s: the distribution of the per-segment differences
+    (median, 95th and 99th percentiles, max), the system-level delta, and the spread of ``base`` (for scale)."""
     diffs = [abs(a - b) for a, b in zip(base, other, strict=True)]
+    cuts = statistics.quantiles(diffs, n=100, method="inclusive") if len(diffs) > 1 else diffs * 99
     return {"max_abs": round(max(diffs), 6), "mean_abs": round(statistics.fmean(diffs), 6),
+            "p50_abs": round(cuts[49], 6), "p95_abs": round(cuts[94], 6), "p99_abs": round(cuts[98], 6),
+            "distinct_scores": len(set(other)),
             "system_delta": round(statistics.fmean(other) - statistics.fmean(base), 6),
             "fp32_segment_std": round(statistics.pstdev(base), 6),
             "pearson": round(statistics.correlation(base, other), 6) if statistics.pstdev(base) > 0 else None}
@@ -117,7 +121,7 @@ def bench_sweep(model: Path, n: int, args: argparse.Namespace) -> dict[str, Any]
         samples = [{"src": s, "mt": h, "ref": r[0]} for s, h, r in zip(srcs, hyps, refs, strict=True)]
         # Every run embedding all three fields, as before: a store of its own, empty.
         alone = fresh(functools.partial(regression_scores, first.load(), batch_size=args.comet_batch_size,
-                                        device=device, precision=resolved, store=EmbeddingStore()), samples)
+                                        device=device, store=EmbeddingStore()), samples)
         metric = _metric(model, precision, device, args.threads, args.comet_batch_size)  # a new run's instance
         shared = kept(metric.score, hyps, refs, srcs).segment_scores
         worst = max(worst, *(abs(a - b) for a, b in zip(alone, shared, strict=True)))
@@ -165,12 +169,15 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"COMET-22-sized (XLM-R large, random weights), {where.upper()}"
                      f"{' ' + part['device'] if where == 'gpu' else ''}: {part['segments']} WMT22 en-zh segments, "
                      f"batch {part['batch_size']}, {result['threads']} threads")
-        lines.append(f"  {'path':<30}{'segments/s':>11}{'x fp32':>8}{'max |drift|':>13}{'system delta':>14}")
+        lines.append(f"  {'path':<30}{'segments/s':>11}{'x fp32':>8}  |drift| p50 / p95 / p99 / max{'':>6}"
+                     f"{'system delta':>14}")
         for key, row in part.items():
             if isinstance(row, dict) and "segments_per_s" in row:
-                d = part["drift_vs_mteval_32"].get(key)
+                d = part["drift_vs_mteval_32"].get(key) or dict.fromkeys(("p50_abs", "p95_abs", "p99_abs",
+                                                                           "max_abs", "system_delta"), 0.0)
+                spread = " / ".join(f"{d.get(k, 0.0):.6f}" for k in ("p50_abs", "p95_abs", "p99_abs", "max_abs"))
                 lines.append(f"  {key:<30}{row['segments_per_s']:>11.2f}{part['speedup_vs_mteval_32'][key]:>8.2f}"
-                             f"{d['max_abs'] if d else 0:>13.6f}{d['system_delta'] if d else 0:>14.6f}")
+                             f"  {spread}{d['system_delta']:>14.6f}")
     sweep = result["sweep"]
     lines.append(f"COMET sweep ({sweep['model']}, {sweep['precision']}): {len(sweep['systems'])} systems x "
                  f"{sweep['segments_per_system']} segments: embeddings recomputed per run "

@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 #: Precision settings and what they mean here. unbabel-comet 2.2.7's ``predict`` builds its Lightning
 #: Trainer without a precision (always 32-bit, whatever is set on the model), so mteval applies the
-#: mixed precision itself with ``torch.autocast`` around ``predict``, over an encoder whose weights are
-#: held cast (:func:`mteval.metrics.comet_models.hold_encoder_at`). Lightning's spellings are accepted;
+#: reduced precision itself, to the encoder only: its weights are held cast and its forward runs under
+#: ``torch.autocast``; the layer mix, pooling and estimator run in fp32 on its fp32-cast outputs
+#: (:func:`mteval.metrics.comet_models.hold_encoder_at`). Lightning's spellings are accepted;
 #: "-true" half precisions (every weight and op cast) are not implemented and refused. ``auto`` is
 #: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`).
 PRECISIONS = {"auto": "auto", "32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
@@ -154,7 +155,7 @@ class Comet(Metric):
 
                 torch.set_num_threads(self.cpu_threads)
             return regression_scores(model, samples, batch_size=self.batch_size, device=self._device(),
-                                     precision=self.resolved_precision(), store=self._shared.embeddings)
+                                     store=self._shared.embeddings)
         return [float(s) for s in self._predict_output(samples).scores]
 
     def _predict_output(self, samples: list[dict[str, str]]) -> Any:
@@ -169,21 +170,23 @@ class Comet(Metric):
         if not gpus:
             kwargs["accelerator"] = "cpu"
             kwargs["num_workers"] = 0
-        # Lightning runs predict in this thread, so an autocast region around it covers every forward.
-        with autocast(self.resolved_precision(), "cuda" if gpus else "cpu"):
-            return model.predict(samples, **kwargs)
+        return model.predict(samples, **kwargs)  # the encoder applies the precision itself (hold_encoder_at)
 
     def measure_inputs(self, hyps, refs, srcs):
-        """Tokens of each segment's input as COMET builds it, and the encoder's limit (512 for XLM-R).
+        """Tokens of each segment's input as COMET builds it, <s> and </s> included, and the limit it cuts at.
 
-        A unified model (CometKiwi) joins its ``input_segments`` (mt, src[, ref]) into one sequence
-        ``<s> mt </s></s> src </s>`` and cuts it at the limit, losing the end of the source; the
-        other models encode each text on its own and cut each one. The length counted is that of
-        the joined sequence, or of the longest text.
+        comet's ``prepare_sample`` cuts each text at ``max_length=max_positions - 2`` tokens, which in
+        transformers counts the special tokens too: 510 for XLM-R (508 of text), not 512 (comet 2.2.7,
+        comet/encoders/base.py). A unified model (CometKiwi, XCOMET) then joins its ``input_segments``
+        (mt, src[, ref]) into one sequence ``<s> mt </s></s> src </s>`` and cuts that at
+        ``max_positions`` (512), losing the end of the source; a text over 510 makes the joined
+        sequence longer than 512 anyway. The length counted is that of the joined sequence (unified)
+        or of the longest text (the others).
         """
         model = self.load()
         encoder = model.encoder
-        limit = int(encoder.max_positions)
+        unified = bool(getattr(model.hparams, "input_segments", None))
+        limit = int(encoder.max_positions) - (0 if unified else 2)
 
         def count(texts: list[str]) -> list[int]:
             return [len(ids) for ids in encoder.tokenizer(texts)["input_ids"]] if texts else []
@@ -193,7 +196,7 @@ class Comet(Metric):
             use = 1 if self.multi_ref == "first" else max((len(r) for r in refs), default=0)
             per_ref = [count([r[k] if len(r) > k else "" for r in refs]) for k in range(use)]
             fields.append([max(col) for col in zip(*per_ref, strict=True)] if per_ref else [0] * len(hyps))
-        if getattr(model.hparams, "input_segments", None):  # unified: one joined sequence
+        if unified:  # one joined sequence
             used = 2 if self.reference_free or "ref" not in model.hparams.input_segments else 3
             return limit, [sum(col) for col in zip(*fields[:used], strict=True)]
         return limit, [max(col) for col in zip(*fields, strict=True)]
@@ -259,22 +262,6 @@ def load_checkpoint(ckpt: Path, *, local_files_only: bool) -> Any:
     return model_class.load_from_checkpoint(
         checkpoint_path=ckpt, load_pretrained_weights=False, hparams_file=None, map_location=torch.device("cpu"),
         strict=False, local_files_only=local_files_only, weights_only=True, **extra)
-
-
-def autocast(precision: str, device: str) -> Any:
-    """The autocast region for a precision setting: none for 32; bf16 on CPU or a bf16-capable GPU;
-    fp16 on GPU only (CPU fp16 autocast is slower than fp32 and not what anyone asks for)."""
-    import contextlib
-
-    import torch
-
-    if precision == "32":
-        return contextlib.nullcontext()
-    if precision == "16-mixed" and device == "cpu":
-        raise ConfigError("precision=16-mixed needs a GPU; on CPU use bf16-mixed or 32")
-    if precision == "bf16-mixed" and device == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ConfigError("precision=bf16-mixed: this GPU has no bfloat16; use 16-mixed or 32")
-    return torch.autocast(device_type=device, dtype=torch.bfloat16 if precision == "bf16-mixed" else torch.float16)
 
 
 def stratified_subset(lengths: Sequence[int], k: int, *, seed: int) -> list[int]:

@@ -37,12 +37,16 @@ class EmbeddingStore:
 
 
 def is_regression(model: Any) -> bool:
-    """A model that embeds src, mt and ref each on its own (comet's ``RegressionMetric``), scored
-    without Monte Carlo dropout: the ones this module scores. Unified models (CometKiwi, XCOMET)
-    embed the texts jointly and go through comet's own ``predict``."""
+    """A model whose forward this module reproduces: comet's reference-based ``RegressionMetric`` itself
+    (src, mt and ref embedded each on its own, then ``estimate``), without Monte Carlo dropout.
+
+    The class must match exactly: a subclass may change the forward, as ``ReferencelessRegression``
+    does (no reference; its own ``estimate``), and this path would fail on it with ``KeyError: 'ref'``
+    (issue 20). Every other class, unified models (CometKiwi, XCOMET) included, goes through comet's
+    own ``predict``."""
     from comet.models import RegressionMetric
 
-    return isinstance(model, RegressionMetric) and not getattr(model, "mc_dropout", 0)
+    return type(model) is RegressionMetric and not getattr(model, "mc_dropout", 0)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
@@ -71,21 +75,20 @@ def embed(model: Any, texts: Sequence[str], *, batch_size: int, device: str) -> 
 
 
 def regression_scores(model: Any, samples: Sequence[dict[str, str]], *, batch_size: int, device: str,
-                      precision: str, store: EmbeddingStore) -> list[float]:
+                      store: EmbeddingStore) -> list[float]:
     """Scores of (src, mt, ref) samples, equal to comet's ``predict`` to float tolerance.
 
     Source and reference embeddings come from ``store`` where present and are added to it; those
     of the hypotheses are computed for this call only (a sweep's systems share sources and
-    references, not outputs). Runs under the same autocast region as comet's path for ``precision``.
+    references, not outputs). The encoder applies the reduced precision itself, as on comet's path
+    (:func:`mteval.metrics.comet_models.hold_encoder_at`); the rest runs in fp32, so scores are fp32.
     """
     import torch
-
-    from mteval.metrics.comet import autocast
 
     if next(model.parameters()).device.type != device:
         model.to(device)
     model.eval()  # dropout off, as comet's predict sets it
-    with torch.inference_mode(), autocast(precision, device):
+    with torch.inference_mode():
         kept = dict.fromkeys(t for s in samples for t in (s["src"], s["ref"]))
         rows = {t: store.get(t) for t in kept if t in store}
         new = embed(model, [t for t in kept if t not in rows], batch_size=batch_size, device=device)
@@ -97,5 +100,5 @@ def regression_scores(model: Any, samples: Sequence[dict[str, str]], *, batch_si
         for start in range(0, len(samples), batch_size):
             chunk = samples[start : start + batch_size]
             src, mt, ref = (torch.stack([rows[s[k]] for s in chunk]) for k in ("src", "mt", "ref"))
-            scores.extend(model.estimate(src, mt, ref).score.float().tolist())
+            scores.extend(model.estimate(src, mt, ref).score.tolist())
     return scores

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mteval.metrics.comet_embed import EmbeddingStore
+from mteval.metrics.precision import autocast
 
 
 @dataclass
@@ -34,15 +35,39 @@ def shared_comet(identity: str, precision: str, device: str, load: Callable[[], 
 
 
 def hold_encoder_at(model: Any, precision: str) -> None:
-    """Cast the encoder's weights to the reduced precision once, so the autocast region around each
-    forward finds them cast already. Left in fp32, autocast re-casts every weight of every layer on
-    every batch: on a 2-core CPU that copying took 45% of an XLM-R-large forward and left bf16 only
-    1.1x faster than fp32. The layer mix and the estimator stay fp32 (autocast casts their inputs)."""
+    """Run the encoder, and only the encoder, at the reduced precision; everything after it in fp32.
+
+    Its weights are cast once: left in fp32, autocast re-casts every weight of every layer on every
+    batch (on a 2-core CPU that copying took 45% of an XLM-R-large forward and left bf16 only 1.1x
+    faster than fp32). Its forward runs under autocast and its outputs (hidden states of every layer)
+    are cast to fp32, so the layer mix, pooling and the estimator or unified head compute in fp32
+    whichever path calls the encoder (comet's ``predict`` or the embedding path). Under autocast the
+    head ran in bf16 too and rounded every score to bf16: 128 values between 0.5 and 1 (issue 20).
+    """
     if precision == "32":
         return
     import torch
 
-    model.encoder.to(torch.bfloat16 if precision == "bf16-mixed" else torch.float16)
+    encoder = model.encoder
+    encoder.to(torch.bfloat16 if precision == "bf16-mixed" else torch.float16)
+    reduced = type(encoder).forward.__get__(encoder)  # the class's forward, bound (not a wrapper set before)
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        device = next(encoder.parameters()).device.type
+        with autocast(precision, device):
+            out = reduced(*args, **kwargs)
+        return {key: _to_fp32(value) for key, value in out.items()}
+
+    encoder.forward = forward  # nn.Module.__call__ looks forward up on the instance first
+
+
+def _to_fp32(value: Any) -> Any:
+    """A floating tensor (or a tuple of them, as the encoder's ``all_layers``) cast to fp32; others as they are."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_fp32(v) for v in value)
+    if hasattr(value, "is_floating_point") and value.is_floating_point():
+        return value.float()
+    return value
 
 
 def release_all() -> None:

@@ -1,4 +1,4 @@
-"""An LLM judge's answer parsed strictly (one JSON object: error spans, then a 0-100 score) and MQM-weighted.
+"""An LLM judge's answer parsed strictly (one JSON object: error spans, then a 0-100 score) and its errors weighted.
 
 The only accepted answer is a JSON object with exactly two keys::
 
@@ -43,13 +43,13 @@ class ErrorSpan:
 
 @dataclass(frozen=True)
 class Annotation:
-    """One segment's judgement: its error spans and the judge's own 0-100 score (ESA's final score)."""
+    """One segment's judgement: its error spans and the judge's own overall 0-100 score."""
 
     errors: tuple[ErrorSpan, ...]
     score: float
 
-    def mqm(self, weights: Mapping[str, float]) -> float:
-        """Minus the weighted error count (0 = no error; higher is better, as GEMBA-MQM reports it)."""
+    def weighted_errors(self, weights: Mapping[str, float]) -> float:
+        """Minus the severity-weighted error count (0 = no error; higher is better)."""
         return -float(sum(weights[e.severity] for e in self.errors))
 
 

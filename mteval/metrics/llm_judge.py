@@ -1,24 +1,17 @@
 """An LLM judge: a chat model marks error spans (category, severity) and gives a 0-100 score per segment.
 
-The protocol follows ESA (Kocmi et al., 2024, "Error Span Annotation", arXiv:2406.11580): error spans
-with a severity first, then one 0-100 score for the segment; the spans carry MQM categories as in
-GEMBA-MQM (Kocmi & Federmann, 2023, arXiv:2310.13988). The prompt is this project's own and lives in
-conf/metrics/llm_judge.yaml; its name and digest are in the signature.
+The protocol is mteval's own MQM-style one (``protocol:mteval-mqm`` in the signature, with the prompt's
+name and digest and the severity weights), not GEMBA-MQM (arXiv:2310.13988) nor ESA (arXiv:2406.11580),
+and its scores are never reported under those names (issue 20); docs/metrics.md ("LLM judge") says how
+it differs from both. Two scores come from every parsed answer, and both are reported:
 
-Two scores come from every parsed answer, and both are reported:
+* ``weighted_errors``: minus the weighted error count, by default minor 1, major 5, critical 25 (the
+  MQM weights of Freitag et al., 2021); 0 means no error. Uncapped: every error counts.
+* ``overall``: the judge's own 0-100 score, given after marking the spans, not derived from them.
 
-* ``mqm``: minus the MQM-weighted error count, minor 1, major 5, critical 25 (the weights of
-  GEMBA-MQM's scorer, MicrosoftTranslator/GEMBA gemba/gemba_mqm_utils.py, from the MQM scheme of
-  Freitag et al., 2021, where a major error costs 5, a minor 1 and a non-translation 25). 0 means no
-  error, higher is better. GEMBA caps the sum at 25 and counts at most 5 errors; here every error
-  counts, so long segments are not flattened.
-* ``esa``: the judge's own 0-100 score, given after marking the spans, as ESA's annotators do.
-  ESA does not derive it from the spans, and neither do we: the two disagree when the judge
-  does, which the report shows.
-
-``primary: mqm`` (default) or ``esa`` picks the one that is the metric's segment and corpus score
-(the corpus score is the mean over the segments scored, so compare and gate resample it); both
-are higher-is-better. The other's corpus mean is in ``extra['judge']``.
+``primary`` picks the one that is the metric's segment and corpus score (the mean over the segments
+scored, so compare and gate resample it); both are higher-is-better; the other's mean is in
+``extra['judge']``. Settings stored before the rename (``primary: mqm`` / ``esa``) still rebuild.
 """
 from __future__ import annotations
 
@@ -43,6 +36,11 @@ log = logging.getLogger(__name__)
 
 FIELDS = {"tgt_lang", "source", "translation", "reference"}
 BACKENDS = ("hf", "vllm")
+#: The protocol's name in the signature and scores.json: mteval's own, never GEMBA-MQM or ESA.
+PROTOCOL = "mteval-mqm"
+PRIMARY = ("weighted_errors", "overall")
+#: Names used before issue 20, read as the new ones so that stored settings still rebuild.
+LEGACY_PRIMARY = {"mqm": "weighted_errors", "esa": "overall"}
 
 
 class LLMJudge(Metric):
@@ -63,7 +61,7 @@ class LLMJudge(Metric):
             ``{source}``, ``{translation}``, ``{reference}`` (braces of JSON examples doubled).
         retry_reminder: appended to the prompt for the retry; ``{problem}`` says what was wrong.
         categories / severity_weights: the allowed categories, and each severity's MQM weight.
-        primary: ``mqm`` or ``esa``, the metric's score (see the module docstring).
+        primary: ``weighted_errors`` or ``overall``, the metric's score (see the module docstring).
         check_spans: a span must be text of the translation or the source.
         allow_self_judge: let the judge score its own model's translations (recorded, see above).
         max_new_tokens, batch_size, max_tokens, device, dtype, trust_remote_code: as for HFChat.
@@ -86,7 +84,7 @@ class LLMJudge(Metric):
         retry_reminder: str,
         categories: list[str],
         severity_weights: dict[str, float],
-        primary: str = "mqm",
+        primary: str = "weighted_errors",
         check_spans: bool = True,
         allow_self_judge: bool = False,
         max_new_tokens: int = 512,
@@ -117,7 +115,11 @@ class LLMJudge(Metric):
             raise validate.SettingError("severity_weights", severity_weights, "must map each severity to its weight")
         self.severity_weights = {str(k).strip().lower(): validate.number(f"severity_weights.{k}", v, minimum=0)
                                  for k, v in severity_weights.items()}
-        self.primary = validate.choice("primary", primary, ("mqm", "esa"))
+        if primary in LEGACY_PRIMARY:  # a config or scores.json written before the rename (issue 20)
+            log.warning("metrics.%s.primary=%s is read as %s: the judge follows mteval's own MQM-style protocol, "
+                        "not GEMBA-MQM or ESA", name, primary, LEGACY_PRIMARY[primary])
+            primary = LEGACY_PRIMARY[primary]
+        self.primary = validate.choice("primary", primary, PRIMARY)
         self.check_spans = validate.boolean("check_spans", check_spans)
         self.allow_self_judge = validate.boolean("allow_self_judge", allow_self_judge)
         self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
@@ -185,7 +187,7 @@ class LLMJudge(Metric):
 
     def signature(self) -> str:
         weights = ",".join(f"{k}={v:g}" for k, v in self.severity_weights.items())
-        return (f"model:{self.model_id}|id:{self.identity()[:23]}|backend:{self.backend}|"
+        return (f"model:{self.model_id}|id:{self.identity()[:23]}|backend:{self.backend}|protocol:{PROTOCOL}|"
                 f"prompt:{self.prompt_name}@{self.prompt_digest()}|{'ref' if self.use_reference else 'qe'}|"
                 f"score:{self.primary}|w:{weights}|spans:{'checked' if self.check_spans else 'free'}|"
                 f"self:{'yes' if self.judging_itself else 'no'}|{self.chat_backend().decoding().signature()}")
@@ -218,9 +220,9 @@ class LLMJudge(Metric):
                 if isinstance(results[i], Unparsable):
                     log.debug("%s: unparsable answer after the retry: %r", self.name, answer[:200])
         parsed = [p if isinstance(p, Annotation) else None for p in results]
-        mqm = [None if p is None else p.mqm(self.severity_weights) for p in parsed]
-        esa = [None if p is None else p.score for p in parsed]
-        segment_scores = mqm if self.primary == "mqm" else esa
+        weighted = [None if p is None else p.weighted_errors(self.severity_weights) for p in parsed]
+        overall = [None if p is None else p.score for p in parsed]
+        segment_scores = weighted if self.primary == "weighted_errors" else overall
         failed = [p for p in results if isinstance(p, Unparsable)]
         if failed:
             log.warning("%s: %d of %d answers could not be parsed after one retry (%s); those segments have no "
@@ -236,14 +238,16 @@ class LLMJudge(Metric):
             "failures": _kinds(failed),
             "answers_cut_off": chat.counters["outputs_length_capped"] - capped_before,
             "errors_by_severity": dict(Counter(e.severity for p in parsed if p for e in p.errors)),
-            "mqm": _mean(mqm), "esa": _mean(esa), "primary": self.primary,
+            "protocol": PROTOCOL, "weighted_errors": _mean(weighted), "overall": _mean(overall),
+            "primary": self.primary,
             "self_judge": self.judging_itself,
         }
         # Per segment in segments.jsonl: the spans placed in the hypothesis (the report marks them, as
         # XCOMET's), and the whole annotation, or what was wrong with the answer and its first characters.
         spans = [None if p is None else _placed(p, h) for p, h in zip(parsed, hyps, strict=True)]
-        annotations = [{"errors": [vars(e) for e in p.errors], "score": p.score, "mqm": m} if isinstance(p, Annotation)
-                       else {"unparsable": p.kind, "problem": p.detail} for p, m in zip(results, mqm, strict=True)]
+        annotations = [{"errors": [vars(e) for e in p.errors], "score": p.score, "weighted_errors": w}
+                       if isinstance(p, Annotation) else {"unparsable": p.kind, "problem": p.detail}
+                       for p, w in zip(results, weighted, strict=True)]
         return MetricResult(self.name, _mean(segment_scores) if scored else float("nan"), self.signature(),
                             segment_scores=segment_scores, n_scored=len(scored), extra={"judge": judge},
                             segment_extra={SPANS: spans, "annotation": annotations})
@@ -252,7 +256,7 @@ class LLMJudge(Metric):
 def _placed(annotation: Annotation, hyp: str) -> list[dict[str, Any]]:
     """The error spans found in the hypothesis, with character offsets (a repeated span takes the next
     occurrence); spans only in the source (omissions) and severities the report does not know are left
-    out here (they count in the MQM score and stay in the annotation)."""
+    out here (they count in the weighted error score and stay in the annotation)."""
     out, taken = [], set()
     for e in annotation.errors:
         start = hyp.find(e.span)

@@ -12,14 +12,16 @@ from importlib.metadata import version
 from typing import Any
 
 from mteval import validate
-from mteval.metrics.base import Metric
 from mteval.hub.availability import ModelRef, is_hub_id
 from mteval.hub.loading import load_or_explain
+from mteval.metrics.base import Metric
+from mteval.metrics.mt5_tokenizer import check_readout, load_fast
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
 
-DTYPES = ("float32", "bfloat16")
+#: ``auto``: the dtype the checkpoint was released in (:meth:`MetricX.resolved_dtype`).
+DTYPES = ("auto", "float32", "bfloat16")
 #: MetricX clips its regression output to the MQM-like range (README: "clipped at 0 and 25").
 LOWEST, HIGHEST = 0.0, 25.0
 
@@ -53,7 +55,8 @@ class MetricX(Metric):
         readout_token: the vocabulary entry whose logit at the first decoder step is the score.
         batch_size: inputs per forward pass (sorted by length).
         device: ``auto`` (a GPU when present), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
-        dtype: ``float32`` or ``bfloat16`` (Google also publishes bfloat16 copies of the weights).
+        dtype: ``auto`` (the dtype of the release: ``bfloat16`` for Google's ``-bfloat16`` copies of the
+            weights, else ``float32``), ``float32`` or ``bfloat16``; the signature names the resolved one.
         cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
         multi_ref: with several references, ``mean`` of per-reference scores or ``first`` only.
     """
@@ -74,7 +77,7 @@ class MetricX(Metric):
         readout_token: str = "<extra_id_10>",
         batch_size: int = 8,
         device: str = "auto",
-        dtype: str = "float32",
+        dtype: str = "auto",
         cpu_threads: int | None = None,
         multi_ref: str = "mean",
     ):
@@ -95,6 +98,7 @@ class MetricX(Metric):
         self._tokenizer: Any = None
         self._model: Any = None
         self._readout: int | None = None
+        self._released_dtype: str | None = None
         self._identity: tuple[str, str] | None = None
 
     # -- files -------------------------------------------------------------------------------------
@@ -102,7 +106,7 @@ class MetricX(Metric):
         """The weights repository and the tokenizer repository (MetricX loads mT5-XL's tokenizer only)."""
         out = [ModelRef(self.model_id, self.revision, "metricx", f"metrics.{self.name}")]
         out.append(ModelRef(self.tokenizer_id, self.tokenizer_revision, "tokenizer", f"metrics.{self.name}.tokenizer",
-                            "spiece.model"))
+                            "spiece.model"))  # converted to a fast one
         return out
 
     def preflight(self) -> None:
@@ -116,20 +120,35 @@ class MetricX(Metric):
                 self.model_id, "config.json", revision=self.revision, local_files_only=offline))
 
     def load_tokenizer(self) -> Any:
-        """The slow (SentencePiece) T5 tokenizer: ``legacy=True`` is the behaviour the models were
-        trained with, and it needs no protobuf conversion."""
+        """The tokenizer as Google's metricx24/predict.py loads it (``AutoTokenizer``: the fast mT5 one), its
+        readout id looked up and checked against the reference's hard-coded 250089 (:func:`check_readout`)."""
         if self._tokenizer is None:
-            from transformers import T5Tokenizer
-
-            self._tokenizer = load_or_explain(self.tokenizer_id, lambda: T5Tokenizer.from_pretrained(
-                self.tokenizer_id, revision=self.tokenizer_revision, legacy=True,
-                local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1"))
-            readout = self._tokenizer.convert_tokens_to_ids(self.readout_token)
-            if readout is None or readout == self._tokenizer.unk_token_id:
+            tok = load_or_explain(self.tokenizer_id, lambda: load_fast(
+                self.tokenizer_id, self.tokenizer_revision, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1"))
+            readout = tok.convert_tokens_to_ids(self.readout_token)
+            if readout is None or readout == tok.unk_token_id:
                 raise validate.SettingError("readout_token", self.readout_token,
                                             f"is not in the vocabulary of tokenizer {self.tokenizer_id}")
-            self._readout = readout
+            check_readout(self.readout_token, readout, tokenizer_size=len(tok), model_vocab=None,
+                          tokenizer=self.tokenizer_id)
+            self._tokenizer, self._readout = tok, readout
         return self._tokenizer
+
+    def resolved_dtype(self) -> str:
+        """The compute dtype: the setting, or for ``auto`` the release's own. Google publishes each MetricX-24
+        in float32 and as a ``-bfloat16`` copy (google/metricx-24-hybrid-large-v2p6-bfloat16), whose
+        config.json says ``bfloat16``; the reference computes in the dtype it loads (issue 20)."""
+        if self.dtype != "auto":
+            return self.dtype
+        if self._released_dtype is None:
+            from transformers import AutoConfig
+
+            config = load_or_explain(self.model_id, lambda: AutoConfig.from_pretrained(
+                self.model_id, revision=self.revision, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1"))
+            stored = str(getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or "")
+            bf16 = stored.removeprefix("torch.") == "bfloat16" or self.model_id.rstrip("/").endswith("-bfloat16")
+            self._released_dtype = "bfloat16" if bf16 else "float32"
+        return self._released_dtype
 
     def load(self) -> Any:
         """The mT5 weights of the regression model, on the chosen device and dtype."""
@@ -138,8 +157,9 @@ class MetricX(Metric):
             from transformers import MT5ForConditionalGeneration
 
             self.load_tokenizer()
+            dtype = getattr(torch, self.resolved_dtype())
             model, info = load_or_explain(self.model_id, lambda: MT5ForConditionalGeneration.from_pretrained(
-                self.model_id, revision=self.revision, dtype=getattr(torch, self.dtype),
+                self.model_id, revision=self.revision, dtype=dtype,
                 local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1", output_loading_info=True))
             # MT5ForRegression and MT5ForConditionalGeneration name their weights alike; anything
             # missing (bar the tied embedding copies) means this is not a MetricX checkpoint.
@@ -150,6 +170,8 @@ class MetricX(Metric):
             if self._readout >= model.config.vocab_size:
                 raise validate.SettingError("readout_token", self.readout_token,
                                             f"has id {self._readout}, outside the model's vocabulary")
+            check_readout(self.readout_token, self._readout, tokenizer_size=len(self._tokenizer),
+                          model_vocab=model.config.vocab_size, tokenizer=self.tokenizer_id)
             self._model = model.to(self._torch_device()).eval()
         return self._model
 
@@ -221,7 +243,7 @@ class MetricX(Metric):
                               short_identity(model_identity(self.tokenizer_id, self.tokenizer_revision)))
         refs = "qe" if self.reference_free else f"nrefs:{n_refs}|multiref:{self.multi_ref if n_refs > 1 else 'none'}"
         return (f"model:{self.model_id}@{self._identity[0]}|tok:{self.tokenizer_id}@{self._identity[1]}|{refs}|"
-                f"dtype:{self.dtype}|transformers:{version('transformers')}")
+                f"dtype:{self.resolved_dtype()}|transformers:{version('transformers')}")
 
     def _score(self, hyps, refs, srcs, *, tgt_lang):
         if self.reference_free:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from mteval.errors import ConfigError
 
@@ -69,3 +70,15 @@ def resolve_precision(setting: str, device: str) -> str:
     if setting == "bf16-mixed" and not bf16:
         raise ConfigError("precision=bf16-mixed: this GPU has no bfloat16; use 16-mixed, auto or 32")
     return setting
+
+
+def autocast(precision: str, device: str) -> Any:
+    """The autocast region of a resolved precision on ``cpu`` or ``cuda``: none for 32, else bf16 or fp16
+    (a setting the device lacks was refused by :func:`resolve_precision`)."""
+    import contextlib
+
+    import torch
+
+    if precision == "32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device, dtype=torch.bfloat16 if precision == "bf16-mixed" else torch.float16)

@@ -79,22 +79,14 @@ def quiet() -> Iterator[None]:
 def save_fast_tokenizer(slow_tokenizer, fast_cls, out_dir: Path) -> None:
     """Convert a SentencePiece-based slow tokenizer to `fast_cls` and save both to `out_dir`.
 
-    transformers' converter parses the .model protobuf with the schema that ships
-    inside `sentencepiece`, which needs protobuf>=5; unbabel-comet pins protobuf<5.
-    transformers also ships a protobuf-4 schema (`sentencepiece_model_pb2_new`), so the
-    conversion is pointed at that one for the duration. The saved `tokenizer.json`
-    then loads without any conversion, as it does for the real Hub models.
+    The conversion runs under :func:`mteval.metrics.mt5_tokenizer.sentencepiece_schema` (protobuf 4,
+    which unbabel-comet pins). The saved `tokenizer.json` then loads without any conversion, as it
+    does for the real Hub models.
     """
-    import importlib
-    from unittest import mock
-
-    from transformers.utils import sentencepiece_model_pb2_new
-
-    # The package re-exports a function under the module's name, so import by path.
-    converter = importlib.import_module("transformers.convert_slow_tokenizer")
+    from mteval.metrics.mt5_tokenizer import sentencepiece_schema
 
     with tempfile.TemporaryDirectory() as slow_dir:
         slow_tokenizer.save_pretrained(slow_dir)
-        with mock.patch.object(converter, "import_protobuf", lambda *_args: sentencepiece_model_pb2_new):
+        with sentencepiece_schema():
             fast = fast_cls.from_pretrained(slow_dir)
         fast.save_pretrained(out_dir)  # while the .model file it also copies still exists

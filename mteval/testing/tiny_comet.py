@@ -87,6 +87,20 @@ def build_comet(out_dir: Path, encoder_dir: Path, *, seed: int = SEED) -> Path:
     return _build_checkpoint(out_dir, encoder_dir, "comet", make, seed)
 
 
+def build_referenceless_comet(out_dir: Path, encoder_dir: Path, *, seed: int = SEED) -> Path:
+    """Build a tiny `ReferencelessRegression` (class_identifier ``referenceless_regression_metric``, like
+    Unbabel/wmt20-comet-qe-da and wmt21-comet-qe-mqm): a `RegressionMetric` subclass that embeds only
+    "src" and "mt". Arguments and layout as for `build_comet`.
+    """
+
+    def make(pretrained_model: str):
+        from comet.models import ReferencelessRegression
+
+        return ReferencelessRegression(pretrained_model=pretrained_model, layer="mix", pool="avg", **_COMMON)
+
+    return _build_checkpoint(out_dir, encoder_dir, "comet-qe-regression", make, seed)
+
+
 def build_cometkiwi(out_dir: Path, encoder_dir: Path, *, seed: int = SEED) -> Path:
     """Build a tiny reference-free `UnifiedMetric` on `[mt, src]` (like Unbabel/wmt22-cometkiwi-da).
 
