@@ -63,8 +63,9 @@ def added(tmp_path):
     """A copy of conf/ with one new metric YAML and one new system YAML, and their module."""
     conf = tmp_path / "conf"
     shutil.copytree(ROOT / "conf", conf)
-    (conf / "metrics" / "length_ratio.yaml").write_text("length_ratio:\n  _target_: user_metrics.LengthRatio\n"
-                                                        "  name: length_ratio\n  scale: 1.0\n", encoding="utf-8")
+    (conf / "metrics" / "length_ratio.yaml").write_text("# @package metrics.length_ratio\n"
+                                                        "_target_: user_metrics.LengthRatio\n"
+                                                        "name: length_ratio\nscale: 1.0\n", encoding="utf-8")
     (conf / "system" / "shout.yaml").write_text("_target_: user_systems.Shout\nname: shout\n", encoding="utf-8")
     code = tmp_path / "code"
     code.mkdir()
