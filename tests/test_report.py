@@ -14,7 +14,8 @@ from mteval.compare.comparison import compare_runs
 from mteval.compare.load import load_runset
 from mteval.report import fonts, plots
 from mteval.report.html import html_report
-from mteval.report.markdown import markdown_report, pipe_table
+from mteval.report.labels import pipe_table
+from mteval.report.markdown import markdown_report
 from mteval.report.worst import MIN_LENGTH, primary_metric, segment_length, worst_segments
 from mteval.text.checks import CHECKS, DESCRIPTIONS
 

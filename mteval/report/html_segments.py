@@ -6,7 +6,7 @@ from html import escape
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
 from mteval.report.fonts import html_lang
-from mteval.report.markdown import CHECK_HEADERS, digits, fmt_score, metric_label
+from mteval.report.labels import CHECK_HEADERS, digits, fmt_score, metric_label
 from mteval.report.spans import marked, spans_metric
 from mteval.report.worst import MIN_LENGTH, worst_segments
 from mteval.text.checks import CHECKS, CJK_TARGETS, DESCRIPTIONS

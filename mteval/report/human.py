@@ -7,7 +7,7 @@ import pandas as pd
 
 from mteval.compare.agreement import STAT_LABELS, Agreement, Estimate
 from mteval.text.escape import md_text
-from mteval.report.markdown import metric_label, pipe_table
+from mteval.report.labels import metric_label, pipe_table
 
 # String metrics (chrF, sentence BLEU) reach a segment-level Kendall tau of 0.1 or more against WMT22
 # MQM (the WMT22 metrics task findings, Freitag et al., 2022); below this the segment pairing is suspect.

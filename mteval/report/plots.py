@@ -9,7 +9,7 @@ from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
 from mteval.text.escape import mathtext_safe
 from mteval.report.fonts import fonts_for
-from mteval.report.markdown import digits, metric_label
+from mteval.report.labels import digits, metric_label
 from mteval.report.worst import score_matrix
 
 # Segment scores this close count as the same (identical outputs score identically).

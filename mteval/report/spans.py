@@ -6,7 +6,7 @@ from typing import Any
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
-from mteval.report.markdown import metric_label
+from mteval.report.labels import metric_label
 from mteval.metrics.spans import SEVERITIES, severity_counts
 
 CSS = ("mark{border-radius:2px;padding:0 1px}mark.minor{background:#fff2a8}mark.major{background:#ffc078}"
