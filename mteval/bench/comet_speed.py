@@ -16,7 +16,7 @@ from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
 from mteval.bench.translate import Clock, _lines, bench_process_setup, cpu_description, load_inputs
 from mteval.provenance import ROOT, package_versions
 from mteval.systems.batching import available_cores
-from mteval.types import write_json
+from mteval.files import write_json
 
 #: Three WMT22 en-zh submissions scored against the same sources and references, as a sweep would.
 SWEEP_SYSTEMS = ("AISP-SJTU", "LanguageX", "Online-A")

@@ -18,7 +18,7 @@ from typing import Any
 from mteval.bench.models import build_bench_models, reference_files, source_file
 from mteval.provenance import ROOT, package_versions
 from mteval.systems.batching import available_cores, split_cores
-from mteval.types import write_json
+from mteval.files import write_json
 
 #: The issue #5 targets on a 2-core CPU, greedy decoding, same inputs.
 TARGETS = {"hf_vs_naive": 8.0, "ct2_vs_hf": 2.5}
