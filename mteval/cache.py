@@ -1,7 +1,6 @@
 """Content-addressed SQLite cache for translations and metric results (embedded; no server)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.errors import CacheError, ConfigError
+from mteval.files import digest
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS translation (
@@ -20,12 +20,6 @@ CREATE TABLE IF NOT EXISTS metric (
     key TEXT PRIMARY KEY, result TEXT NOT NULL, created REAL NOT NULL);
 """
 _IN_CHUNK = 500  # SQLite's default limit on bound parameters is 999 (older builds)
-
-
-def digest(obj: Any) -> str:
-    """sha256 of a JSON-serialisable value with sorted keys (stable across runs and machines)."""
-    data = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
 
 
 class Cache:

@@ -39,5 +39,18 @@ class OutputError(MtevalError):
     """A result could not be written (read-only path, full disk, closed pipe); nothing finished is lost."""
 
 
+class UnsafeOutputError(OutputError):
+    """An output path is not a regular file (a FIFO, a device, a directory) or is a dangling symlink: not replaced.
+
+    Attributes:
+        path: the path as given. reason: what it is and what to do, for messages that name the path their own way.
+    """
+
+    def __init__(self, path: object, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
 class CacheError(MtevalError):
     """The cache failed after it was opened (a corrupt page, a full disk); committed entries are kept."""

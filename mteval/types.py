@@ -1,11 +1,7 @@
 """Plain dataclasses that flow between the layers: blocks, segments, corpora, metric and run results."""
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 
@@ -191,22 +187,3 @@ class RunResult:
                     row[f"{name}_{extra_field}"] = values[i]
             rows.append(row)
         return rows
-
-
-def write_json(path: str | Path, obj: Any) -> None:
-    """Write JSON atomically (temp file + rename) so a killed run never leaves half a file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per process: two writers never share one
-    try:
-        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=_default) + "\n", encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)  # a full disk must not leave the temp file behind
-
-
-def _default(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return dataclasses.asdict(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

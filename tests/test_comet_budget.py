@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mteval.metrics.comet import Comet, bootstrap_ci, stratified_subset
+from mteval.metrics.comet import Comet, stratified_subset
+from mteval.stats.intervals import mean_ci
 
 
 @pytest.mark.parametrize(
@@ -35,14 +36,14 @@ def test_stratified_subset_takes_one_per_length_stratum(lengths, k, seed):
         assert strata == list(range(k))
 
 
-def test_bootstrap_ci():
-    assert bootstrap_ci([0.5] * 20, seed=1) == (0.5, 0.5)
+def test_mean_ci():
+    assert mean_ci([0.5] * 20, seed=1) == (0.5, 0.5)
     values = [i / 100 for i in range(100)]
-    lo, hi = bootstrap_ci(values, seed=1)
+    lo, hi = mean_ci(values, seed=1)
     assert lo < sum(values) / len(values) < hi
     assert 0.40 < lo < 0.46 and 0.53 < hi < 0.59  # mean 0.495, standard error ~0.029
-    assert bootstrap_ci(values, seed=1) == (lo, hi)
-    wide_lo, wide_hi = bootstrap_ci([v * 3 for v in values], seed=1)
+    assert mean_ci(values, seed=1) == (lo, hi)
+    wide_lo, wide_hi = mean_ci([v * 3 for v in values], seed=1)
     assert wide_hi - wide_lo > 2.5 * (hi - lo)
 
 

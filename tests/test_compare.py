@@ -14,7 +14,7 @@ from mteval.bench.compare import build_submission_runs
 from mteval.commands.compare import main
 from mteval.compare.comparison import compare_runs
 from mteval.compare.load import expand_run_dirs, load_runset, select_metrics
-from mteval.compare.stats import bootstrap_indices
+from mteval.stats.resampling import bootstrap_indices
 from mteval.errors import IncomparableError, InputError
 
 # Close pairs (HuaweiTSC / JDExploreAcademy) give p-values far from the floor on 300 segments.
@@ -129,7 +129,7 @@ def test_different_signatures_are_refused(copy_of, capsys):
     ("dataset", "different datasets"),
     ("id", "differ in segment 3 \\(id\\)"),
     ("ref", "differ in segment 3 \\(refs\\)"),
-    ("hyp", "bleu rebuilt from segments.jsonl is"),
+    ("hyp", "bleu rebuilt from its segments is"),
     ("missing", "has no ter score"),
 ])
 def test_incomparable_runs_are_refused(copy_of, what, message):

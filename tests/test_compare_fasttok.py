@@ -9,7 +9,7 @@ from sacrebleu.metrics import BLEU
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh
 
-from mteval.compare.fasttok import FastTokenizerZh, speed_up
+from mteval.metrics.fasttok import FastTokenizerZh, speed_up
 from tests.conftest import WMT22_MIRROR as WMT22  # the local mirror in ../shared
 
 # Characters around every rule: CJK, full-width forms, the U+2001..U+2A6D span sacrebleu's range

@@ -11,8 +11,9 @@ from mteval.commands.compare import main
 from mteval.compare.comparison import compare_runs
 from mteval.compare.human import align_human, read_human
 from mteval.compare.load import load_runset
-from mteval.compare.meta import kendall_tau, pairwise_accuracy, pearson, percentile_ci, segment_kendall
+from mteval.compare.meta import kendall_tau, pairwise_accuracy, pearson, segment_kendall
 from mteval.errors import InputError
+from mteval.stats.intervals import percentile_ci
 from mteval.metrics.sacre import BLEU, TER
 from mteval.testing.runs import text_run
 

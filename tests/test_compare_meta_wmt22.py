@@ -14,10 +14,11 @@ from scipy.stats import kendalltau, pearsonr
 
 from mteval.bench.compare import ZH_EN_SUBMISSIONS, build_submission_runs
 from mteval.commands.compare import main
+from tests.conftest import WMT22_MIRROR
 
 pytestmark = pytest.mark.slow
 
-WMT22 = Path(__file__).resolve().parents[2] / "shared" / "data" / "wmt22"
+WMT22 = WMT22_MIRROR  # $MTEVAL_SHARED, or ../shared beside the checkout
 HUMAN = WMT22 / "humaneval" / "zh-en"
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sacrebleu.metrics import BLEU, CHRF, TER
 
-from mteval.compare.scorers import FLOAT32, BleuScorer, ChrfScorer, MeanScorer, TerScorer, scorer_for
+from mteval.stats.scorers import FLOAT32, BleuScorer, ChrfScorer, MeanScorer, TerScorer, scorer_for
 
 METRICS = {
     "bleu": BLEU(tokenize="zh"),

@@ -6,18 +6,11 @@ import pytest
 from sacrebleu.metrics import BLEU, CHRF
 from sacrebleu.significance import PairedTest, estimate_ci as sacre_estimate_ci
 
-from mteval.compare.scorers import MeanScorer, scorer_for
-from mteval.compare.stats import (
-    bootstrap_indices,
-    bootstrap_scores,
-    estimate_ci,
-    index_counts,
-    paired_ar_p,
-    paired_bootstrap_p,
-    p_value,
-    rank_clusters,
-    swap_mask,
-)
+from mteval.stats.scorers import MeanScorer, scorer_for
+from mteval.stats.clusters import rank_clusters
+from mteval.stats.intervals import estimate_ci
+from mteval.stats.paired import p_value, paired_ar_p, paired_bootstrap_p
+from mteval.stats.resampling import bootstrap_indices, bootstrap_scores, index_counts, swap_mask
 
 REFS = ["猫坐在垫子上。", "今天天气很好。", "我们提出了一个新的数据集。", "他明天去北京开会。", "这本书很有意思。",
         "请把门关上。", "机器翻译的质量提高了。", "会议推迟到下周。", "她喜欢喝绿茶。", "数据集包含两千个句子。"] * 4

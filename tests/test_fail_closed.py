@@ -2,6 +2,7 @@
 exit 1 only for a real regression (issue 11, items 1 and 2)."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -13,9 +14,10 @@ import pytest
 from mteval.commands.gate import main
 from mteval.metrics.sacre import BLEU, ChrF
 from mteval.testing.runs import text_run
+from tests.conftest import WMT_EN_ZH
 
 ROOT = Path(__file__).resolve().parents[1]
-WMT22 = ROOT.parent / "shared" / "data" / "wmt22" / "en-zh"
+WMT22 = WMT_EN_ZH  # $MTEVAL_SHARED, or ../shared beside the checkout
 REFS = ["今天天气很好。", "我们提出一种新方法。", "模型规模很重要。", "请检查你的订单。", "这家商店周日关门。",
         "他昨天去了北京。", "数据集包含两千个句子。", "翻译质量提高了。", "会议推迟到下周。", "价格包括运费。",
         "火车晚点了十分钟。", "她每天早上跑步。"]
@@ -338,19 +340,28 @@ def test_write_baseline_of_unknown_metric_is_exit_2(corpus, capsys, tmp_path):
 
 @pytest.mark.parametrize("flag", ["--junit", "--summary-md"])
 @pytest.mark.parametrize("where", ["dir", "under-file", "full-disk"])
-def test_unwritable_output_is_exit_2_even_on_a_pass(corpus, capsys, tmp_path, flag, where):
-    """A passing gate that cannot write its report is not a pass CI can trust: exit 2, one line."""
+def test_unwritable_output_is_exit_2_even_on_a_pass(corpus, capsys, tmp_path, monkeypatch, flag, where):
+    """A passing gate that cannot write its report is not a pass CI can trust: exit 2, one line.
+    (A FIFO, a device such as /dev/full or a dangling link as the output: tests/test_output_paths.py.)"""
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    target = {"dir": tmp_path, "under-file": blocker / "out.xml", "full-disk": Path("/dev/full")}[where]
-    if where == "full-disk" and not Path("/dev/full").exists():
-        pytest.skip("no /dev/full on this system")
+    target = {"dir": tmp_path, "under-file": blocker / "out.xml", "full-disk": tmp_path / "out.xml"}[where]
+    if where == "full-disk":  # the disk fills while the report is written
+        real_replace = os.replace
+
+        def replace(src, dst):
+            if Path(dst) == target:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", replace)
     code, _, err = gate(capsys, "--baseline", corpus["base"], "--current", corpus["good"], "--config", corpus["cfg"],
                         flag, target)
     needle = {"dir": "is a directory", "under-file": "is a file, not a directory",
               "full-disk": "No space left on device"}[where]
     assert_refused(code, err, f"{flag} {target}")
     assert needle in err
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_unwritable_baseline_out_is_exit_2(corpus, capsys, tmp_path):

@@ -14,7 +14,7 @@ from mteval.bench.models import build_comet_large, build_bench_models, reference
 from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
 from mteval.bench.common import Clock, cpu_description, cpu_family, lines_at, load_inputs
 from mteval.provenance import ROOT, package_versions
-from mteval.types import write_json
+from mteval.files import write_json
 
 #: Three WMT22 en-zh submissions scored against the same sources and references, as a sweep would.
 SWEEP_SYSTEMS = ("AISP-SJTU", "LanguageX", "Online-A")

@@ -7,7 +7,6 @@ Both commands run as subprocesses on the same hypothesis and reference files (BL
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -17,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from mteval.files import write_json
 from mteval.provenance import ROOT, package_versions
 
 SUBMISSIONS = ("AISP-SJTU", "DLUT", "GTCOM", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "LanguageX",
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         "python": platform.python_version(), "versions": package_versions(), "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    write_json(args.out, out)
     for label, s in out["speedup_vs_sacrebleu"].items():
         print(f"{label}: {medians[label]:.2f} s median vs sacrebleu {base:.2f} s -> {s:.2f}x")
     print(f"wrote {args.out}")

@@ -16,7 +16,7 @@ from mteval.bench.translate import bench_comet, bench_translation, format_table
 from mteval.provenance import ROOT, package_versions
 from mteval.systems.batching import available_cores
 from mteval.testing._build import quiet
-from mteval.types import write_json
+from mteval.files import write_json
 
 
 def translate_main(argv: Sequence[str] | None = None) -> int:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from mteval.errors import MtevalError
+from mteval.errors import MtevalError, OutputError
+from mteval.files import json_text, write_atomic
 
 
 def _seed(text: str) -> int | None:
@@ -96,24 +97,30 @@ def run(args: argparse.Namespace) -> Path:
 
         comp.agreement = agree_with_humans(comp, human)
     out = Path(args.out) if args.out else default_out(args.runs)
-    out.mkdir(parents=True, exist_ok=True)
+    html_path = None if args.no_report else out / "report.html"
+    text = markdown_report(comp, html_path=str(html_path) if html_path else None)
     # System names and hypotheses are user text: a cell starting with "=" must not run in a spreadsheet.
-    csv_safe_frame(summary_frame(comp)).to_csv(out / "table.csv", index=False)
-    csv_safe_frame(flagged_segments(comp)).to_csv(out / "checks.csv", index=False)
+    files: list[tuple[str, Any]] = [
+        ("table.csv", lambda tmp: csv_safe_frame(summary_frame(comp)).to_csv(tmp, index=False)),
+        ("checks.csv", lambda tmp: csv_safe_frame(flagged_segments(comp)).to_csv(tmp, index=False)),
+    ]
     if comp.agreement is not None:
         from mteval.report.human import agreement_frame
 
-        agreement_frame(comp.agreement).to_csv(out / "agreement.csv", index=False)
-    (out / "results.json").write_text(json.dumps(record(comp), ensure_ascii=False, indent=2) + "\n",
-                                      encoding="utf-8")
-    html_path = None
-    if not args.no_report:
+        files.append(("agreement.csv", lambda tmp: agreement_frame(comp.agreement).to_csv(tmp, index=False)))
+    files.append(("results.json", json_text(record(comp))))
+    if html_path is not None:
         from mteval.report.html import html_report
 
-        html_path = out / "report.html"
-        html_path.write_text(html_report(comp, worst=args.worst), encoding="utf-8")
-    text = markdown_report(comp, html_path=str(html_path) if html_path else None)
-    (out / "report.md").write_text(text, encoding="utf-8")
+        files.append(("report.html", html_report(comp, worst=args.worst)))
+    files.append(("report.md", text))
+    name = str(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in files:
+            write_atomic(out / name, content)
+    except OSError as err:
+        raise OutputError(f"--out {out}: cannot write {name}: {err.strerror or err}") from None
     print(text, end="")
     print(f"outputs: {out}")
     return out

@@ -69,18 +69,13 @@ def run(*, pages: Sequence[str], pairs_out: str | None, min_score: float, summar
     from mteval.data.pairing import find_pairs
     from mteval.data.seeds import read_pages
     from mteval.data.summary import summarize_blocks
-    from mteval.types import write_json
+    from mteval.files import write_atomic, write_json
 
     paths = expand_pages(pages)
     blocks = read_pages(paths)
     pairs = find_pairs(blocks, min_score=min_score)
     if pairs_out is not None:
-        out = Path(pairs_out)
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            for pair in pairs:
-                fh.write(json.dumps(pair.to_json(), ensure_ascii=False) + "\n")
-        tmp.replace(out)
+        write_atomic(pairs_out, "".join(json.dumps(pair.to_json(), ensure_ascii=False) + "\n" for pair in pairs))
     if listing is not None:
         seen: set[str] = set()
         for b in blocks:

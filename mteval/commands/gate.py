@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from mteval.errors import ConfigError, MtevalError, OutputError
+from mteval.files import append_text, output_target, write_atomic
 from mteval.locations import conf_dir
 
 DEFAULT_CONFIG = conf_dir() / "gate.yaml"  # a file, not a config group: mteval itself does not use it
@@ -44,29 +45,40 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def check_writable(path: str, flag: str) -> None:
-    """Refuse an output path that cannot be written, before any work (a passing gate must not fail late)."""
+    """Refuse an output path that cannot be written, before any work (a passing gate must not fail late):
+    a directory, a FIFO or device, a dangling symlink (see :mod:`mteval.files`), or no write permission."""
     target = Path(path)
     if target.is_dir():
         raise ConfigError(f"{flag} {path}: is a directory, expected a file path")
+    try:
+        target = output_target(target)
+    except OutputError as err:
+        raise ConfigError(f"{flag} {err}") from None
+    except OSError as err:
+        raise ConfigError(f"{flag} {path}: cannot write: {err.strerror or err}") from None
     parent = target.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not target.exists() and not parent.is_dir():
+    if not parent.is_dir():
         raise ConfigError(f"{flag} {path}: {parent} is a file, not a directory; give a writable path")
-    ok = os.access(target, os.W_OK) if target.exists() else os.access(parent, os.W_OK | os.X_OK)
-    if not ok:
-        raise ConfigError(f"{flag} {path}: not writable ({parent if not target.exists() else target} "
-                          "does not allow it); give a writable path")
+    # A file is replaced by a rename in its directory, so the directory must be writable; the step
+    # summary is appended to, so the file must be.
+    appended = os.environ.get("GITHUB_STEP_SUMMARY") == path and target.exists()
+    if not os.access(target if appended else parent, os.W_OK if appended else os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: not writable ({target if appended else parent} does not allow it); "
+                          "give a writable path")
 
 
 def _write(path: str, text: str, flag: str) -> None:
-    target = Path(path)
-    # GitHub's step summary file collects every write of the step, so add to it rather than replace it.
-    mode = "a" if os.environ.get("GITHUB_STEP_SUMMARY") == path else "w"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, mode, encoding="utf-8") as f:
-            f.write(text)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # GitHub's step summary file collects every write of the step, so add to it rather than replace it.
+        if os.environ.get("GITHUB_STEP_SUMMARY") == path:
+            append_text(path, text)
+        else:
+            write_atomic(path, text)
+    except OutputError as err:
+        raise OutputError(f"{flag} {err}") from None
     except OSError as err:
         raise OutputError(f"{flag} {path}: cannot write: {err.strerror or err}") from None
 
@@ -80,6 +92,8 @@ def _write_baseline(args: argparse.Namespace) -> int:
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     try:
         out = write_baseline(args.write_baseline, args.out, metrics=metrics)
+    except OutputError as err:
+        raise OutputError(f"--out {err}") from None
     except OSError as err:
         raise OutputError(f"--out {args.out}: cannot write: {err.strerror or err}") from None
     _say(f"mteval-gate: wrote baseline {out} ({out.stat().st_size / 1e6:.2f} MB)", verdict=None)

@@ -11,6 +11,8 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 
+from mteval.files import write_json
+
 log = logging.getLogger("mteval")
 
 #: Written into a failed job's directory: JSON with the job's number, overrides and one-line error.
@@ -54,7 +56,7 @@ def record_job_error(message: str) -> None:
     out = Path(hc.runtime.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = {"num": hc.job.num, "overrides": overrides, "message": message}
-    (out / ERROR_FILE).write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(out / ERROR_FILE, record, indent=None)
 
 
 class SweepFailures(Callback):

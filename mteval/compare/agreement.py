@@ -8,53 +8,12 @@ recomputed on the cells of the resampled segments.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.human import AlignedHuman
-from mteval.compare.meta import SYSTEM_STATS, percentile_ci, segment_kendall
-
-# The statistics, in table order, with their labels.
-STAT_LABELS = {"pearson": "Pearson r", "kendall": "Kendall tau", "pairwise_accuracy": "pairwise acc",
-               "segment_kendall": "segment tau"}
-
-
-@dataclass
-class Estimate:
-    """A statistic and its 95% percentile bootstrap interval (NaN where undefined)."""
-
-    value: float
-    lower: float
-    upper: float
-
-
-@dataclass
-class MetricAgreement:
-    """One metric against the human scores.
-
-    Attributes:
-        scores: the metric's score for each matched system (as printed, not sign-flipped).
-        stats: ``pearson``, ``kendall``, ``pairwise_accuracy`` and, with segment scores, ``segment_kendall``.
-        n_cells: (system, segment) cells scored by both, for the segment-level tau.
-    """
-
-    name: str
-    higher_is_better: bool
-    scores: np.ndarray
-    stats: dict[str, Estimate]
-    n_cells: int = 0
-
-
-@dataclass
-class Agreement:
-    """Every metric's agreement with the human scores, and what was matched."""
-
-    human: AlignedHuman
-    metrics: list[MetricAgreement]
-    n_bootstrap: int
-
+from mteval.compare.meta import SYSTEM_STATS, Agreement, Estimate, MetricAgreement, segment_kendall
+from mteval.stats.intervals import percentile_ci
 
 def _segment_matrix(comp: Comparison, m: MetricComparison, runs: list[int]) -> np.ndarray:
     """The metric's segment scores of the matched runs, ``(len(runs), n_segments)``, signed higher-is-better."""

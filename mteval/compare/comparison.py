@@ -3,28 +3,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mteval.compare.load import RunSet
+from mteval.compare.meta import Agreement
 from mteval.compare.segstats import MetricStats, metric_stats
-from mteval.compare.stats import (
-    Interval,
-    bootstrap_indices,
-    bootstrap_scores,
-    estimate_ci,
-    index_counts,
-    paired_ar_p,
-    paired_bootstrap_p,
-    pairwise_bootstrap_p,
-    rank_clusters,
-    swap_mask,
-)
+from mteval.stats.clusters import rank_clusters
+from mteval.stats.intervals import Interval, estimate_ci
+from mteval.stats.paired import paired_ar_p, paired_bootstrap_p, pairwise_bootstrap_p
+from mteval.stats.resampling import bootstrap_counts, bootstrap_scores, swap_mask
 from mteval.text.checks import CHECKS, check_run, expected_lengths
-
-if TYPE_CHECKING:
-    from mteval.compare.agreement import Agreement
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +130,7 @@ def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = N
         ms = metric_stats(runset, name, jobs=jobs)
         n_seg = len(ms.segments)
         if n_seg not in draws:
-            counts = index_counts(bootstrap_indices(n_seg, n_bootstrap, seed), n_seg)
+            counts = bootstrap_counts(n_seg, n_bootstrap, seed)
             draws[n_seg] = (counts, swap_mask(n_seg, n_ar, seed) if n_ar > 0 else None)
         counts, swap = draws[n_seg]
         log.info("%s: %d systems, %d segments, %d resamples", name, len(runset.runs), n_seg, n_bootstrap)

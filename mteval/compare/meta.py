@@ -1,4 +1,4 @@
-"""Meta-evaluation statistics: how far metric scores agree with human scores (correlations, pairwise accuracy).
+"""Meta-evaluation: how far metric scores agree with human scores (correlations, pairwise accuracy), and the results.
 
 Every function takes scores already signed so that higher is better (a lower-is-better metric such
 as TER or MetricX is negated first), so +1 always means full agreement with the humans. The
@@ -7,7 +7,11 @@ system-level statistics work on a batch of resamples at once: ``metric`` and ``h
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from mteval.compare.human import AlignedHuman
 
 
 def _rows(x: np.ndarray) -> np.ndarray:
@@ -73,12 +77,41 @@ def segment_kendall(metric: np.ndarray, human: np.ndarray) -> float:
     return float(kendalltau(x[keep], y[keep]).statistic)
 
 
-def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """The percentile bootstrap interval; resamples where the statistic is undefined (NaN) are left out."""
-    values = np.asarray(samples, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return float("nan"), float("nan")
-    tail = 100.0 * (1.0 - level) / 2.0
-    lo, hi = np.percentile(values, [tail, 100.0 - tail])
-    return float(lo), float(hi)
+# The statistics, in table order, with their labels.
+STAT_LABELS = {"pearson": "Pearson r", "kendall": "Kendall tau", "pairwise_accuracy": "pairwise acc",
+               "segment_kendall": "segment tau"}
+
+
+@dataclass
+class Estimate:
+    """A statistic and its 95% percentile bootstrap interval (NaN where undefined)."""
+
+    value: float
+    lower: float
+    upper: float
+
+
+@dataclass
+class MetricAgreement:
+    """One metric against the human scores.
+
+    Attributes:
+        scores: the metric's score for each matched system (as printed, not sign-flipped).
+        stats: ``pearson``, ``kendall``, ``pairwise_accuracy`` and, with segment scores, ``segment_kendall``.
+        n_cells: (system, segment) cells scored by both, for the segment-level tau.
+    """
+
+    name: str
+    higher_is_better: bool
+    scores: np.ndarray
+    stats: dict[str, Estimate]
+    n_cells: int = 0
+
+
+@dataclass
+class Agreement:
+    """Every metric's agreement with the human scores, and what was matched."""
+
+    human: AlignedHuman
+    metrics: list[MetricAgreement]
+    n_bootstrap: int

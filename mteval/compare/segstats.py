@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from mteval.compare.fasttok import speed_up
 from mteval.compare.load import RunSet
-from mteval.compare.scorers import MeanScorer, Scorer, scorer_for
 from mteval.errors import IncomparableError
+from mteval.results.rebuild import check_rebuilt, rebuild_metric, sacre_stats
+from mteval.stats.resampling import mean_stats
+from mteval.stats.scorers import MeanScorer, Scorer
 
 log = logging.getLogger(__name__)
-
-# Relative tolerance between the stored corpus score and the one rebuilt from segments.jsonl.
-_REBUILD_RTOL = 1e-9
 
 
 @dataclass
@@ -45,28 +41,6 @@ class MetricStats:
     sacrebleu: bool
 
 
-def rebuild_metric(info: dict[str, Any]) -> Any:
-    """The sacrebleu-backed mteval metric a run was scored with, rebuilt from scores.json's
-    ``metric`` entry (class and settings); None for other metrics (their segment scores suffice).
-
-    Only classes under ``mteval.metrics`` are imported: the class name comes from a file.
-    """
-    from mteval.metrics.base import metric_class
-    from mteval.metrics.sacre import SacreMetric
-
-    path = info.get("class", "")
-    try:
-        cls = metric_class(path)
-    except LookupError as err:
-        raise IncomparableError(f"cannot rebuild metric: {err}") from None
-    if not issubclass(cls, SacreMetric):
-        return None
-    try:
-        return cls(**info.get("settings", {}))
-    except (TypeError, ValueError) as err:
-        raise IncomparableError(f"cannot rebuild {path} from its stored settings: {err}") from None
-
-
 def _scored_positions(runset: RunSet, name: str) -> np.ndarray:
     """Segments every run scored with ``name``; refuses runs that scored different segments."""
     masks = [np.array([row.get(name) is not None for row in run.segments]) for run in runset.runs]
@@ -75,55 +49,6 @@ def _scored_positions(runset: RunSet, name: str) -> np.ndarray:
             raise IncomparableError(f"{name}: {runset.first.path} scored {int(masks[0].sum())} segments but "
                                     f"{run.path} scored {int(mask.sum())}; they cannot be resampled together")
     return np.flatnonzero(masks[0])
-
-
-# Shared with forked workers: the sacrebleu object, prepared references and hypotheses.
-_WORK: dict[str, Any] = {}
-
-
-def _extract_chunk(bounds: tuple[int, int]) -> list[np.ndarray]:
-    """Statistics of segments ``lo:hi`` for every run: references cached for the chunk, and each
-    distinct hypothesis of a segment scored once (a fifth of WMT22 outputs repeat another system's)."""
-    lo, hi = bounds
-    sacre, streams, hyps = _WORK["metric"], _WORK["streams"], _WORK["hyps"]
-    cache = sacre._cache_references([stream[lo:hi] for stream in streams])
-    where: dict[tuple[int, str], int] = {}
-    for run_hyps in hyps:
-        for k in range(lo, hi):
-            where.setdefault((k, run_hyps[k]), len(where))
-    keys = list(where)
-    sacre._ref_cache = [cache[k - lo] for k, _ in keys]
-    stats = np.asarray(sacre._extract_corpus_statistics([h for _, h in keys], None), dtype=np.float64)
-    return [stats[[where[(k, run_hyps[k])] for k in range(lo, hi)]] for run_hyps in hyps]
-
-
-def _sacrebleu_stats(metric: Any, sacre: Any, runset: RunSet, pos: np.ndarray, jobs: int) -> list[np.ndarray]:
-    """sacrebleu's per-segment statistics for every run, in segment chunks spread over ``jobs``
-    forked processes (references are processed once per chunk, not once per run)."""
-    from mteval.metrics.sacre import ref_streams
-
-    tgt = runset.tgt_lang
-    all_refs = runset.refs
-    refs = [metric.prepare(all_refs[k], tgt) for k in pos]
-    hyps = []
-    for i in range(len(runset.runs)):
-        run_hyps = runset.hyps(i)
-        hyps.append(metric.prepare([run_hyps[k] for k in pos], tgt))
-    _WORK.update(metric=sacre, streams=ref_streams(refs), hyps=hyps)
-    n = len(pos)
-    parallel = jobs > 1 and n >= 2 * jobs and "fork" in mp.get_all_start_methods()
-    n_chunks = 4 * jobs if parallel else 1
-    edges = np.linspace(0, n, n_chunks + 1).astype(int)
-    chunks = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
-    try:
-        if parallel:
-            with mp.get_context("fork").Pool(jobs) as pool:
-                parts = pool.map(_extract_chunk, chunks, chunksize=1)
-        else:
-            parts = [_extract_chunk(c) for c in chunks]
-    finally:
-        _WORK.clear()
-    return [np.vstack([part[i] for part in parts]) for i in range(len(hyps))]
 
 
 def metric_stats(runset: RunSet, name: str, *, jobs: int = 1) -> MetricStats:
@@ -141,31 +66,23 @@ def metric_stats(runset: RunSet, name: str, *, jobs: int = 1) -> MetricStats:
     pos = _scored_positions(runset, name)
     if len(pos) == 0:
         raise IncomparableError(f"{name}: no segment has a score")
-    metric = rebuild_metric(info["metric"]) if "metric" in info else None
+    stored = [(str(run.path), run.scores["metrics"][name]["score"]) for run in runset.runs]
+    metric = rebuild_metric(name, info, str(runset.first.path))
     if metric is not None:
-        sacre = metric.sacrebleu_metric(runset.tgt_lang)
-        speed_up(sacre)
-        scorer: Scorer = scorer_for(sacre)
-        stats = _sacrebleu_stats(metric, sacre, runset, pos, jobs)
-        is_sacre = True
+        all_refs = runset.refs
+        hyps = [[runset.hyps(i)[k] for k in pos] for i in range(len(runset.runs))]
+        scorer, stats = sacre_stats(metric, name, runset.tgt_lang, hyps, [all_refs[k] for k in pos], stored,
+                                    jobs=jobs)
     else:
         scorer = MeanScorer()
-        stats = []
-        for run in runset.runs:
-            seg = np.array([run.segments[k][name] for k in pos], dtype=np.float64)
-            stats.append(np.column_stack([seg, np.ones_like(seg)]))
-        is_sacre = False
+        stats = [mean_stats([run.segments[k][name] for k in pos]) for run in runset.runs]
+        for (where, score), s in zip(stored, stats, strict=True):
+            check_rebuilt(where, name, scorer.score(s.sum(axis=0)), score, model_based=True,
+                          fix=" (leave it out with --metrics)")
     scores = np.array([scorer.score(s.sum(axis=0)) for s in stats])
-    for run, got in zip(runset.runs, scores, strict=True):
-        stored = run.scores["metrics"][name]["score"]
-        if not np.isclose(got, stored, rtol=_REBUILD_RTOL, atol=1e-9 if is_sacre else 1e-6):
-            raise IncomparableError(
-                f"{run.path}: {name} rebuilt from segments.jsonl is {got:.6f} but scores.json says {stored:.6f}"
-                + ("" if is_sacre else "; its corpus score is not the mean of its segment scores, so it cannot "
-                   "be resampled (leave it out with --metrics)"))
     return MetricStats(name=name, higher_is_better=bool(info.get("higher_is_better", True)),
                        signature=info["signature"], scorer=scorer, segments=pos, stats=stats,
-                       scores=scores, sacrebleu=is_sacre)
+                       scores=scores, sacrebleu=metric is not None)
 
 
 def default_jobs() -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.data.arxiv_atom import MAX_VERSION, ArxivEntry, split_version
+from mteval.files import write_json
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +132,7 @@ class ArxivCache:
     @staticmethod
     def _write(path: Path, record: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_json(path, record, indent=1)
 
 
 def _missing(record: dict, types: dict[str, type]) -> str | None:

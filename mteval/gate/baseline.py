@@ -10,25 +10,19 @@ file small (~0.6 MB for WMT22 en-zh with BLEU and chrF) and its git diffs readab
 """
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mteval.errors import IncomparableError, InputError, MtevalError
+from mteval.errors import InputError
+from mteval.files import digest, write_atomic
+from mteval.results.io import load_run
+from mteval.results.rebuild import rebuild_metric, sacre_stats
 from mteval.results.schema import check_baseline
 
 FORMAT = "mteval-baseline/1"
-
-
-def short_hash(obj: Any) -> str:
-    """The first 16 hex digits of the sha256 of ``obj`` as canonical JSON."""
-    data = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:16]
 
 
 @dataclass
@@ -63,67 +57,31 @@ class RunView:
     def stats_for(self, name: str) -> list[list[float] | None] | None:
         """Sufficient statistics of a sacrebleu metric (computed once for a run dir); None for others."""
         if name not in self.stats and self.refs is not None:
-            stats = sacre_stats(name, self.metrics[name], self.hyps, self.refs, self.tgt_lang, self.label)
+            stats = sacre_stats_of(name, self.metrics[name], self.hyps, self.refs, self.tgt_lang, self.label)
             if stats is not None:
                 self.stats[name] = stats
         return self.stats.get(name)
 
 
-def rebuild_metric(name: str, entry: dict[str, Any], where: str) -> Any:
-    """Instantiate the metric a ``scores.json`` entry describes (``metric.class`` and ``settings``).
-
-    Only classes inside the ``mteval`` package are imported: a baseline file must not be able to
-    run arbitrary code.
-    """
-    spec = entry.get("metric")
-    if not isinstance(spec, dict) or "class" not in spec:
-        raise IncomparableError(f"{where}: metric {name!r} has no 'metric.class' in scores.json; "
-                                "re-run it with this version of mteval")
-    from mteval.metrics.base import metric_class
-
-    try:
-        cls = metric_class(spec["class"])
-    except LookupError as err:
-        raise IncomparableError(f"{where}: metric {name!r}: {err}") from None
-    settings = spec.get("settings", {})
-    if not isinstance(settings, dict):
-        raise IncomparableError(f"{where}: metric {name!r}: 'metric.settings' must be an object")
-    params = inspect.signature(cls).parameters
-    try:
-        return cls(**{k: v for k, v in settings.items() if k in params})
-    except (TypeError, ValueError, MtevalError) as err:
-        raise IncomparableError(f"{where}: metric {name!r}: its settings {settings} cannot be rebuilt: {err}") from None
-
-
-def sacre_stats(
-    name: str, entry: dict[str, Any], hyps: list[str], refs: list[list[str]], tgt_lang: str, where: str
-) -> list[list[float] | None] | None:
+def sacre_stats_of(name: str, entry: dict[str, Any], hyps: list[str], refs: list[list[str]], tgt_lang: str,
+                   where: str) -> list[list[float] | None] | None:
     """Per-segment sacrebleu sufficient statistics for a BLEU/chrF/TER entry; None for other metrics.
 
     Segments without a reference get None (the metric did not score them). The statistics are
     checked against the run's own corpus score, so a baseline can never be built or compared with
     settings that do not reproduce the number in ``scores.json``.
     """
-    from mteval.metrics.sacre import SacreMetric, ref_streams
-
     metric = rebuild_metric(name, entry, where)
-    if not isinstance(metric, SacreMetric):
+    if metric is None:
         return None
     keep = [i for i, r in enumerate(refs) if r]
-    if not keep:
-        return [None] * len(hyps)
-    sacre = metric.sacrebleu_metric(tgt_lang)
-    stats = sacre._extract_corpus_statistics(
-        metric.prepare([hyps[i] for i in keep], tgt_lang),
-        ref_streams([metric.prepare(list(refs[i]), tgt_lang) for i in keep]),
-    )
-    rebuilt = float(sacre._aggregate_and_compute(stats).score)
-    if abs(rebuilt - float(entry["score"])) > 1e-6 * max(1.0, abs(rebuilt)):
-        raise IncomparableError(f"{where}: {name} recomputed from segments.jsonl is {rebuilt:.4f}, but scores.json "
-                                f"says {entry['score']:.4f}; the run directory was edited or is incomplete")
     out: list[list[float] | None] = [None] * len(hyps)
-    for i, s in zip(keep, stats, strict=True):
-        out[i] = [float(x) if not float(x).is_integer() else int(x) for x in s]
+    if not keep:
+        return out
+    _, (stats,) = sacre_stats(metric, name, tgt_lang, [[hyps[i] for i in keep]], [refs[i] for i in keep],
+                              [(where, float(entry["score"]))])
+    for i, row in zip(keep, stats.tolist(), strict=True):
+        out[i] = [int(x) if x.is_integer() else x for x in row]
     return out
 
 
@@ -133,8 +91,6 @@ def view_of_run(run_dir: str | Path) -> RunView:
     Sufficient statistics are computed on first use (:meth:`RunView.stats_for`), after the
     cheap comparability checks.
     """
-    from mteval.results.io import load_run
-
     run = load_run(run_dir)
     where = str(run_dir)
     rows = run.segments
@@ -144,8 +100,8 @@ def view_of_run(run_dir: str | Path) -> RunView:
     metrics = dict(run.scores.get("metrics", {}))
     return RunView(
         label=where, dataset=run.dataset, system=run.system, direction=direction,
-        ids=[str(r["id"]) for r in rows], src_sha=[short_hash(r["src"]) for r in rows],
-        refs_sha=[short_hash(x) for x in refs], hyps=hyps, metrics=metrics,
+        ids=[str(r["id"]) for r in rows], src_sha=[digest(r["src"], 16) for r in rows],
+        refs_sha=[digest(x, 16) for x in refs], hyps=hyps, metrics=metrics,
         segment_scores={name: [r.get(name) for r in rows] for name in metrics}, refs=refs,
     )
 
@@ -173,7 +129,7 @@ def baseline_text(view: RunView, *, source: str) -> str:
 
 
 def write_baseline(run_dir: str | Path, out: str | Path, *, metrics: list[str] | None = None) -> Path:
-    """Snapshot a finished run as a baseline file (atomically: temp file, then rename).
+    """Snapshot a finished run as a baseline file (atomically; see :mod:`mteval.files` for what ``out`` may be).
 
     Args:
         run_dir: the run directory. out: the baseline file to write.
@@ -190,12 +146,7 @@ def write_baseline(run_dir: str | Path, out: str | Path, *, metrics: list[str] |
         view.stats_for(name)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(baseline_text(view, source=str(run_dir)), encoding="utf-8")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)  # a full disk must not leave half a baseline behind
+    write_atomic(out, baseline_text(view, source=str(run_dir)))
     return out
 
 

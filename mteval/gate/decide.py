@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 
 from mteval.errors import ConfigError, IncomparableError
-from mteval.gate.baseline import RunView, rebuild_metric
-from mteval.compare.scorers import MeanScorer, scorer_for
-from mteval.gate.bootstrap import mean_stats, paired_bootstrap
+from mteval.gate.baseline import RunView
 from mteval.gate.config import GateConfig
+from mteval.results.rebuild import check_rebuilt, rebuild_metric
+from mteval.stats.paired import paired_bootstrap
+from mteval.stats.resampling import mean_stats
+from mteval.stats.scorers import MeanScorer, scorer_for
 
 
 @dataclass
@@ -108,11 +110,9 @@ def _paired_inputs(name: str, base: RunView, cur: RunView) -> tuple[np.ndarray, 
         raise IncomparableError(f"{name}: the baseline has {base_stats.shape[1:]} statistics per segment, the "
                                 f"current run {cur_stats.shape[1:]}")
     for view, stats in ((base, base_stats), (cur, cur_stats)):
-        rebuilt = float(score(stats.sum(axis=0, keepdims=True))[0])
-        reported = float(view.metrics[name]["score"])
-        if abs(rebuilt - reported) > 1e-6 * max(1.0, abs(reported)):
-            raise IncomparableError(f"{view.label}: {name} from its segments is {rebuilt:.4f} but its corpus score "
-                                    f"is {reported:.4f}; the file was edited or is incomplete")
+        check_rebuilt(view.label, name, float(score(stats.sum(axis=0, keepdims=True))[0]),
+                      float(view.metrics[name]["score"]), model_based=base_sacre is None,
+                      fix=f"; leave {name} out of the gate's metrics")
     return base_stats, cur_stats, score, len(pairs)
 
 

@@ -15,6 +15,7 @@ from mteval.hub.availability import ModelRef
 from mteval.metrics.base import Metric
 from mteval.metrics.comet_files import checkpoint_path, comet_models
 from mteval.hub.loading import model_error
+from mteval.stats.intervals import mean_ci
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ class Comet(Metric):
         spread: list[float | None] = [None] * len(hyps)
         for i, s in zip(subset, scores, strict=True):
             spread[i] = s
-        lo, hi = bootstrap_ci(scores, seed=self.subset_seed)
+        lo, hi = mean_ci(scores, seed=self.subset_seed)
         signature = f"{self.signature(n_refs)}|subset:{len(subset)}|seed:{self.subset_seed}"
         return MetricResult(self.name, sum(scores) / len(scores), signature, segment_scores=spread,
                             extra={"subset": len(subset), "ci95": [lo, hi]})
@@ -276,15 +277,3 @@ def stratified_subset(lengths: Sequence[int], k: int, *, seed: int) -> list[int]
     order = sorted(range(n), key=lambda i: (lengths[i], i))
     rng = random.Random(seed)
     return sorted(order[rng.randrange(s * n // k, (s + 1) * n // k)] for s in range(k))
-
-
-def bootstrap_ci(values: Sequence[float], *, seed: int, n_boot: int = 1000, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the mean of ``values``."""
-    import numpy as np
-
-    data = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, len(data), size=(n_boot, len(data)))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
-    return float(lo), float(hi)

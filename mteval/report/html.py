@@ -9,7 +9,9 @@ from mteval.compare.table import system_order
 from mteval.report import plots, spans
 from mteval.report.fonts import INSTALL_HINT, css_stack
 from mteval.report.html_segments import checks_section, worst_section
-from mteval.report.markdown import metric_label, settings_line, table_cells
+from mteval.report.human import agreement_html
+from mteval.report.labels import metric_label
+from mteval.report.markdown import settings_line, table_cells
 
 _CSS = (
     "body{font-family:" + css_stack(cjk_first=False) + ";margin:1.5em auto;max-width:1400px;padding:0 1em;"
@@ -143,8 +145,6 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
     if domains is not None:
         sections += ["<h2>Scores by domain, against the baseline</h2>", _img(domains, "differences by domain")]
     if comp.agreement is not None:
-        from mteval.report.human import agreement_html
-
         sections += ["<h2>Agreement with human scores</h2>", agreement_html(comp.agreement),
                      _img(plots.metric_vs_human(comp), "metric against human scores")]
     sections += [f"<h2>Segments better, the same and worse than {base}</h2>",

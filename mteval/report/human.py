@@ -5,7 +5,7 @@ from html import escape
 
 import pandas as pd
 
-from mteval.compare.agreement import STAT_LABELS, Agreement, Estimate
+from mteval.compare.meta import STAT_LABELS, Agreement, Estimate
 from mteval.text.escape import md_text
 from mteval.report.labels import metric_label, pipe_table
 

@@ -1,4 +1,4 @@
-"""How the report writes things: metric labels, check headers, score digits, Markdown pipe tables."""
+"""Labels and number formats shared by the Markdown, HTML and plot reports, and the Markdown table itself."""
 from __future__ import annotations
 
 from mteval.compare.comparison import MetricComparison

@@ -5,11 +5,12 @@ from collections.abc import Callable
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
-from mteval.text.escape import md_code, md_text
-from mteval.text.checks import CHECKS, DESCRIPTIONS
 from mteval.report import spans
 from mteval.report.human import agreement_markdown
 from mteval.report.labels import CHECK_HEADERS, digits, fmt_p, fmt_score, metric_label, pipe_table
+from mteval.text.checks import CHECKS, DESCRIPTIONS
+from mteval.text.escape import md_code, md_text
+
 
 def table_cells(comp: Comparison) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the comparison table as display strings, best system first."""

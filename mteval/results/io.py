@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,26 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from mteval.errors import InputError, OutputError
+from mteval.data.jsonl import read_jsonl
+from mteval.errors import InputError, OutputError, UnsafeOutputError
+from mteval.files import json_text, write_atomic
 from mteval.text.escape import csv_safe_frame
 from mteval.results.leaderboard import append_leaderboard  # noqa: F401 - app.py writes a run and its row from here
 from mteval.results.schema import check_run_scores, check_run_segment
 from mteval.metrics.spans import FIELD as SPANS_FIELD
 from mteval.metrics.spans import spans_key
-from mteval.types import RunResult, write_json
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a per-process temp file renamed into place; no temp file survives a failure."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _text(text: str) -> Callable[[Path], None]:
-    return lambda tmp: tmp.write_text(text, encoding="utf-8")
+from mteval.types import RunResult
 
 
 def write_run(run_dir: str | Path, result: RunResult, *, config_yaml: str | None = None) -> Path:
@@ -51,18 +39,21 @@ def write_run(run_dir: str | Path, result: RunResult, *, config_yaml: str | None
         run_dir.mkdir(parents=True, exist_ok=True)
         # Hypotheses one per line; a line break inside a hypothesis (\n, \r, U+2028, NEL...) would
         # shift every later line when the file is read back with system=file.
-        files: list[tuple[str, Callable[[Path], None]]] = [
-            ("hypotheses.txt", _text("".join(" ".join(h.splitlines()) + "\n" for h in result.hypotheses))),
-            ("segments.jsonl", _text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))),
+        files: list[tuple[str, str | Callable[[Path], None]]] = [
+            ("hypotheses.txt", "".join(" ".join(h.splitlines()) + "\n" for h in result.hypotheses)),
+            ("segments.jsonl", "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)),
             ("segments.csv", lambda tmp: _segments_table(rows).to_csv(tmp, index=False)),
-            ("corpus_summary.json", lambda tmp: write_json(tmp, result.corpus.summary)),
+            ("corpus_summary.json", json_text(result.corpus.summary)),
         ]
         if config_yaml is not None:
-            files.append(("config.yaml", _text(config_yaml)))
-        files.append(("scores.json", lambda tmp: write_json(tmp, result.scores_dict())))
-        for name, write in files:
-            _atomic(run_dir / name, write)
+            files.append(("config.yaml", config_yaml))
+        files.append(("scores.json", json_text(result.scores_dict())))
+        for name, content in files:
+            write_atomic(run_dir / name, content)
             written.append(name)
+    except UnsafeOutputError as err:  # a FIFO, a device or a dangling symlink where a file belongs
+        kept = f"; kept: {', '.join(written)}" if written else ""
+        raise OutputError(f"{run_dir}: cannot write {name}: {err.reason}{kept}") from None
     except OSError as err:
         kept = f"; kept: {', '.join(written)}" if written else ""
         raise OutputError(f"{run_dir}: cannot write {name}: {err.strerror or err}{kept}. Translations already "
@@ -130,8 +121,6 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     except OSError as err:
         raise InputError(scores_path, None, f"cannot read: {err.strerror}") from None
     check_run_scores(scores, scores_path)
-    from mteval.data.jsonl import read_jsonl
-
     numbered = read_jsonl(seg_path)
     for line, row in numbered:
         check_run_segment(row, scores["metrics"], seg_path, line)

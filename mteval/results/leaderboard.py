@@ -1,56 +1,78 @@
-"""The leaderboard CSV: one row per run, updated under a file lock, each row carrying its signature hash.
+"""The leaderboard CSV: one row per run, updated under a file lock, with a score and a signature hash per metric.
 
 Rows are keyed by ``run``: a hash of what determines the result (dataset, direction, system and
 its fingerprint, data provenance, metric signatures), so rerunning the same evaluation replaces
-its row instead of adding a duplicate. ``sig`` hashes the metric signatures alone: scores in two
-rows are comparable only when their ``sig`` (and ``nrefs``) match, as sacrebleu's signatures say.
-The file is a local record (kept out of git); a run whose scores were written never fails
-because the leaderboard cannot be updated: it warns and says where the results are.
+its row instead of adding a duplicate. The columns are those of the metrics the runs scored:
+``<metric>`` holds the score and ``<metric>_sig`` a hash of its signature, so two rows' BLEU are
+comparable when their ``bleu_sig`` (and ``nrefs``) match, as sacrebleu's signatures say; ``sig``
+hashes all of a run's signatures. A run with a metric the file has no column for extends the
+header; rows keep their values. The file is a local record (kept out of git); a run whose scores
+were written never fails because the leaderboard cannot be updated: it warns and says where the
+results are.
 """
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
+import io
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mteval.errors import OutputError
+from mteval.files import append_text, digest, output_target, write_atomic
 from mteval.text.escape import csv_cell
 from mteval.types import RunResult
 
 log = logging.getLogger(__name__)
 
-METRICS = ("bleu", "chrf", "chrf++", "ter", "comet", "cometkiwi", "metricx", "metricx_qe")
-COLUMNS = ("time", "run", "dataset", "direction", "system", "n_segments", "nrefs", *METRICS, "sig", "run_dir", "git")
+LEADING = ("time", "run", "dataset", "direction", "system", "n_segments", "nrefs")
+TRAILING = ("sig", "run_dir", "git")
+#: Every version of the file had these: a CSV without them is not a leaderboard and is moved aside.
+_IDENTITY = ("system", "run_dir")
 
 
-def _hash(obj: Any, n: int = 12) -> str:
-    data = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:n]
+def columns(metrics: Iterable[str]) -> list[str]:
+    """The header for runs scored with ``metrics``: each metric's score, then its signature hash."""
+    return [*LEADING, *(c for m in metrics for c in (m, f"{m}_sig")), *TRAILING]
 
 
 def leaderboard_row(result: RunResult, run_dir: str | Path, *, when: str) -> dict[str, Any]:
-    """The row of one run (scores rounded to 4 decimals; metrics it lacks left empty)."""
-    signatures = {name: result.metrics[name].signature for name in METRICS if name in result.metrics}
+    """The row of one run: every metric it scored (rounded to 4 decimals) with its signature hash."""
+    signatures = {name: m.signature for name, m in result.metrics.items()}
     counts = sorted({len(s.refs) for s in result.corpus.segments}) or [0]
     prov = result.provenance
-    run_key = _hash({"dataset": result.dataset, "direction": result.corpus.direction, "system": result.system,
-                     "fingerprint": prov.get("system"), "data": prov.get("data"), "signatures": signatures})
+    run_key = digest({"dataset": result.dataset, "direction": result.corpus.direction, "system": result.system,
+                      "fingerprint": prov.get("system"), "data": prov.get("data"), "signatures": signatures}, 12)
     row: dict[str, Any] = {
         "time": when, "run": run_key, "dataset": result.dataset, "direction": result.corpus.direction,
         "system": result.system, "n_segments": len(result.corpus),
         "nrefs": str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}",
-        "sig": _hash(signatures) if signatures else "", "run_dir": str(run_dir), "git": prov.get("git"),
+        "sig": digest(signatures, 12) if signatures else "", "run_dir": str(run_dir), "git": prov.get("git"),
     }
-    for name in METRICS:
-        m = result.metrics.get(name)
-        row[name] = "" if m is None else round(m.score, 4)
+    for name, m in result.metrics.items():
+        row[name] = round(m.score, 4)
+        row[f"{name}_sig"] = digest(m.signature, 12)
     return row
+
+
+def merged_header(header: list[str], wanted: list[str]) -> list[str]:
+    """``header`` with the ``wanted`` columns it lacks: a signature hash right after its metric, any other
+    column before the next wanted column the header has (a new metric after the metrics already there,
+    before ``sig``), else at the end. No column is dropped or moved."""
+    out = list(header)
+    for i, col in enumerate(wanted):
+        if col in out:
+            continue
+        if col.endswith("_sig") and col[: -len("_sig")] in out:
+            out.insert(out.index(col[: -len("_sig")]) + 1, col)
+            continue
+        before = next((c for c in wanted[i + 1 :] if c in out), None)
+        out.insert(out.index(before) if before is not None else len(out), col)
+    return out
 
 
 @contextmanager
@@ -66,14 +88,14 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _read(path: Path) -> tuple[list[str] | None, list[dict[str, str]]]:
+def _read(path: Path) -> tuple[list[str] | None, list[list[str]]]:
     """The header and rows of an existing leaderboard (None and [] for a missing or empty file)."""
     if not path.is_file() or path.stat().st_size == 0:
         return None, []
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
-        return header, [dict(zip(header or [], r)) for r in reader]
+        return header, list(reader)
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -83,40 +105,42 @@ def _ends_with_newline(path: Path) -> bool:
         return f.read(1) == b"\n"
 
 
-def _write_all(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Rewrite the whole file atomically (temp file, then rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, restval="", extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def _csv(header: list[str], rows: list[dict[str, Any]], *, with_header: bool) -> str:
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=header, restval="")
+    if with_header:
+        writer.writeheader()
+    writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
+    return buf.getvalue()
 
 
-def _update(path: Path, row: dict[str, Any]) -> None:
-    header, rows = _read(path)
+def _move_aside(path: Path, why: str) -> None:
+    aside = path.with_name(f"{path.stem}.old-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+    path.replace(aside)
+    log.warning("%s %s; moved it to %s and started a new leaderboard", path, why, aside)
+
+
+def _update(path: Path, row: dict[str, Any], wanted: list[str]) -> None:
+    header, cells = _read(path)
+    if header is not None:
+        # Keep a file whole where rewriting it could lose or shift a value.
+        if not all(c in header for c in _IDENTITY):
+            _move_aside(path, f"is not a leaderboard (no {' or '.join(_IDENTITY)} column)")
+            header, cells = None, []
+        elif len(set(header)) != len(header) or not all(header) or any(len(r) > len(header) for r in cells):
+            _move_aside(path, "has a repeated or empty column name, or a row longer than its header")
+            header, cells = None, []
+    rows = [dict(zip(header or [], r)) for r in cells]
     same = [r for r in rows if r.get("run") == row["run"] or r.get("run_dir") == row["run_dir"]]
-    if header is None or header == list(COLUMNS) and not same and _ends_with_newline(path):
-        with open(path, "a", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            if header is None:  # under the lock, so concurrent first runs write one header
-                writer.writeheader()
-            writer.writerow({k: csv_cell(v) for k, v in row.items()})
+    new_header = wanted if header is None else merged_header(header, wanted)
+    if header is None or new_header == header and not same and _ends_with_newline(path):
+        # Under the lock, so concurrent first runs write one header.
+        append_text(path, _csv(new_header, [row], with_header=header is None))
         return
-    if not set(header) <= set(COLUMNS):
-        # Columns this version does not know: keep that file whole and start a new one beside it.
-        aside = path.with_name(f"{path.stem}.old-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
-        path.replace(aside)
-        log.warning("%s has columns this version does not write; moved it to %s and started a new leaderboard",
-                    path, aside)
-        rows, same = [], []
-    elif header != list(COLUMNS):
+    if header is not None and not {"sig", "nrefs"} <= set(header):
         log.warning("%s: old leaderboard header; rows rewritten with the new columns (sig and nrefs empty "
                     "for old rows: their scores cannot be assumed comparable)", path)
-    _write_all(path, [r for r in rows if r not in same] + [row])
+    write_atomic(path, _csv(new_header, [r for r in rows if r not in same] + [row], with_header=True))
 
 
 def append_leaderboard(path: str | Path, result: RunResult, run_dir: str | Path, *, when: str) -> bool:
@@ -124,14 +148,19 @@ def append_leaderboard(path: str | Path, result: RunResult, run_dir: str | Path,
 
     Returns:
         False, after a one-line warning, when the leaderboard cannot be written (read-only, full
-        disk, not a CSV file): the run's own files are already written and the run still succeeds.
+        disk, not a CSV file, a FIFO or a device): the run's own files are already written and the
+        run still succeeds.
     """
     path = Path(path)
     row = leaderboard_row(result, run_dir, when=when)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(path):
-            _update(path, row)
+        target = output_target(path)  # a symlink to the real file is written through
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(target):
+            _update(target, row, columns(result.metrics))
+    except OutputError as err:
+        log.warning("leaderboard not updated (%s); this run's results are complete in %s", err, run_dir)
+        return False
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         reason = str(err)
         if isinstance(err, OSError) and err.strerror:

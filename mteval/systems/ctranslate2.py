@@ -1,7 +1,6 @@
 """CTranslate2 backend for Marian/opus-mt, NLLB-200 and M2M100: converted once from the Hugging Face model, cached."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -12,6 +11,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.errors import ConfigError
+from mteval.files import digest
 from mteval.provenance import ROOT
 from mteval.hub.identity import model_identity
 from mteval.systems.batching import available_cores, is_oom, split_cores
@@ -136,8 +136,7 @@ class CT2Seq2Seq(Seq2SeqModel):
         # By content (Hub commit or digest), so weights swapped at the same path are converted anew.
         key = {"model": model_identity(self.model_id, self.revision),
                "ctranslate2": version("ctranslate2"), "transformers": version("transformers")}
-        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-        return CACHE_DIR / f"{Path(self.model_id).name}-{digest}"
+        return CACHE_DIR / f"{Path(self.model_id).name}-{digest(key, 16)}"
 
     def convert(self) -> Path:
         """Convert the Hugging Face model once; a finished conversion is reused as it is."""

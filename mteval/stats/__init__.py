@@ -1,0 +1,1 @@
+"""Statistics shared by compare, gate and metrics: resampling, intervals, paired tests, rank clusters, scorers."""

@@ -1,0 +1,62 @@
+"""Resampling draws, made exactly as sacrebleu makes them, and resampled corpus scores for every system at once.
+
+One ``default_rng(seed)`` draws the bootstrap index matrix shared by every system (and every
+metric on the same segments), another the approximate-randomisation swap mask, as
+``sacrebleu/significance.py`` does. What sacrebleu does with one Python call per resample, this
+does with one matrix product: bootstrap sums are ``counts @ stats`` where ``counts[r, j]`` is how
+often resample ``r`` drew segment ``j``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mteval.stats.scorers import FLOAT32, FLOAT64, Scorer
+
+
+def bootstrap_indices(n_segments: int, n_samples: int, seed: int | None) -> np.ndarray:
+    """The ``(n_samples, n_segments)`` resample index matrix, drawn exactly as sacrebleu draws it."""
+    rng = np.random.default_rng(seed)
+    return rng.choice(n_segments, size=(n_samples, n_segments), replace=True)
+
+
+def index_counts(idxs: np.ndarray, n_segments: int) -> np.ndarray:
+    """How often each resample (row) drew each segment (column), as float64."""
+    n_samples = len(idxs)
+    flat = (idxs + (np.arange(n_samples) * n_segments)[:, None]).ravel()
+    return np.bincount(flat, minlength=n_samples * n_segments).reshape(n_samples, n_segments).astype(np.float64)
+
+
+def bootstrap_counts(n_segments: int, n_samples: int, seed: int | None) -> np.ndarray:
+    """:func:`index_counts` of :func:`bootstrap_indices`: the ``(n_samples, n_segments)`` draw counts.
+
+    Drawing the same counts for every system is what makes a bootstrap paired.
+    """
+    return index_counts(bootstrap_indices(n_segments, n_samples, seed), n_segments)
+
+
+def swap_mask(n_segments: int, n_trials: int, seed: int | None) -> np.ndarray:
+    """The ``(n_trials, n_segments)`` boolean mask of approximate randomisation, as sacrebleu draws it:
+    True keeps the segment's baseline statistics in pseudo-system A."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(2, size=(n_trials, n_segments), dtype=bool)
+
+
+def bootstrap_scores(scorer: Scorer, stats: list[np.ndarray], counts: np.ndarray, *, sacrebleu: bool) -> np.ndarray:
+    """Resampled corpus scores, ``(n_systems, n_samples)``.
+
+    Args:
+        sacrebleu: divide statistics in float32, as sacrebleu's bootstrap does on its float32 sums.
+    """
+    widths = [s.shape[1] for s in stats]
+    sums = counts @ np.hstack(stats)
+    dtype = FLOAT32 if sacrebleu else FLOAT64
+    out, col = [], 0
+    for w in widths:
+        out.append(scorer.scores(sums[:, col : col + w], ratio_dtype=dtype))
+        col += w
+    return np.vstack(out)
+
+
+def mean_stats(scores: list[float] | np.ndarray) -> np.ndarray:
+    """Sufficient statistics of a mean (COMET, an LLM judge): one ``[score, 1]`` row per segment."""
+    return np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(len(scores))])
