@@ -13,14 +13,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mteval"
 #: inside functions. Data flows corpus -> system -> metrics -> results -> compare/gate/report.
 FLOORS = [
     {"", "errors"},  # "": the package itself (its __init__ and __file__)
-    {"validate", "types", "text", "cores", "cache", "provenance"},
+    {"files", "validate"},
+    {"types", "text", "cores", "cache", "provenance", "stats"},
     {"locations"},  # where conf/ and results/ are, in a checkout or an installed wheel
     {"hub", "data"},
     {"systems"},
     {"metrics"},
     {"pipeline"},
     {"results"},
-    {"stats"},
     {"compare"},
     {"gate", "report"},
     {"testing"},  # tiny models and doubles, built for tests and benchmarks

@@ -40,7 +40,6 @@ EDITS = {
     "unknown-setting": (lambda e: e["metric"]["settings"].update(bogus=1), "cannot be rebuilt"),
     "bad-setting": (lambda e: e["metric"]["settings"].update(tokenize="no-such"), "cannot be rebuilt"),
     "no-class": (lambda e: e.pop("metric"), "has no 'metric.class'"),
-    "foreign-class": (lambda e: e["metric"].update({"class": "os.system"}), "is not an mteval metric"),
     "settings-list": (lambda e: e["metric"].update(settings=[1]), "'metric.settings' must be an object"),
 }
 
@@ -55,6 +54,15 @@ def test_compare_and_gate_refuse_the_same_stored_metrics_with_the_same_line(pair
         view_of_run(broken).stats_for("bleu")
     assert needle in str(in_compare.value) and str(in_compare.value) == str(in_gate.value)
     assert "\n" not in str(in_gate.value) and f"{broken}: metric 'bleu'" in str(in_gate.value)
+
+
+def test_a_class_outside_mteval_is_never_imported_and_must_be_a_mean_of_its_segments(pair, tmp_path):
+    """A metric a user added outside mteval is resampled from its segment scores (never imported); a BLEU
+    entry relabelled so is refused, its sentence scores not averaging to its corpus score."""
+    broken = _edited(pair[0], tmp_path / "a", lambda e: e["metric"].update({"class": "os.system"}))
+    assert view_of_run(broken).stats_for("bleu") is None
+    with pytest.raises(IncomparableError, match="not the mean of its segment scores"):
+        compare_runs(load_runset([broken, pair[1]]), ["bleu"], n_bootstrap=10, n_ar=0)
 
 
 def test_a_model_metric_is_never_instantiated_from_a_file():

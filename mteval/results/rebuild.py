@@ -30,24 +30,29 @@ def rebuild_metric(name: str, entry: dict[str, Any], where: str) -> SacreMetric 
     """The sacrebleu metric a ``scores.json`` entry was scored with, from its ``metric.class`` and
     ``settings``; None for other metrics (a model's segment scores are resampled as they are).
 
-    Only classes inside ``mteval.metrics`` are imported, and only sacrebleu metrics instantiated:
-    the class name and settings come from a file, which must not be able to run code. Every
+    Only mteval's sacrebleu metrics are imported and instantiated: the class name and settings come
+    from a file, which must not be able to run code. Any other class (a user's metric outside mteval
+    included) is read as a mean of its segment scores, which must reproduce its corpus score. Every
     stored setting must be a parameter of the class, so a run is never rebuilt with other settings.
 
     Raises:
-        IncomparableError: no ``metric.class``, a class outside mteval, or settings that cannot be rebuilt.
+        IncomparableError: no ``metric.class``, or settings that cannot be rebuilt.
     """
     spec = entry.get("metric")
     if not isinstance(spec, dict) or "class" not in spec:
         raise IncomparableError(f"{where}: metric {name!r} has no 'metric.class' in scores.json; "
                                 "re-run it with this version of mteval")
+    settings = spec.get("settings", {})
+    if not isinstance(settings, dict):
+        raise IncomparableError(f"{where}: metric {name!r}: 'metric.settings' must be an object")
+    if not str(spec["class"]).startswith(f"{SacreMetric.__module__}."):
+        # Not one of mteval's sacrebleu metrics (a model metric, or one a user added outside mteval): never
+        # imported; its segment scores are resampled as they are, once they reproduce its corpus score.
+        return None
     try:
         cls: type[Metric] = metric_class(str(spec["class"]))
     except LookupError as err:
         raise IncomparableError(f"{where}: metric {name!r}: {err}") from None
-    settings = spec.get("settings", {})
-    if not isinstance(settings, dict):
-        raise IncomparableError(f"{where}: metric {name!r}: 'metric.settings' must be an object")
     if not issubclass(cls, SacreMetric):
         return None
     try:
