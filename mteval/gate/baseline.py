@@ -21,6 +21,7 @@ from typing import Any
 
 from mteval.errors import IncomparableError, InputError, MtevalError
 from mteval.results.schema import check_baseline
+from mteval.types import Direction
 
 FORMAT = "mteval-baseline/1"
 
@@ -58,7 +59,7 @@ class RunView:
 
     @property
     def tgt_lang(self) -> str:
-        return self.direction.split("-")[1]
+        return Direction.parse(self.direction).tgt
 
     def stats_for(self, name: str) -> list[list[float] | None] | None:
         """Sufficient statistics of a sacrebleu metric (computed once for a run dir); None for others."""

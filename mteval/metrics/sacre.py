@@ -5,6 +5,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.metrics.base import Metric
+from mteval.signature import Signature
 from mteval.text.normalize import MODES, normalize_punct
 from mteval.types import MetricResult
 
@@ -49,8 +50,10 @@ class SacreMetric(Metric):
         mode = self.zh_punct if tgt_lang == "zh" else "none"
         return [normalize_punct(t, mode) for t in texts]
 
-    def signature_suffix(self, tgt_lang: str) -> str:
-        return f"|zhpunct:{self.zh_punct}" if tgt_lang == "zh" and self.zh_punct != "none" else ""
+    def signature(self, sacre_metric: Any, tgt_lang: str) -> Signature:
+        """sacrebleu's own signature, byte for byte, then ``zhpunct:halfwidth`` where punctuation was mapped."""
+        mapped = tgt_lang == "zh" and self.zh_punct != "none"
+        return Signature.parse(str(sacre_metric.get_signature())) + Signature.of(zh_punct=self.zh_punct if mapped else None)
 
     def _score(self, hyps, refs, srcs, *, tgt_lang):
         hyps = self.prepare(hyps, tgt_lang)
@@ -63,8 +66,8 @@ class SacreMetric(Metric):
         corpus = corpus_metric._aggregate_and_compute(stats)
         sent_metric = self._make(tgt_lang, sentence=True)
         segs = [float(sent_metric._compute_score_from_stats(s).score) for s in stats]
-        signature = str(corpus_metric.get_signature()) + self.signature_suffix(tgt_lang)
-        return MetricResult(self.name, float(corpus.score), signature, segment_scores=segs)
+        return MetricResult(self.name, float(corpus.score), str(self.signature(corpus_metric, tgt_lang)),
+                            segment_scores=segs)
 
 
 class BLEU(SacreMetric):

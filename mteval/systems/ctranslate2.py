@@ -16,7 +16,9 @@ from mteval.provenance import ROOT
 from mteval.hub.identity import model_identity
 from mteval.systems.batching import available_cores, is_oom, split_cores
 from mteval.systems.decoding import Decoding
+from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain, model_error
+from mteval.signature import Signature
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)
@@ -109,9 +111,9 @@ class CT2Seq2Seq(Seq2SeqModel):
         """(``cpu`` | ``cuda``, device index) from the ``device`` setting."""
         import ctranslate2
 
-        if self.device == "auto":
-            return ("cuda", 0) if ctranslate2.get_cuda_device_count() > 0 else ("cpu", 0)
-        kind, _, index = self.device.partition(":")
+        device = resolve_device(self.device, setting="system.device",
+                                gpus=ctranslate2.get_cuda_device_count)  # CTranslate2's own GPUs
+        kind, _, index = device.partition(":")
         if kind not in {"cpu", "cuda"}:
             raise ConfigError(f"{self.name}: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
         return kind, int(index or 0)
@@ -262,6 +264,11 @@ class CT2Seq2Seq(Seq2SeqModel):
             **super().fingerprint(), "device": device,
             "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2"),
         }
+
+    def signature(self, **run: Any) -> Signature:
+        kind, index = self.device_and_index()
+        return super().signature(dtype=self.resolved_compute_type(), device=kind if kind == "cpu" else f"cuda:{index}",
+                                 ctranslate2=version("ctranslate2"), **run)
 
 
 def decoding_options(gen: dict[str, Any], tok: Any, converted: Path, decoding: Decoding) -> dict[str, Any]:
