@@ -44,6 +44,12 @@ def test_a_device_the_machine_lacks_is_refused_in_one_line(gpus, value, n, messa
         resolve_device(value)
 
 
+def test_a_backend_without_mps_refuses_it_by_name():
+    with pytest.raises(SettingError, match=r"metrics\.comet\.device='mps' is not a device this backend runs on: "
+                                           r"use auto, cpu, cuda\[:N\]"):
+        resolve_device("mps", setting="metrics.comet.device", kinds=("cpu", "cuda"))
+
+
 def _built(compose, *overrides):
     cfg = compose(*NEURAL, *overrides)
     resolve_devices(cfg)

@@ -35,9 +35,10 @@ def check_direction(corpus: Corpus, declared: Direction, *, setting: str = "data
         raise ConfigError(f"{setting}={declared}, but dataset {corpus.name} is {corpus.direction}: set {setting}="
                           f"{corpus.direction}, or choose the dataset in direction {declared}")
     refs = [r for s in corpus.segments for r in s.refs]
-    for side, texts, lang in (("source", [s.src for s in corpus.segments], declared.src), ("reference", refs, declared.tgt)):
+    srcs = [s.src for s in corpus.segments]
+    for side, texts, lang in (("source", srcs, declared.src), ("reference", refs, declared.tgt)):
         found = other_script(texts, lang)
         if found is not None:
-            raise ConfigError(f"{setting}={declared} says the {side}s are {CHECKED[lang]}, but {found[0]} of {found[1]} "
-                              f"{side} lines of dataset {corpus.name} are not: set {setting}={swapped} if the data "
-                              f"runs that way, or give the {side} files in {lang}")
+            raise ConfigError(f"{setting}={declared} says the {side}s are {CHECKED[lang]}, but {found[0]} of "
+                              f"{found[1]} {side} lines of dataset {corpus.name} are not: set {setting}={swapped} if "
+                              f"the data runs that way, or give the {side} files in {lang}")

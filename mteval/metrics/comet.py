@@ -40,8 +40,7 @@ class Comet(Metric):
         name: the metric name in results (``comet`` or ``cometkiwi``).
         reference_free: a QE model (CometKiwi); scores every segment, reference or not.
         batch_size: segments per forward pass (COMET sorts them by length).
-        device: ``auto`` (a GPU when present), ``cpu``, ``cuda`` or ``cuda:N``; the run's ``device``
-            through the YAML. The signature names the resolved one.
+        device: ``auto`` (a GPU when present), ``cpu``, ``cuda`` or ``cuda:N``; the signature names the resolved one.
         precision: ``auto`` (bf16 on CPUs with AVX-512 BF16 or AMX and on bf16 GPUs, fp16 on older
             GPUs, else 32), ``32``, ``bf16`` or ``16`` (GPU only); the signature names the resolved one.
         cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
@@ -117,24 +116,16 @@ class Comet(Metric):
             raise model_error(self.model_id, err) from err
 
     def _device(self) -> str:
-        """``cpu``, ``cuda`` or ``cuda:N`` (:func:`mteval.hub.device.resolve_device`; Lightning runs no MPS here)."""
-        device = resolve_device(self.device, setting=f"metrics.{self.name}.device")
-        if device == "mps":
-            raise validate.SettingError(f"metrics.{self.name}.device", device, "is not supported by COMET here: use "
-                                                                          "cpu, cuda or cuda:N")
-        return device
+        return resolve_device(self.device, setting=f"metrics.{self.name}.device", kinds=("cpu", "cuda"))
 
     def resolved_precision(self) -> str:
         """The precision this metric runs at here (``auto`` resolved; a setting the device lacks refused)."""
         from mteval.metrics.precision import resolve_precision
 
         try:
-            return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device_type())
+            return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device())
         except ConfigError as err:  # name the setting as the config spells it
             raise ConfigError(f"metrics.{self.name}.{err}") from None
-
-    def _device_type(self) -> str:
-        return self._device().partition(":")[0]
 
     def n_gpus(self) -> int:
         return 0 if self._device() == "cpu" else 1
@@ -221,7 +212,8 @@ class Comet(Metric):
         for i, s in zip(subset, scores, strict=True):
             spread[i] = s
         lo, hi = bootstrap_ci(scores, seed=self.subset_seed)
-        signature = str(Signature.parse(self.signature(n_refs)) + Signature.of(subset=len(subset), seed=self.subset_seed))
+        budget = Signature.of(subset=len(subset), seed=self.subset_seed)
+        signature = str(Signature.parse(self.signature(n_refs)) + budget)
         return MetricResult(self.name, sum(scores) / len(scores), signature, segment_scores=spread,
                             extra={"subset": len(subset), "ci95": [lo, hi]})
 

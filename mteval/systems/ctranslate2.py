@@ -111,11 +111,9 @@ class CT2Seq2Seq(Seq2SeqModel):
         """(``cpu`` | ``cuda``, device index) from the ``device`` setting."""
         import ctranslate2
 
-        device = resolve_device(self.device, setting="system.device",
+        device = resolve_device(self.device, setting="system.device", kinds=("cpu", "cuda"),
                                 gpus=ctranslate2.get_cuda_device_count)  # CTranslate2's own GPUs
         kind, _, index = device.partition(":")
-        if kind not in {"cpu", "cuda"}:
-            raise ConfigError(f"{self.name}: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
         return kind, int(index or 0)
 
     def resolved_compute_type(self) -> str:
