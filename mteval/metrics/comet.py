@@ -212,8 +212,7 @@ class Comet(Metric):
         for i, s in zip(subset, scores, strict=True):
             spread[i] = s
         lo, hi = bootstrap_ci(scores, seed=self.subset_seed)
-        budget = Signature.of(subset=len(subset), seed=self.subset_seed)
-        signature = str(Signature.parse(self.signature(n_refs)) + budget)
+        signature = f"{self.signature(n_refs)}|{Signature.of(subset=len(subset), seed=self.subset_seed)}"
         return MetricResult(self.name, sum(scores) / len(scores), signature, segment_scores=spread,
                             extra={"subset": len(subset), "ci95": [lo, hi]})
 

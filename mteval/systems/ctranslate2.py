@@ -18,7 +18,6 @@ from mteval.systems.batching import available_cores, is_oom, split_cores
 from mteval.systems.decoding import Decoding
 from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain, model_error
-from mteval.signature import Signature
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)
@@ -111,9 +110,8 @@ class CT2Seq2Seq(Seq2SeqModel):
         """(``cpu`` | ``cuda``, device index) from the ``device`` setting."""
         import ctranslate2
 
-        device = resolve_device(self.device, setting="system.device", kinds=("cpu", "cuda"),
-                                gpus=ctranslate2.get_cuda_device_count)  # CTranslate2's own GPUs
-        kind, _, index = device.partition(":")
+        kind, _, index = resolve_device(self.device, setting="system.device", kinds=("cpu", "cuda"),
+                                        gpus=ctranslate2.get_cuda_device_count).partition(":")  # its own GPU count
         return kind, int(index or 0)
 
     def resolved_compute_type(self) -> str:
@@ -257,16 +255,13 @@ class CT2Seq2Seq(Seq2SeqModel):
                 yield self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
 
     def fingerprint(self) -> dict[str, Any]:
-        device, _ = self.device_and_index()
-        return {
-            **super().fingerprint(), "device": device,
-            "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2"),
-        }
+        return {**super().fingerprint(), "device": self.device_and_index()[0],
+                "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2")}
 
-    def signature(self, **run: Any) -> Signature:
+    def run_settings(self) -> dict[str, str]:
         kind, index = self.device_and_index()
-        return super().signature(dtype=self.resolved_compute_type(), device=kind if kind == "cpu" else f"cuda:{index}",
-                                 ctranslate2=version("ctranslate2"), **run)
+        return {"dtype": self.resolved_compute_type(), "device": kind if kind == "cpu" else f"cuda:{index}",
+                "ctranslate2": version("ctranslate2")}
 
 
 def decoding_options(gen: dict[str, Any], tok: Any, converted: Path, decoding: Decoding) -> dict[str, Any]:

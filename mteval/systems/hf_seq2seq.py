@@ -10,7 +10,6 @@ from mteval import validate
 from mteval.systems.batching import available_cores, split_cores
 from mteval.hub.device import resolve_device
 from mteval.hub.loading import TORCH_DTYPES, count_length_capped, dtype_name, load_hf
-from mteval.signature import Signature
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)
@@ -150,6 +149,6 @@ class HFSeq2Seq(Seq2SeqModel):
             **super().fingerprint(), "dtype": self.dtype, "device": resolve_device(self.device),
         }
 
-    def signature(self, **run: Any) -> Signature:
+    def run_settings(self) -> dict[str, str]:
         device = resolve_device(self.device)
-        return super().signature(dtype=dtype_name(self.dtype, device), device=device, **run)
+        return {"dtype": dtype_name(self.dtype, device), "device": device}

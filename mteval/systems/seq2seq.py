@@ -79,11 +79,14 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
             "decoding": self.decoding().describe(), "signature": str(self.signature()),
         }
 
-    def signature(self, **run: Any) -> Signature:
-        """The model by content, its target token and decoding, and where and how the backend runs it
-        (``run``: the resolved device and dtype, given by each engine)."""
+    def signature(self) -> Signature:
+        """The model by content, its target token and decoding, and where and how the engine runs it."""
         return Signature.of(model=model_ref(self.model_id, model_identity(self.model_id, self.revision)),
-                            target_token=self.target_token, **self.decoding().signature_fields(), **run)
+                            target_token=self.target_token, **self.decoding().signature_fields(), **self.run_settings())
+
+    def run_settings(self) -> dict[str, str]:
+        """Each engine's resolved device and dtype (and its version), as keys of the signature."""
+        raise NotImplementedError
 
 
 def target_language_token(tok: Any, code: str) -> str:
