@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mteval.validate import SettingError
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -39,6 +41,29 @@ class Block:
     @property
     def count(self) -> int:
         return len(self.origins)
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A translation direction (``en-zh``), parsed once where the config is read and passed on as a value."""
+
+    src: str
+    tgt: str
+
+    @classmethod
+    def parse(cls, text: str, setting: str = "direction") -> Direction:
+        """``"en-zh"`` -> ``Direction("en", "zh")``.
+
+        Raises:
+            SettingError: not two language codes joined by one ``-`` (one line naming ``setting``).
+        """
+        src, sep, tgt = str(text).partition("-")
+        if not sep or not src.strip() or not tgt.strip() or "-" in tgt or src == tgt:
+            raise SettingError(setting, text, "is not a direction: use two different language codes, e.g. en-zh")
+        return cls(src, tgt)
+
+    def __str__(self) -> str:
+        return f"{self.src}-{self.tgt}"
 
 
 @dataclass

@@ -206,7 +206,7 @@ def test_empty_hypothesis_lines_are_scored_in_place(tmp_path):
     (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
     (tmp_path / "hyp.zh").write_text("你好，世界。\n\n这是第三句。\n", encoding="utf-8")
     corpus = load_files(name="t", src=str(tmp_path / "src.en"), refs=[str(tmp_path / "ref.zh")],
-                        src_lang="en", tgt_lang="zh")
+                        direction="en-zh")
     result = evaluate(corpus, FileSystem(path=str(tmp_path / "hyp.zh")), [BLEU(), ChrF()])
     rows = load_run(write_run(tmp_path / "run", result)).segments
     assert [r["hyp"] for r in rows] == ["你好，世界。", "", "这是第三句。"]

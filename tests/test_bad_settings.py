@@ -46,8 +46,10 @@ CASES = [
     Case("bad-override-syntax", [*COPY, "metrics=[bleu"], r"metrics=\[bleu|mismatched input|no viable alternative"),
     Case("unknown-setting", [*COPY, "metrics=[bleu]", "+metrics.bleu.smooth=exp"],
          r"metrics\.bleu\.smooth: not a setting of mteval\.metrics\.sacre\.BLEU; its settings are tokenize, lowercase"),
-    Case("removed-required-setting", [*COPY, "metrics=[bleu]", "~dataset.load.tgt_lang"],
-         r"dataset\.load\.tgt_lang: required by mteval\.data\.plaintext\.load_files but not set"),
+    Case("removed-required-setting", [*COPY, "metrics=[bleu]", "~dataset.load.direction"],
+         r"dataset\.load\.direction: required by mteval\.data\.plaintext\.load_files but not set"),
+    Case("direction-one-language", [*COPY, "metrics=[bleu]", "dataset.direction=zh"],
+         r"dataset\.direction='zh' is not a direction: use two different language codes, e\.g\. en-zh"),
     Case("empty-metrics", [*COPY, "metrics=[]"], r"metrics: the list is empty; choose one or more of bleu, .*'metrics=\[bleu,chrf\]'"),
     # Top-level settings.
     Case("chunk-size-0", [*COPY, "metrics=[bleu]", "translate_chunk_size=0"], r"translate_chunk_size=0 is out of range"),
@@ -98,11 +100,11 @@ CASES = [
          r"metrics\.chrf\.char_order=0 is out of range"),
     Case("ter-max-words", [*COPY, "metrics=[ter]", "metrics.ter.max_words=0"], r"metrics\.ter\.max_words=0 is out of range"),
     Case("comet-batch-size", [*COMET, "metrics.comet.batch_size=0"], r"metrics\.comet\.batch_size=0 is out of range"),
-    Case("comet-gpus", [*COMET, "metrics.comet.gpus=2"], r"metrics\.comet\.gpus=2 is not a valid choice: use one of auto, 0, 1"),
+    Case("comet-device", [*COMET, "metrics.comet.device=gpu"], r"metrics\.comet\.device='gpu' is not a device"),
     Case("comet-multi-ref", [*COMET, "metrics.comet.multi_ref=max"], r"metrics\.comet\.multi_ref='max' is not a valid choice"),
     Case("comet-max-segments", [*COMET, "metrics.comet.max_segments=1"], r"metrics\.comet\.max_segments=1 is out of range"),
     Case("comet-cpu-threads", [*COMET, "metrics.comet.cpu_threads=0"], r"metrics\.comet\.cpu_threads=0 is out of range"),
-    Case("comet-fp16-on-cpu", [*COMET, "metrics.comet.gpus=0", "metrics.comet.precision=16"],
+    Case("comet-fp16-on-cpu", [*COMET, "metrics.comet.device=cpu", "metrics.comet.precision=16"],
          r"metrics\.comet\.precision=16-mixed needs a GPU; on CPU use bf16"),
 ]
 
@@ -299,7 +301,7 @@ def test_jsonl_missing_or_null_reference_is_no_reference(tmp_path):
 
     path = tmp_path / "d.jsonl"
     path.write_text('{"src": "a", "ref": "甲"}\n{"src": "b", "ref": null}\n{"src": "c"}\n', encoding="utf-8")
-    corpus = load_jsonl(name="j", path=str(path), src_lang="en", tgt_lang="zh")
+    corpus = load_jsonl(name="j", path=str(path), direction="en-zh")
     assert [s.refs for s in corpus.segments] == [["甲"], [], []]
 
 

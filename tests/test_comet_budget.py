@@ -104,8 +104,8 @@ def test_subset_scores_match_the_full_run_on_a_tiny_comet(tiny_models):
     srcs = [f"Sentence number {i} about {'models ' * (i % 5)}and data." for i in range(12)]
     hyps = [f"第{i}句关于{'模型' * (i % 4)}和数据。" for i in range(12)]
     refs = [[f"关于数据的第{i}句。"] for i in range(12)]
-    full = Comet(model=str(tiny_models["comet"]), gpus=0).score(hyps, refs, srcs)
-    sub = Comet(model=str(tiny_models["comet"]), gpus=0, max_segments=4).score(hyps, refs, srcs)
+    full = Comet(model=str(tiny_models["comet"]), device="cpu").score(hyps, refs, srcs)
+    sub = Comet(model=str(tiny_models["comet"]), device="cpu", max_segments=4).score(hyps, refs, srcs)
     picked = [i for i, s in enumerate(sub.segment_scores) if s is not None]
     assert len(picked) == 4
     assert [sub.segment_scores[i] for i in picked] == pytest.approx([full.segment_scores[i] for i in picked],

@@ -75,7 +75,7 @@ def test_embedding_path_scores_as_comets_predict_and_embeds_sources_and_referenc
 
     monkeypatch.setattr(comet_embed, "embed", spy)
     for name, hyps in SYSTEMS.items():
-        metric = Comet(model=str(tiny_models["comet"]), gpus=0, batch_size=4)  # a new instance per run, as a sweep
+        metric = Comet(model=str(tiny_models["comet"]), device="cpu", batch_size=4)  # a new instance per run, as a sweep
         got = metric.score(hyps, [[r] for r in REFS], SRCS).segment_scores
         assert got == pytest.approx(_comet_predict(tiny_models["comet"], hyps), abs=1e-5), name
     kept = set(SRCS) | set(REFS)
@@ -91,8 +91,8 @@ def test_runs_share_one_loaded_model_per_content_precision_and_device(tiny_model
     real_load = comet_module.load_checkpoint
     monkeypatch.setattr(comet_module, "load_checkpoint", lambda *a, **kw: loads.append(a) or real_load(*a, **kw))
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
-    first, second = (Comet(model=str(tiny_models["comet"]), gpus=0) for _ in range(2))
-    bf16 = Comet(model=str(tiny_models["comet"]), gpus=0, precision="auto")
+    first, second = (Comet(model=str(tiny_models["comet"]), device="cpu") for _ in range(2))
+    bf16 = Comet(model=str(tiny_models["comet"]), device="cpu", precision="auto")
     assert first.load() is second.load()
     assert first._shared is second._shared
     assert len(loads) == 1
@@ -101,7 +101,7 @@ def test_runs_share_one_loaded_model_per_content_precision_and_device(tiny_model
     assert bf16.load() is not first.load(), "bf16 weights or embeddings must not serve an fp32 run"
     assert {p.dtype for p in bf16.load().encoder.parameters()} == {torch.bfloat16}  # cast once, held so
     assert {p.dtype for p in first.load().encoder.parameters()} == {torch.float32}
-    Comet(model=str(tiny_models["cometkiwi"]), gpus=0, reference_free=True).load()
+    Comet(model=str(tiny_models["cometkiwi"]), device="cpu", reference_free=True).load()
     assert len(loads) == 3
 
 
@@ -147,12 +147,12 @@ def test_bf16_on_a_gpu_without_it_is_refused(monkeypatch):
 
 def test_signature_names_the_resolved_precision_and_preflight_refuses_before_loading(tiny_models, monkeypatch):
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
-    metric = Comet(model=str(tiny_models["comet"]), gpus=0, precision="auto")
+    metric = Comet(model=str(tiny_models["comet"]), device="cpu", precision="auto")
     assert metric.precision == "auto"
     assert "|precision:bf16-mixed|" in metric.signature(1)
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2"}))
     assert "|precision:32|" in metric.signature(1)
-    refused = Comet(model=str(tiny_models["comet"]), gpus=0, precision="bf16")
+    refused = Comet(model=str(tiny_models["comet"]), device="cpu", precision="bf16")
     with pytest.raises(ConfigError, match="precision=bf16: this CPU has no bfloat16"):
         refused.preflight()
     assert refused._model is None
@@ -165,7 +165,7 @@ def test_unified_models_run_with_the_encoder_held_in_bf16(tiny_models, monkeypat
 
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
     cls = XComet if kind == "xcomet" else Comet
-    fp32, bf16 = (cls(model=str(tiny_models[kind]), gpus=0, reference_free=True, precision=p).score(
+    fp32, bf16 = (cls(model=str(tiny_models[kind]), device="cpu", reference_free=True, precision=p).score(
         SYSTEMS["a"], [[]] * len(SRCS), SRCS) for p in ("32", "auto"))
     drift = [abs(a - b) for a, b in zip(fp32.segment_scores, bf16.segment_scores, strict=True)]
     assert 0 < max(drift) < 0.02
@@ -189,7 +189,7 @@ def test_a_basic_launcher_sweep_loads_comet_once_and_embeds_each_source_and_refe
     sweep = tmp_path / "sweep"
     monkeypatch.setattr(sys, "argv", [
         "mteval", "-m", "dataset=wmt22_en_zh", "system=wmt22_submission", "system.submission=LanguageX,Online-G",
-        "metrics=[comet]", f"metrics.comet.model={tiny_models['comet']}", "metrics.comet.gpus=0",
+        "metrics=[comet]", f"metrics.comet.model={tiny_models['comet']}", "metrics.comet.device=cpu",
         f"hydra.sweep.dir={sweep}", "cache=null", f"leaderboard={tmp_path / 'leaderboard.csv'}"])
     try:
         cli.main()

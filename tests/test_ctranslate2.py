@@ -71,7 +71,7 @@ def _system(model: str, **kw) -> CT2Seq2Seq:
     return CT2Seq2Seq(**{**args, **kw})
 
 
-def test_compute_type_auto_is_int8_on_cpu_and_checked_when_explicit():
+def test_compute_type_auto_is_int8_on_cpu_and_checked_when_explicit(monkeypatch):
     assert _system("m").resolved_compute_type() == "int8"
     assert _system("m", compute_type="float32").resolved_compute_type() == "float32"
     with pytest.raises(ConfigError, match="not supported on cpu"):
@@ -80,7 +80,15 @@ def test_compute_type_auto_is_int8_on_cpu_and_checked_when_explicit():
         _system("m", compute_type="no_such_type")  # not one of CTranslate2's: refused at construction
     with pytest.raises(ConfigError, match="device"):
         _system("m", device="tpu")
+    import ctranslate2
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 2)  # CTranslate2's own count decides
     assert _system("m", device="cuda:1").device_and_index() == ("cuda", 1)
+    assert _system("m", device="auto").device_and_index() == ("cuda", 0)
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    with pytest.raises(ConfigError, match=r"system\.device='cuda:1' but no CUDA GPU is visible"):
+        _system("m", device="cuda:1").device_and_index()
+    assert _system("m", device="auto").device_and_index() == ("cpu", 0)
 
 
 def test_converted_path_follows_the_model_files(tmp_path, monkeypatch):

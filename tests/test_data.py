@@ -76,7 +76,7 @@ def test_plain_files_line_counts_must_match(tmp_path):
     src.write_text("a\nb\nc\n", encoding="utf-8")
     ref.write_text("一\n二\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"ref.zh:3: has 2 lines but .*src.en has 3"):
-        load_files(name="x", src=str(src), refs=[str(ref)], src_lang="en", tgt_lang="zh")
+        load_files(name="x", src=str(src), refs=[str(ref)], direction="en-zh")
 
 
 @pytest.mark.parametrize(
@@ -92,13 +92,13 @@ def test_plain_source_errors_name_file_and_line(tmp_path, content, match):
     src = tmp_path / "src.en"
     src.write_bytes(content)
     with pytest.raises(InputError, match=match):
-        load_files(name="x", src=str(src), src_lang="en", tgt_lang="zh")
+        load_files(name="x", src=str(src), direction="en-zh")
 
 
 def test_bom_and_crlf_are_read_without_shifting(tmp_path):
     src = tmp_path / "src.en"
     src.write_bytes(b"\xef\xbb\xbfone\r\ntwo\r\n")
-    corpus = load_files(name="x", src=str(src), src_lang="en", tgt_lang="zh")
+    corpus = load_files(name="x", src=str(src), direction="en-zh")
     assert [s.src for s in corpus.segments] == ["one", "two"]
 
 
@@ -107,12 +107,12 @@ def test_unicode_line_separators_are_reported_not_split(tmp_path):
     src = tmp_path / "src.en"
     src.write_text("fine\none\u2028still one\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"src.en:2: contains U\+2028"):
-        load_files(name="x", src=str(src), src_lang="en", tgt_lang="zh")
+        load_files(name="x", src=str(src), direction="en-zh")
 
 
 def test_wmt_xml_documents_domains_and_references():
-    corpus = load_wmt_xml(name="w", path=str(WMT_EN_ZH / "wmttest2022.en-zh.all.xml"), src_lang="en",
-                          tgt_lang="zh", translators=["A", "B"])
+    corpus = load_wmt_xml(name="w", path=str(WMT_EN_ZH / "wmttest2022.en-zh.all.xml"), direction="en-zh",
+                          translators=["A", "B"])
     assert len(corpus) == 2037
     assert corpus.summary["documents"] == 181
     assert set(corpus.summary["domains"]) == {"conversation", "ecommerce", "news", "social"}
@@ -128,17 +128,17 @@ def test_wmt_xml_malformed_names_line(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_text("<dataset>\n<doc id='a'>\n<src><seg id='1'>x</seg></src>\n</dataset>\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.xml:4: not well-formed XML"):
-        load_wmt_xml(name="w", path=str(bad), src_lang="en", tgt_lang="zh")
+        load_wmt_xml(name="w", path=str(bad), direction="en-zh")
 
 
 def test_jsonl_and_tsv(tmp_path):
     j = tmp_path / "c.jsonl"
     j.write_text('{"id": "s1", "src": "Hello.", "ref": "你好。"}\n{"id": "s2", "src": "Bye."}\n', encoding="utf-8")
-    corpus = load_jsonl(name="j", path=str(j), src_lang="en", tgt_lang="zh")
+    corpus = load_jsonl(name="j", path=str(j), direction="en-zh")
     assert [(s.id, s.refs) for s in corpus.segments] == [("s1", ["你好。"]), ("s2", [])]
     t = tmp_path / "c.tsv"
     t.write_text("Hello.\t你好。\t您好。\nBye.\t再见。\n", encoding="utf-8")
-    corpus = load_jsonl(name="t", path=str(t), src_lang="en", tgt_lang="zh")
+    corpus = load_jsonl(name="t", path=str(t), direction="en-zh")
     assert [s.refs for s in corpus.segments] == [["你好。", "您好。"], ["再见。"]]
 
 
@@ -155,4 +155,4 @@ def test_jsonl_errors(tmp_path, line, match):
     j = tmp_path / "c.jsonl"
     j.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=match):
-        load_jsonl(name="j", path=str(j), src_lang="en", tgt_lang="zh")
+        load_jsonl(name="j", path=str(j), direction="en-zh")

@@ -86,7 +86,7 @@ def test_per_language_rows_that_do_not_match_are_refused(flores_like):
 
     pd.DataFrame({"id": [1, 2], "text": ["你好。", "猫。"]}).to_parquet(flores_like / "devtest" / "cmn_Hans.parquet")
     with pytest.raises(InputError, match="1 eng_Latn ids have no cmn_Hans row"):
-        load_hf(name="f", path=str(flores_like), src_lang="en", tgt_lang="zh", split="devtest",
+        load_hf(name="f", path=str(flores_like), direction="en-zh", split="devtest",
                 src_config="eng_Latn", tgt_config="cmn_Hans", id_field="id")
 
 
@@ -95,30 +95,30 @@ def test_save_to_disk_folder_and_content_digest(tmp_path):
 
     rows = {"source": ["One.", "Two."], "target": ["一。", "二。"]}
     datasets.Dataset.from_dict(rows).save_to_disk(str(tmp_path / "saved"))
-    a = load_hf(name="s", path=str(tmp_path / "saved"), src_lang="en", tgt_lang="zh", split="train")
+    a = load_hf(name="s", path=str(tmp_path / "saved"), direction="en-zh", split="train")
     assert [s.refs for s in a.segments] == [["一。"], ["二。"]]
     write_jsonl(tmp_path / "other.jsonl", [{"source": "One.", "target": "一。"}, {"source": "Two.", "target": "三。"}])
-    b = load_hf(name="s", path=str(tmp_path / "other.jsonl"), src_lang="en", tgt_lang="zh", split="train")
+    b = load_hf(name="s", path=str(tmp_path / "other.jsonl"), direction="en-zh", split="train")
     assert a.provenance["content_sha256"] != b.provenance["content_sha256"]  # the digest names the data
 
 
 def test_missing_field_lists_the_fields(tmp_path):
     path = write_jsonl(tmp_path / "t.jsonl", [{"src": "Hi.", "ref": "嗨。"}])
     with pytest.raises(ConfigError, match=r"no field 'target'; the rows have src, ref"):
-        load_hf(name="t", path=str(path), src_lang="en", tgt_lang="zh", split="train")
+        load_hf(name="t", path=str(path), direction="en-zh", split="train")
 
 
 def test_empty_source_is_an_error_naming_the_row(tmp_path):
     path = write_jsonl(tmp_path / "t.jsonl", [{"source": "Hi.", "target": "嗨。"}, {"source": " ", "target": "空"}])
     with pytest.raises(InputError, match=r":2: row '2': empty source text"):
-        load_hf(name="t", path=str(path), src_lang="en", tgt_lang="zh", split="train")
+        load_hf(name="t", path=str(path), direction="en-zh", split="train")
 
 
 def test_uncached_hub_dataset_offline_is_one_line(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(DataUnavailableError) as err:
-        load_hf(name="w", path="google/wmt24pp-not-cached-here", src_lang="en", tgt_lang="zh", split="train",
+        load_hf(name="w", path="google/wmt24pp-not-cached-here", direction="en-zh", split="train",
                 config="en-zh_CN")
     msg = str(err.value)
     assert "\n" not in msg and "google/wmt24pp-not-cached-here" in msg and "mteval-prefetch" in msg
@@ -133,7 +133,7 @@ def test_gated_dataset_message_names_hf_token(monkeypatch):
 
     monkeypatch.setattr(datasets, "load_dataset", gated)
     with pytest.raises(DataUnavailableError, match="gated.*HF_TOKEN"):
-        load_hf(name="f", path="openlanguagedata/flores_plus", src_lang="en", tgt_lang="zh", split="devtest",
+        load_hf(name="f", path="openlanguagedata/flores_plus", direction="en-zh", split="devtest",
                 src_config="eng_Latn", tgt_config="cmn_Hans")
 
 

@@ -167,8 +167,8 @@ def test_the_judge_is_never_reported_as_gemba_mqm_or_esa(make_judge, caplog, old
 def test_signature_names_prompt_weights_model_content_and_greedy_decoding(make_judge, judge_model):
     judge = make_judge({})
     sig = judge.signature()
-    assert f"model:{judge_model}|id:sha256:" in sig and "|protocol:mteval-mqm|prompt:mteval-mqm-json-v1@" in sig
-    assert "|w:minor=1,major=5,critical=25|" in sig and "|self:no|greedy|" in sig
+    assert f"model:{judge_model}@sha256:" in sig and "|protocol:mteval-mqm|prompt:mteval-mqm-json-v1@" in sig
+    assert "|w:minor=1,major=5,critical=25|" in sig and "|self:no|search:greedy|" in sig
     other = make_judge({}, prompt_template="{source} {translation} {reference} judge me")
     assert other.prompt_digest() != judge.prompt_digest()  # a changed prompt changes the signature
     (judge_model / "model.safetensors").write_bytes(b"other weights")
@@ -210,7 +210,7 @@ def test_reference_free_judge_scores_segments_without_references(make_judge):
     judge = make_judge({HYP: (MAJOR, MAJOR)}, use_reference=False, prompt_template=template)
     assert judge.needs_ref is False
     result = judge.score([HYP], [[]], [SRC], tgt_lang="zh")
-    assert result.segment_scores == [-5.0] and "|qe|" in result.signature
+    assert result.segment_scores == [-5.0] and "|qe:yes|" in result.signature
 
 
 def test_the_judge_refuses_its_own_model_unless_allowed(make_judge, judge_model):
@@ -400,7 +400,7 @@ def test_tiny_chat_model_answers_are_counted_never_scored_silently(tiny_models, 
     assert sum(j["failures"].values()) == j["unparsable"]
     assert j["answers_cut_off"] >= 1  # 12 new tokens: the random text runs to the limit
     assert first.n_scored or math.isnan(first.score)
-    assert "greedy" in first.signature and "id:sha256:" in first.signature
+    assert "search:greedy" in first.signature and "@sha256:" in first.signature
     again = judge.score(hyps, refs, srcs, tgt_lang="zh")  # deterministic decoding: the same answers
     assert again.segment_scores == first.segment_scores and again.extra["judge"]["failures"] == j["failures"]
 
@@ -424,7 +424,7 @@ def test_cli_judge_on_the_tiny_chat_model_reports_parse_failures_in_scores_json(
     judge = entry["judge"]
     assert judge["answers"] == 5 and judge["unparsable"] == 5 - entry["n_scored"]
     assert sum(judge["failures"].values()) == judge["unparsable"] > 0
-    assert "|self:no|greedy|" in entry["signature"] and entry["metric"]["class"] == "mteval.metrics.llm_judge.LLMJudge"
+    assert "|self:no|search:greedy|" in entry["signature"] and entry["metric"]["class"] == "mteval.metrics.llm_judge.LLMJudge"
     assert "answers unparsable after one retry" in proc.stdout
 
 

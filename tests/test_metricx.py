@@ -41,7 +41,7 @@ def test_known_scores_of_the_tiny_model(tiny_models, mode):
     assert result.segment_scores == pytest.approx(KNOWN[mode], abs=2e-3)
     assert result.score == pytest.approx(sum(KNOWN[mode]) / 3, abs=2e-3)
     assert result.higher_is_better is False
-    assert ("|qe|" in result.signature) == (mode == "qe")
+    assert ("|qe:yes|" in result.signature) == (mode == "qe")
     assert "tok:" in result.signature and "|maxtok:1536|" in result.signature
 
 

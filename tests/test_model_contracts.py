@@ -61,7 +61,7 @@ def test_target_token_is_the_first_source_token_of_every_sentence_hf(tiny_models
     assert len(rows) == 3  # split into sentences: each one carries the token
     assert all(row[0] == code for row in rows)
     assert system.fingerprint()["target_token"] == ">>cmn_Hans<<"
-    assert "|tgt_token:>>cmn_Hans<<|greedy|" in system.fingerprint()["signature"]  # the tiny model's own beams: 1
+    assert "|tgt_token:>>cmn_Hans<<|search:greedy|" in system.fingerprint()["signature"]  # the tiny model's own beams: 1
 
 
 @pytest.mark.slow
@@ -103,8 +103,8 @@ def test_wrong_direction_is_one_line_and_exit_2_from_the_cli(tmp_path):
     src = tmp_path / "src.zh"
     src.write_text("我们提出了一个新的数据集。\n", encoding="utf-8")
     run = subprocess.run(
-        [MTEVAL, "dataset=files", f"dataset.load.src={src}", "dataset.direction=zh-en", "dataset.load.src_lang=zh",
-         "dataset.load.tgt_lang=en", "system=opus_mt_en_zh", "metrics=[chrf]", f"results_dir={tmp_path}",
+        [MTEVAL, "dataset=files", f"dataset.load.src={src}", "dataset.direction=zh-en",
+         "system=opus_mt_en_zh", "metrics=[chrf]", f"results_dir={tmp_path}",
          "cache=null"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
@@ -201,7 +201,7 @@ def test_seq2seq_backends_give_their_engines_the_same_decoding(tiny_models, tmp_
     assert gen["no_repeat_ngram_size"] == opts["no_repeat_ngram_size"] == 0
     assert opts["max_decoding_length"] == gen["max_new_tokens"] - 1  # Marian forces EOS at the limit
     assert hf.fingerprint()["decoding"] == ct2.decoding().describe()
-    assert hf.fingerprint()["signature"].endswith("|beam6|lp:1.0|rp:1.0|nrng:0|max:10")
+    assert "|search:beam6|lp:1.0|rp:1.0|nrng:0|max:10|" in hf.fingerprint()["signature"]
 
 
 # -- 5. identity by content -----------------------------------------------------------------

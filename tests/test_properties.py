@@ -80,7 +80,7 @@ def test_plain_text_corpus_keeps_alignment(pairs, limit):
     src = write("".join(s + "\n" for s, _, _ in pairs).encode("utf-8"))
     ref_a = write("".join(r + "\n" for _, r, _ in pairs).encode("utf-8"))
     ref_b = write("".join(r + "\n" for _, _, r in pairs).encode("utf-8"))
-    corpus = load_files(name="p", src=str(src), refs=[str(ref_a), str(ref_b)], src_lang="en", tgt_lang="zh",
+    corpus = load_files(name="p", src=str(src), refs=[str(ref_a), str(ref_b)], direction="en-zh",
                         limit=limit)
     kept = pairs[:limit] if limit else pairs
     assert [(s.src, s.refs[0], s.refs[1]) for s in corpus.segments] == kept
@@ -100,7 +100,7 @@ def test_jsonl_corpus_keeps_every_row_in_order(rows, blank_after, with_ids, limi
         if i in blank_after:
             lines.append("   ")  # blank lines between records are skipped, not segments
     path = write(("\n".join(lines) + "\n").encode("utf-8"), ".jsonl")
-    corpus = load_jsonl(name="j", path=str(path), src_lang="en", tgt_lang="zh", limit=limit)
+    corpus = load_jsonl(name="j", path=str(path), direction="en-zh", limit=limit)
     kept = rows[:limit] if limit else rows
     assert [s.src for s in corpus.segments] == [r["src"] for r in kept]
     assert [s.refs for s in corpus.segments] == [[r["ref"]] if "ref" in r else [] for r in kept]
@@ -118,7 +118,7 @@ TSV_CELL = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp", "Zs
 @given(rows=st.lists(st.tuples(TSV_CELL, st.lists(TSV_CELL, max_size=2)), min_size=1, max_size=10))
 def test_tsv_corpus_keeps_every_row_in_order(rows):
     path = write("".join("\t".join([s, *refs]) + "\n" for s, refs in rows).encode("utf-8"), ".tsv")
-    corpus = load_jsonl(name="t", path=str(path), src_lang="en", tgt_lang="zh")
+    corpus = load_jsonl(name="t", path=str(path), direction="en-zh")
     assert [(s.src, s.refs) for s in corpus.segments] == [(s, refs) for s, refs in rows]
 
 
@@ -251,12 +251,12 @@ def test_jsonl_limit_below_one_is_an_error_not_a_silent_slice(limit):
 
     path = write(jl_rows([{"src": "a"}, {"src": "b"}]), ".jsonl")
     with pytest.raises(SettingError, match=r"limit=-?\d+ is out of range: use an integer >= 1"):
-        load_jsonl(name="j", path=str(path), src_lang="en", tgt_lang="zh", limit=limit)
+        load_jsonl(name="j", path=str(path), direction="en-zh", limit=limit)
 
 
 def test_jsonl_null_ids_fall_back_to_line_numbers():
     path = write(jl_rows([{"id": None, "src": "a"}, {"id": None, "src": "b"}]), ".jsonl")
-    corpus = load_jsonl(name="j", path=str(path), src_lang="en", tgt_lang="zh")
+    corpus = load_jsonl(name="j", path=str(path), direction="en-zh")
     assert [s.id for s in corpus.segments] == ["1", "2"]  # not "None" twice (a duplicate-id error)
 
 

@@ -20,7 +20,7 @@ REFS = [["模型翻译了摘要。"], ["我们提出一种新的评价方法。"
 
 
 def _xcomet(tiny_models, **kw) -> XComet:
-    return XComet(model=str(tiny_models["xcomet"]), gpus=0, name="xcomet", **kw)
+    return XComet(model=str(tiny_models["xcomet"]), device="cpu", name="xcomet", **kw)
 
 
 # -- spans: table-driven, no model -------------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_the_issue_command_writes_spans(xcomet_runs):
     entry = run.scores["metrics"]["xcomet"]
     assert entry["error_spans"]["segments_with_errors"] == sum(1 for seg in spans if seg)
     assert entry["metric"]["class"] == "mteval.metrics.xcomet.XComet"
-    assert "|id:sha256:" in entry["signature"] and "|nrefs:1|" in entry["signature"]  # the checkpoint by content
+    assert "@sha256:" in entry["signature"] and "|nrefs:1|" in entry["signature"]  # the checkpoint by content
     csv_cell = (xcomet_runs["LanguageX"] / "segments.csv").read_text(encoding="utf-8")
     assert '""severity"": ""' in csv_cell  # JSON in the CSV cell, not Python's repr
 

@@ -37,7 +37,7 @@ def reduced_precisions(device: str) -> list[str]:
 def _metric(model: Path, precision: str, device: str, threads: int, batch_size: int) -> Any:
     from mteval.metrics.comet import Comet
 
-    return Comet(model=str(model), gpus=int(device == "cuda"), precision=precision, batch_size=batch_size,
+    return Comet(model=str(model), device=device, precision=precision, batch_size=batch_size,
                  cpu_threads=threads if device == "cpu" else None)
 
 

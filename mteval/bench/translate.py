@@ -241,7 +241,7 @@ def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, 
     if torch.cuda.is_available():
         plans.append(("base", "cuda", args.comet_gpu_segments))
     for size, device, n in plans:
-        metric = Comet(model=str(models[f"comet_{size}"]), batch_size=16, gpus=int(device == "cuda"),
+        metric = Comet(model=str(models[f"comet_{size}"]), batch_size=16, device=device,
                        cpu_threads=args.threads if device == "cpu" else None)
         metric.score(hyps[:2], [[r] for r in refs[:2]], srcs[:2])  # load and warm up
         many = (list(range(len(idx))) * (n // len(idx) + 1))[:n]

@@ -10,7 +10,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from mteval import validate
 from mteval.errors import ConfigError, MtevalError
+from mteval.hub.device import resolve_device
 from mteval.locations import conf_dir
+from mteval.types import Direction
 
 
 def options(group: str) -> list[str]:
@@ -35,8 +37,29 @@ def check_config(cfg: DictConfig) -> None:
     validate.integer("translate_chunk_size", cfg.get("translate_chunk_size", 64), minimum=1)
     validate.integer("seed", cfg.get("seed"))
     validate.device("device", cfg.get("device"))
+    Direction.parse(cfg.dataset.get("direction"), "dataset.direction")
     validate.choice("log_level", cfg.get("log_level"), ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
     validate.text("cache", cfg.get("cache"), optional=True)
+
+
+def resolve_devices(cfg: DictConfig) -> None:
+    """Resolve ``device`` once, before anything is built: the top-level setting, then each system or
+    metric node that takes one (``${device}``, or its own override), becomes ``cpu``, ``cuda``,
+    ``cuda:N`` or ``mps`` through :func:`mteval.hub.device.resolve_device`, and the config (so
+    config.yaml and every fingerprint) holds the device really used. A device this machine lacks is
+    refused here, in one line. A run whose system and metrics take no device (a file, BLEU) resolves
+    nothing and never imports torch.
+
+    Raises:
+        SettingError: a device that is not there (``device=cuda`` without a GPU).
+    """
+    nodes = {"system": cfg.system, **{f"metrics.{key}": node for key, node in cfg.metrics.items()}}
+    takers = {where: node for where, node in nodes.items() if isinstance(node, DictConfig) and "device" in node}
+    if not takers:
+        return
+    cfg.device = resolve_device(cfg.device)
+    for where, node in takers.items():
+        node.device = resolve_device(node.device, setting=f"{where}.device")
 
 
 def build(node: DictConfig, where: str) -> Any:

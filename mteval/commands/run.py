@@ -7,8 +7,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from mteval.commands.config_check import build, check_config
+from mteval.commands.config_check import build, check_config, resolve_devices
 from mteval.cores import size_thread_pools
+from mteval.data.languages import check_direction
+from mteval.types import Direction
 import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
 
 log = logging.getLogger("mteval")
@@ -46,10 +48,12 @@ def run(cfg: DictConfig) -> dict:
     # CLI counts the run as live: mteval.cores.running).
     log.info("threads: %d (this run's share of the cores)", size_thread_pools())
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    resolve_devices(cfg)  # after the thread pools are sized: it may import torch
     # Settings first (cheap), then the data: a wrong setting is reported before any file is read.
     system = build(cfg.system, "system")
     metrics = [build(node, f"metrics.{key}") for key, node in cfg.metrics.items()]
     corpus = build(cfg.dataset.load, "dataset.load")
+    check_direction(corpus, Direction.parse(cfg.dataset.direction, "dataset.direction"))
     log.info("corpus %s (%s, %d segments)\n%s", corpus.name, corpus.direction, len(corpus),
              format_summary(corpus.summary))
     cache = Cache(cfg.cache) if cfg.cache else None

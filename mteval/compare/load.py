@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mteval.errors import IncomparableError, InputError
 from mteval.results.io import LoadedRun, load_run
+from mteval.types import Direction
 
 
 def _natural_key(path: Path) -> list:
@@ -64,7 +65,7 @@ class RunSet:
 
     @property
     def tgt_lang(self) -> str:
-        return self.direction.split("-")[1]
+        return Direction.parse(self.direction).tgt
 
     @property
     def n_segments(self) -> int:

@@ -11,7 +11,7 @@ from mteval.data.provenance import file_digest, text_digest
 from mteval.data.seeds import page_paths, read_pages
 from mteval.data.summary import summarize_blocks
 from mteval.errors import InputError
-from mteval.types import Corpus, Segment
+from mteval.types import Corpus, Direction, Segment
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ def load_abstracts(
     validate.boolean("fetch_originals", fetch_originals)
     validate.boolean("require_originals", require_originals)
     validate.integer("limit", limit, minimum=1, optional=True)
-    src_lang, _, tgt_lang = direction.partition("-")
+    langs = Direction.parse(direction)
+    src_lang, tgt_lang = langs.src, langs.tgt
     if {src_lang, tgt_lang} != {"en", "zh"}:
         raise InputError(pages, None, f"direction must be en-zh or zh-en, not {direction!r}")
     paths = page_paths(pages)

@@ -17,7 +17,7 @@ from typing import Any
 
 from mteval.data.limit import first
 from mteval.errors import ConfigError, DataUnavailableError, InputError
-from mteval.types import Corpus, Segment
+from mteval.types import Corpus, Direction, Segment
 
 _FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv"}
 
@@ -89,8 +89,7 @@ def load_hf(
     *,
     name: str,
     path: str,
-    src_lang: str,
-    tgt_lang: str,
+    direction: str,
     split: str,
     config: str | None = None,
     revision: str | None = None,
@@ -110,7 +109,7 @@ def load_hf(
 
     Args:
         name: the dataset name in results. path: Hub id, local folder or data file.
-        src_lang, tgt_lang: language codes (``en``, ``zh``). split: ``devtest``, ``train``, ...
+        direction: the corpus's direction (``en-zh``). split: ``devtest``, ``train``, ...
         config: the Hub config of a paired-rows dataset (``en-zh_CN``). revision: a Hub commit or tag.
         src_field, ref_fields: paired rows: the source field and the reference field(s).
         id_field, doc_field, domain_field: optional fields for segment ids, documents and domains.
@@ -119,6 +118,7 @@ def load_hf(
             joined on ``join_field`` (None: by position, for line-aligned files), text in ``text_field``.
         limit: keep the first ``limit`` segments.
     """
+    langs = Direction.parse(direction)
     if (src_config is None) != (tgt_config is None):
         raise ConfigError("dataset.load.src_config and tgt_config go together (one config per language)")
     if src_config is not None:
@@ -151,7 +151,7 @@ def load_hf(
         ))
     segments = first(segments, limit, path)
     return Corpus(
-        name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
+        name=name, src_lang=langs.src, tgt_lang=langs.tgt, segments=segments,
         summary={"segments": len(segments), "with_reference": sum(1 for s in segments if s.refs),
                  "documents": len({s.doc_id for s in segments if s.doc_id}),
                  "domains": dict(Counter(s.domain or "none" for s in segments)),

@@ -9,7 +9,7 @@ from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.data.textfile import bad_char_message, read_lines
 from mteval.errors import InputError
-from mteval.types import Corpus, Segment
+from mteval.types import Corpus, Direction, Segment
 from mteval.validate import SettingError
 
 
@@ -77,8 +77,7 @@ def load_jsonl(
     *,
     name: str,
     path: str,
-    src_lang: str,
-    tgt_lang: str,
+    direction: str,
     src_field: str = "src",
     ref_fields: list[str] | None = None,
     id_field: str = "id",
@@ -87,7 +86,7 @@ def load_jsonl(
     """Load a JSONL (``.jsonl``) or tab-separated (``.tsv``: src, ref...) corpus.
 
     Args:
-        name: dataset name. path: the file. src_lang, tgt_lang: language codes.
+        name: dataset name. path: the file. direction: the corpus's direction (``en-zh``).
         src_field: JSONL field with the source. ref_fields: JSONL fields with references
             (default ``["ref"]`` when present). id_field: JSONL field with the segment id
             (line number when absent). limit: keep the first ``limit`` segments.
@@ -95,6 +94,7 @@ def load_jsonl(
     if ref_fields is not None and (not isinstance(ref_fields, list)
                                    or not all(isinstance(f, str) and f for f in ref_fields)):
         raise SettingError("ref_fields", ref_fields, "must be a list of field names, or null for 'ref'")
+    langs = Direction.parse(direction)
     if str(path).endswith(".tsv"):
         segments = _tsv_segments(path)
     else:
@@ -103,7 +103,7 @@ def load_jsonl(
         raise InputError(path, None, "no segments")
     segments = first(segments, limit, path)
     return Corpus(
-        name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
+        name=name, src_lang=langs.src, tgt_lang=langs.tgt, segments=segments,
         summary={"segments": len(segments), "with_reference": sum(1 for s in segments if s.refs)},
         provenance={"files": {path: file_digest(path)}, "limit": limit},
     )

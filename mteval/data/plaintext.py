@@ -7,7 +7,7 @@ from mteval import validate
 from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.data.textfile import check_same_length, read_segments
-from mteval.types import Corpus, Segment
+from mteval.types import Corpus, Direction, Segment
 from mteval.validate import SettingError
 
 
@@ -16,8 +16,7 @@ def load_files(
     name: str,
     src: str,
     refs: list[str] | None = None,
-    src_lang: str,
-    tgt_lang: str,
+    direction: str,
     limit: int | None = None,
 ) -> Corpus:
     """Load a source file and reference files, segment ``i`` being line ``i`` of each.
@@ -25,7 +24,8 @@ def load_files(
     Args:
         name: dataset name in results.
         src: source file. refs: reference files (none for reference-free evaluation).
-        src_lang, tgt_lang: language codes (``en``, ``zh``).
+        direction: the corpus's direction (``en-zh``): the source and target languages, which
+            choose the metrics' tokenisation (BLEU ``tok:zh`` for Chinese targets).
         limit: keep only the first ``limit`` segments (a slice for quick runs).
 
     Raises:
@@ -35,6 +35,7 @@ def load_files(
         # A bare string would be read as a list of one-letter file names.
         raise SettingError("refs", refs, "must be a list of files, e.g. 'dataset.load.refs=[ref.zh]'")
     validate.integer("limit", limit, minimum=1, optional=True)
+    langs = Direction.parse(direction)
     refs = list(refs or [])
     lines = {src: read_segments(src)}
     for r in refs:
@@ -46,7 +47,7 @@ def load_files(
     ]
     segments = first(segments, limit, src)
     return Corpus(
-        name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
+        name=name, src_lang=langs.src, tgt_lang=langs.tgt, segments=segments,
         summary={"segments": len(segments), "with_reference": len(segments) if refs else 0,
                  "references_per_segment": len(refs)},
         provenance={"files": {p: file_digest(p) for p in lines}, "limit": limit},

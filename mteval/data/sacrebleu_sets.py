@@ -7,7 +7,7 @@ from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.data.sacrebleu_cache import entry, raw_files, read_fields, read_lines
 from mteval.errors import ConfigError
-from mteval.types import Corpus, Segment
+from mteval.types import Corpus, Direction, Segment
 
 # Fields sacrebleu reports beside src and the references; every other field of a WMT XML
 # release is a submitted system's output.
@@ -87,7 +87,8 @@ def load_sacrebleu(
         if len(lines) != n:
             raise ConfigError(f"{files[field]}: {len(lines)} lines but the source has {n}; the sacrebleu cache "
                               f"looks damaged: delete {ds._outdir} and fetch {test_set} again")
-    src_lang, tgt_lang = langpair.split("-", 1)
+    langs = Direction.parse(langpair, "langpair")
+    src_lang, tgt_lang = langs.src, langs.tgt
     domains = text.get("domain") or text.get("genre")
     per_doc: Counter[str] = Counter()
     segments = []

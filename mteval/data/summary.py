@@ -5,7 +5,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from mteval.types import Block
+from mteval.types import Block, Direction
 
 REFERENCE_NOTE = (
     "Chinese blocks in the seed pages are Google Translate output, so any reference taken from them "
@@ -26,7 +26,7 @@ def summarize_blocks(
         direction: which language is the source side.
     """
     by_lang = Counter(b.lang for b in blocks)
-    src_lang = direction.split("-")[0]
+    src_lang = Direction.parse(direction).src
     n_src = by_lang.get(src_lang, 0)
     with_ref = n_pairs + n_user_refs
     return {

@@ -7,7 +7,7 @@ from pathlib import Path
 from mteval.data.limit import first
 from mteval.data.provenance import file_digest
 from mteval.errors import InputError
-from mteval.types import Corpus, Segment
+from mteval.types import Corpus, Direction, Segment
 
 
 def _segs(node: ET.Element) -> list[str]:
@@ -18,8 +18,7 @@ def load_wmt_xml(
     *,
     name: str,
     path: str,
-    src_lang: str,
-    tgt_lang: str,
+    direction: str,
     translators: list[str] | None = None,
     limit: int | None = None,
 ) -> Corpus:
@@ -27,7 +26,7 @@ def load_wmt_xml(
 
     Args:
         name: dataset name. path: the XML file.
-        src_lang, tgt_lang: language codes.
+        direction: the test set's direction (``en-zh``).
         translators: which references to use, by their ``translator`` attribute (e.g. ``[A]``);
             None takes every reference in the file.
         limit: keep the first ``limit`` segments.
@@ -35,6 +34,7 @@ def load_wmt_xml(
     Segment ids are ``<doc id>:<seg id>``; segment order is file order, which matches the
     plain-text files WMT distributes beside the XML.
     """
+    langs = Direction.parse(direction)
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as err:
@@ -68,7 +68,7 @@ def load_wmt_xml(
     for seg in segments:
         domains[seg.domain or "none"] = domains.get(seg.domain or "none", 0) + 1
     return Corpus(
-        name=name, src_lang=src_lang, tgt_lang=tgt_lang, segments=segments,
+        name=name, src_lang=langs.src, tgt_lang=langs.tgt, segments=segments,
         summary={"segments": len(segments), "documents": len({s.doc_id for s in segments}),
                  "domains": domains, "with_reference": sum(1 for s in segments if s.refs),
                  "systems_in_file": len(systems)},

@@ -21,6 +21,7 @@ from mteval.files import digest, write_atomic
 from mteval.results.io import load_run
 from mteval.results.rebuild import rebuild_metric, sacre_stats
 from mteval.results.schema import check_baseline
+from mteval.types import Direction
 
 FORMAT = "mteval-baseline/1"
 
@@ -52,7 +53,7 @@ class RunView:
 
     @property
     def tgt_lang(self) -> str:
-        return self.direction.split("-")[1]
+        return Direction.parse(self.direction).tgt
 
     def stats_for(self, name: str) -> list[list[float] | None] | None:
         """Sufficient statistics of a sacrebleu metric (computed once for a run dir); None for others."""

@@ -1,4 +1,4 @@
-"""Loading Hugging Face models: device and dtype choice, and readable errors when a model is missing."""
+"""Loading Hugging Face models: dtype choice, and readable errors when a model is missing."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from mteval.errors import ConfigError, ModelUnavailableError
+from mteval.hub.device import resolve_device
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -15,15 +16,6 @@ log = logging.getLogger(__name__)
 #: dtype settings of the torch backends (vLLM's names too) -> torch attribute; ``auto`` is resolved per device.
 TORCH_DTYPES = {"auto": None, "float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16",
                 "fp16": "float16", "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; anything else is used as given."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def resolve_dtype(dtype: str, device: str) -> Any:
@@ -38,6 +30,11 @@ def resolve_dtype(dtype: str, device: str) -> Any:
         return getattr(torch, TORCH_DTYPES[dtype])
     except KeyError:
         raise ValueError(f"unknown dtype {dtype!r}: use one of {', '.join(TORCH_DTYPES)}") from None
+
+
+def dtype_name(dtype: str, device: str) -> str:
+    """The torch dtype a setting runs at on a device, by name (``float32``, ``bfloat16``): for signatures."""
+    return str(resolve_dtype(dtype, device)).removeprefix("torch.")
 
 
 def model_error(model_id: str, err: BaseException) -> ModelUnavailableError:

@@ -14,7 +14,9 @@ from mteval.errors import ConfigError
 from mteval.hub.availability import ModelRef
 from mteval.metrics.base import Metric
 from mteval.metrics.comet_files import checkpoint_path, comet_models
+from mteval.hub.device import resolve_device
 from mteval.hub.loading import model_error
+from mteval.signature import Signature, model_ref, reference_fields
 from mteval.stats.intervals import mean_ci
 from mteval.types import MetricResult
 
@@ -40,7 +42,7 @@ class Comet(Metric):
         name: the metric name in results (``comet`` or ``cometkiwi``).
         reference_free: a QE model (CometKiwi); scores every segment, reference or not.
         batch_size: segments per forward pass (COMET sorts them by length).
-        gpus: ``auto`` uses one GPU when present, else the CPU; or 0 / 1.
+        device: ``auto`` (a GPU when present), ``cpu``, ``cuda`` or ``cuda:N``; the signature names the resolved one.
         precision: ``auto`` (bf16 on CPUs with AVX-512 BF16 or AMX and on bf16 GPUs, fp16 on older
             GPUs, else 32), ``32``, ``bf16`` or ``16`` (GPU only); the signature names the resolved one.
         cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
@@ -63,7 +65,7 @@ class Comet(Metric):
         name: str = "comet",
         reference_free: bool = False,
         batch_size: int = 16,
-        gpus: str | int = "auto",
+        device: str = "auto",
         precision: str = "32",
         cpu_threads: int | None = None,
         multi_ref: str = "mean",
@@ -76,7 +78,7 @@ class Comet(Metric):
         self.reference_free = validate.boolean("reference_free", reference_free)
         self.needs_ref = not reference_free
         self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
-        self.gpus = validate.choice("gpus", gpus, ("auto", 0, 1))
+        self.device = validate.device("device", device)
         self.precision = PRECISIONS[validate.choice("precision", str(precision), tuple(PRECISIONS))]
         self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
         self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
@@ -116,7 +118,7 @@ class Comet(Metric):
             raise model_error(self.model_id, err) from err
 
     def _device(self) -> str:
-        return "cuda" if self.n_gpus() else "cpu"
+        return resolve_device(self.device, setting=f"metrics.{self.name}.device", kinds=("cpu", "cuda"))
 
     def resolved_precision(self) -> str:
         """The precision this metric runs at here (``auto`` resolved; a setting the device lacks refused)."""
@@ -128,11 +130,7 @@ class Comet(Metric):
             raise ConfigError(f"metrics.{self.name}.{err}") from None
 
     def n_gpus(self) -> int:
-        if self.gpus == "auto":
-            import torch
-
-            return 1 if torch.cuda.is_available() else 0
-        return int(self.gpus)
+        return 0 if self._device() == "cpu" else 1
 
     def identity(self) -> str:
         """The checkpoint by content (a Hub commit, or a digest of a local checkpoint), never by its
@@ -142,9 +140,10 @@ class Comet(Metric):
         return model_identity(self.model_id, self.revision)
 
     def signature(self, n_refs: int) -> str:
-        refs = "qe" if self.reference_free else f"nrefs:{n_refs}|multiref:{self.multi_ref if n_refs > 1 else 'none'}"
-        return (f"model:{self.model_id}|id:{self.identity()[:23]}|{refs}|bs:{self.batch_size}|"
-                f"precision:{self.resolved_precision()}|comet:{version('unbabel-comet')}")
+        refs = reference_fields(n_refs, self.multi_ref, qe=self.reference_free)
+        return str(Signature.of(model=model_ref(self.model_id, self.identity()), **refs,
+                                batch_size=self.batch_size, precision=self.resolved_precision(),
+                                device=self._device(), comet=version("unbabel-comet")))
 
     def _predict(self, samples: list[dict[str, str]]) -> list[float]:
         from mteval.metrics.comet_embed import is_regression, regression_scores
@@ -171,6 +170,8 @@ class Comet(Metric):
         if not gpus:
             kwargs["accelerator"] = "cpu"
             kwargs["num_workers"] = 0
+        else:  # the GPU the setting names (cuda:N), not whichever Lightning would pick
+            kwargs["devices"] = [int(self._device().partition(":")[2] or 0)]
         return model.predict(samples, **kwargs)  # the encoder applies the precision itself (hold_encoder_at)
 
     def measure_inputs(self, hyps, refs, srcs):
@@ -215,7 +216,7 @@ class Comet(Metric):
         for i, s in zip(subset, scores, strict=True):
             spread[i] = s
         lo, hi = mean_ci(scores, seed=self.subset_seed)
-        signature = f"{self.signature(n_refs)}|subset:{len(subset)}|seed:{self.subset_seed}"
+        signature = f"{self.signature(n_refs)}|{Signature.of(subset=len(subset), seed=self.subset_seed)}"
         return MetricResult(self.name, sum(scores) / len(scores), signature, segment_scores=spread,
                             extra={"subset": len(subset), "ci95": [lo, hi]})
 

@@ -30,6 +30,7 @@ from mteval.metrics.spans import FIELD as SPANS
 from mteval.metrics.spans import SEVERITIES as SPAN_SEVERITIES
 from mteval.systems.hf_chat import LANG_NAMES
 from mteval.hub.loading import TORCH_DTYPES
+from mteval.signature import Signature, model_ref, reference_fields
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -187,10 +188,13 @@ class LLMJudge(Metric):
 
     def signature(self) -> str:
         weights = ",".join(f"{k}={v:g}" for k, v in self.severity_weights.items())
-        return (f"model:{self.model_id}|id:{self.identity()[:23]}|backend:{self.backend}|protocol:{PROTOCOL}|"
-                f"prompt:{self.prompt_name}@{self.prompt_digest()}|{'ref' if self.use_reference else 'qe'}|"
-                f"score:{self.primary}|w:{weights}|spans:{'checked' if self.check_spans else 'free'}|"
-                f"self:{'yes' if self.judging_itself else 'no'}|{self.chat_backend().decoding().signature()}")
+        chat = self.chat_backend()
+        return str(Signature.of(
+            model=model_ref(self.model_id, self.identity()), backend=self.backend, protocol=PROTOCOL,
+            prompt=f"{self.prompt_name}@{self.prompt_digest()}",
+            **reference_fields(1, "first", qe=not self.use_reference),  # the first reference only
+            score=self.primary, weights=weights, spans="checked" if self.check_spans else "free",
+            self_judge=self.judging_itself, **chat.decoding().signature_fields(), **chat.run_settings()))
 
     def render(self, src: str, hyp: str, refs: list[str], tgt_lang: str) -> str:
         fields = {"tgt_lang": LANG_NAMES.get(tgt_lang, tgt_lang), "source": src, "translation": hyp}

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mteval.signature import Signature
 from mteval.metrics.spans import FIELD, merge_units
 from mteval.types import MetricResult
 
@@ -59,7 +60,8 @@ class UnitPlan:
                                                           self.seg_hyps)
         # The signature names the policy, which is the same for every run of this metric; the counts
         # differ between systems (a longer translation), so they go in the result, not the signature.
-        result.signature += f"|maxtok:{self.limit}|long:{'sentences' if self.splits else 'truncate'}"
+        result.signature = str(Signature.parse(result.signature) + Signature.of(
+            max_input_tokens=self.limit, long_inputs="sentences" if self.splits else "truncate"))
         result.extra["long_inputs"] = {
             "limit": self.limit,
             "over_limit": len(self.over),

@@ -13,9 +13,11 @@ from typing import Any
 
 from mteval import validate
 from mteval.hub.availability import ModelRef, is_hub_id
+from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain
 from mteval.metrics.base import Metric
 from mteval.metrics.mt5_tokenizer import check_readout, load_fast
+from mteval.signature import Signature, model_ref, reference_fields
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -31,12 +33,6 @@ def input_text(src: str, hyp: str, ref: str | None) -> str:
     (metricx24/predict.py; the QE input has no reference part at all, not an empty one)."""
     text = f"source: {src} candidate: {hyp}"
     return text if ref is None else f"{text} reference: {ref}"
-
-
-def short_identity(identity: str) -> str:
-    """``hub:<commit>`` or ``sha256:<digest>`` cut to 12 hex digits, as git shortens commits."""
-    kind, _, value = identity.partition(":")
-    return f"{kind}:{value[:12]}"
 
 
 class MetricX(Metric):
@@ -176,11 +172,7 @@ class MetricX(Metric):
         return self._model
 
     def _torch_device(self) -> str:
-        if self.device != "auto":
-            return self.device
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return resolve_device(self.device, setting=f"metrics.{self.name}.device")
 
     # -- inputs ------------------------------------------------------------------------------------
     def _inputs(self, hyps: list[str], refs: list[list[str]], srcs: list[str], k: int) -> list[str]:
@@ -239,11 +231,11 @@ class MetricX(Metric):
         if self._identity is None:
             from mteval.hub.identity import model_identity
 
-            self._identity = (short_identity(model_identity(self.model_id, self.revision)),
-                              short_identity(model_identity(self.tokenizer_id, self.tokenizer_revision)))
-        refs = "qe" if self.reference_free else f"nrefs:{n_refs}|multiref:{self.multi_ref if n_refs > 1 else 'none'}"
-        return (f"model:{self.model_id}@{self._identity[0]}|tok:{self.tokenizer_id}@{self._identity[1]}|{refs}|"
-                f"dtype:{self.resolved_dtype()}|transformers:{version('transformers')}")
+            self._identity = (model_ref(self.model_id, model_identity(self.model_id, self.revision)),
+                              model_ref(self.tokenizer_id, model_identity(self.tokenizer_id, self.tokenizer_revision)))
+        refs = reference_fields(n_refs, self.multi_ref, qe=self.reference_free)
+        return str(Signature.of(model=self._identity[0], tokenizer=self._identity[1], **refs,
+                                dtype=self.resolved_dtype(), device=self._torch_device(), transformers=version("transformers")))
 
     def _score(self, hyps, refs, srcs, *, tgt_lang):
         if self.reference_free:

@@ -6,6 +6,7 @@ from typing import Any
 from mteval import validate
 from mteval.metrics.base import Metric
 from mteval.metrics.sacre_stats import corpus_score, count_words, segment_statistics, sentence_score
+from mteval.signature import Signature
 from mteval.text.normalize import MODES, normalize_punct
 from mteval.types import MetricResult
 
@@ -50,8 +51,10 @@ class SacreMetric(Metric):
         mode = self.zh_punct if tgt_lang == "zh" else "none"
         return [normalize_punct(t, mode) for t in texts]
 
-    def signature_suffix(self, tgt_lang: str) -> str:
-        return f"|zhpunct:{self.zh_punct}" if tgt_lang == "zh" and self.zh_punct != "none" else ""
+    def signature(self, sacre_metric: Any, tgt_lang: str) -> Signature:
+        """sacrebleu's own signature, byte for byte, then ``zhpunct:halfwidth`` where punctuation was mapped."""
+        mapped = tgt_lang == "zh" and self.zh_punct != "none"
+        return Signature.parse(str(sacre_metric.get_signature())) + Signature.of(zh_punct=self.zh_punct if mapped else None)
 
     def _score(self, hyps, refs, srcs, *, tgt_lang):
         hyps = self.prepare(hyps, tgt_lang)
@@ -64,8 +67,7 @@ class SacreMetric(Metric):
         corpus = corpus_score(corpus_metric, stats)
         sent_metric = self._make(tgt_lang, sentence=True)
         segs = [sentence_score(sent_metric, s) for s in stats]
-        signature = str(corpus_metric.get_signature()) + self.signature_suffix(tgt_lang)
-        return MetricResult(self.name, corpus, signature, segment_scores=segs)
+        return MetricResult(self.name, corpus, str(self.signature(corpus_metric, tgt_lang)), segment_scores=segs)
 
 
 class BLEU(SacreMetric):

@@ -10,6 +10,7 @@ from mteval.report.labels import CHECK_HEADERS, digits, fmt_score, metric_label
 from mteval.report.spans import marked, spans_metric
 from mteval.report.worst import MIN_LENGTH, worst_segments
 from mteval.text.checks import CHECKS, CJK_TARGETS, DESCRIPTIONS
+from mteval.types import Direction
 
 
 def _text(text: str, lang: str, cls: str = "text") -> str:
@@ -27,8 +28,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def _langs(comp: Comparison) -> tuple[str, str]:
-    src, tgt = comp.runset.direction.split("-")
-    return src, tgt
+    langs = Direction.parse(comp.runset.direction)
+    return langs.src, langs.tgt
 
 
 def worst_section(comp: Comparison, k: int) -> str:

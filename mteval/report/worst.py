@@ -8,6 +8,7 @@ import numpy as np
 from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
 from mteval.text.checks import CJK_TARGETS
+from mteval.types import Direction
 
 # String metrics in order of preference when no model-based metric was scored: chrF is the
 # sentence-level metric that behaves best on short segments (sentence BLEU is mostly 0 there).
@@ -54,7 +55,8 @@ def segment_length(text: str, lang: str) -> int:
 def long_enough(comp: Comparison) -> np.ndarray:
     """Per segment: whether its reference (the source, when there is none) reaches MIN_LENGTH."""
     rs = comp.runset
-    src_lang, tgt_lang = rs.direction.split("-")
+    langs = Direction.parse(rs.direction)
+    src_lang, tgt_lang = langs.src, langs.tgt
     out = []
     for src, refs in zip(rs.srcs, rs.refs, strict=True):
         text, lang = (refs[0], tgt_lang) if refs else (src, src_lang)

@@ -12,6 +12,8 @@ from typing import Any
 
 from mteval.errors import InputError
 from mteval.metrics.spans import check_spans, spans_key
+from mteval.types import Direction
+from mteval.validate import SettingError
 
 
 def is_number(x: Any) -> bool:
@@ -43,9 +45,10 @@ def require(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: 
 
 
 def check_direction(direction: str, path: Path | str) -> None:
-    parts = direction.split("-")
-    if len(parts) != 2 or not all(parts):
-        raise InputError(path, None, f"'direction' must look like 'en-zh', got {direction!r}")
+    try:
+        Direction.parse(direction)
+    except SettingError:
+        raise InputError(path, None, f"'direction' must look like 'en-zh', got {direction!r}") from None
 
 
 def check_metric_entries(metrics: Any, path: Path | str) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,8 @@ from mteval.cores import size_thread_pools
 from mteval.errors import MtevalError
 from mteval.hub.availability import ModelRef
 from mteval.systems.batching import free_gpu_memory, is_oom, plan_batches
-from mteval.systems.languages import check_direction, check_pairs, parse_direction
+from mteval.systems.languages import check_direction, check_pairs
+from mteval.types import Direction
 from mteval.text.sentences import join_sentences, split_long, split_sentences
 from mteval.types import Corpus, Translation
 
@@ -120,7 +121,8 @@ class SentenceBatchedSystem(System):
         #: the directions the model serves (None: not declared, any); checked before any model loads.
         self.language_pairs = check_pairs(language_pairs)
         if direction is not None:  # the run's direction, known at instantiation from ${dataset.direction}
-            check_direction(name, self.model_id, self.language_pairs, *parse_direction(direction))
+            langs = Direction.parse(direction)
+            check_direction(name, self.model_id, self.language_pairs, langs.src, langs.tgt)
         self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
         self.max_tokens = validate.integer("max_tokens", max_tokens, minimum=1, optional=True)
         self.max_input_tokens = validate.integer("max_input_tokens", max_input_tokens, minimum=1)

@@ -16,6 +16,7 @@ from mteval.provenance import ROOT
 from mteval.hub.identity import model_identity
 from mteval.systems.batching import available_cores, is_oom, split_cores
 from mteval.systems.decoding import Decoding
+from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain, model_error
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
@@ -109,11 +110,8 @@ class CT2Seq2Seq(Seq2SeqModel):
         """(``cpu`` | ``cuda``, device index) from the ``device`` setting."""
         import ctranslate2
 
-        if self.device == "auto":
-            return ("cuda", 0) if ctranslate2.get_cuda_device_count() > 0 else ("cpu", 0)
-        kind, _, index = self.device.partition(":")
-        if kind not in {"cpu", "cuda"}:
-            raise ConfigError(f"{self.name}: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
+        kind, _, index = resolve_device(self.device, setting="system.device", kinds=("cpu", "cuda"),
+                                        gpus=ctranslate2.get_cuda_device_count).partition(":")  # its own GPU count
         return kind, int(index or 0)
 
     def resolved_compute_type(self) -> str:
@@ -256,11 +254,13 @@ class CT2Seq2Seq(Seq2SeqModel):
                 yield self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
 
     def fingerprint(self) -> dict[str, Any]:
-        device, _ = self.device_and_index()
-        return {
-            **super().fingerprint(), "device": device,
-            "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2"),
-        }
+        return {**super().fingerprint(), "device": self.device_and_index()[0],
+                "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2")}
+
+    def run_settings(self) -> dict[str, str]:
+        kind, index = self.device_and_index()
+        return {"dtype": self.resolved_compute_type(), "device": kind if kind == "cpu" else f"cuda:{index}",
+                "ctranslate2": version("ctranslate2")}
 
 
 def decoding_options(gen: dict[str, Any], tok: Any, converted: Path, decoding: Decoding) -> dict[str, Any]:

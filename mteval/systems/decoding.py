@@ -44,10 +44,12 @@ class Decoding:
         """The settings for fingerprints and signatures; ``mode`` says greedy or beam search."""
         return {"mode": "greedy" if self.num_beams == 1 else f"beam{self.num_beams}", **asdict(self)}
 
-    def signature(self) -> str:
-        """A compact line for system signatures: ``beam6|lp:1.0|rp:1.0|nrng:0|max:256``."""
-        return (f"{self.describe()['mode']}|lp:{self.length_penalty}|rp:{self.repetition_penalty}|"
-                f"nrng:{self.no_repeat_ngram_size}|max:{self.max_new_tokens}")
+    def signature_fields(self) -> dict[str, Any]:
+        """The decoding's keys of a :class:`~mteval.signature.Signature`:
+        ``search:beam6|lp:1.0|rp:1.0|nrng:0|max:256`` once printed."""
+        return {"search": self.describe()["mode"], "length_penalty": self.length_penalty,
+                "repetition_penalty": self.repetition_penalty, "no_repeat_ngram_size": self.no_repeat_ngram_size,
+                "max_new_tokens": self.max_new_tokens}
 
     def hf_kwargs(self) -> dict[str, Any]:
         """``generate`` keywords: every setting explicit, so nothing leaks in from the model's file."""

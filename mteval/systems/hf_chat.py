@@ -4,11 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from mteval import validate
+from mteval.hub.device import resolve_device
 from mteval.hub.identity import model_identity
 from mteval.systems.base import SentenceBatchedSystem
 from mteval.systems.batching import plan_batches
 from mteval.systems.decoding import ResolvesDecoding
-from mteval.hub.loading import TORCH_DTYPES, count_length_capped, load_hf, require_chat_template
+from mteval.hub.loading import TORCH_DTYPES, count_length_capped, dtype_name, load_hf, require_chat_template
+from mteval.signature import Signature, model_ref
 
 DEFAULT_SYSTEM_PROMPT = "You are a professional translator."
 DEFAULT_PROMPT_TEMPLATE = ("Translate the following {src_lang} text into {tgt_lang}. "
@@ -140,6 +142,15 @@ class HFChat(ResolvesDecoding, SentenceBatchedSystem):
             "model": self.model_id, "revision": self.revision,
             "model_identity": model_identity(self.model_id, self.revision), "system_prompt": self.system_prompt,
             "prompt_template": self.prompt_template, "dtype": self.dtype, "decoding": self.decoding().describe(),
-            "signature": f"model:{self.model_id}|id:{model_identity(self.model_id, self.revision)}|"
-                         f"{self.decoding().signature()}",
+            "device": self.run_settings()["device"], "signature": str(self.signature()),
         }
+
+    def run_settings(self) -> dict[str, str]:
+        """Where and how the model runs: the resolved device and dtype (keys of a signature)."""
+        device = resolve_device(self.device)
+        return {"device": device, "dtype": dtype_name(self.dtype, device)}
+
+    def signature(self) -> Signature:
+        """The model by content, its decoding, and the device and dtype it runs at."""
+        return Signature.of(model=model_ref(self.model_id, model_identity(self.model_id, self.revision)),
+                            **self.decoding().signature_fields(), **self.run_settings())

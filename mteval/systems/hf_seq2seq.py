@@ -8,7 +8,8 @@ from typing import Any
 
 from mteval import validate
 from mteval.systems.batching import available_cores, split_cores
-from mteval.hub.loading import TORCH_DTYPES, count_length_capped, load_hf
+from mteval.hub.device import resolve_device
+from mteval.hub.loading import TORCH_DTYPES, count_length_capped, dtype_name, load_hf
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)
@@ -145,5 +146,9 @@ class HFSeq2Seq(Seq2SeqModel):
 
     def fingerprint(self) -> dict[str, Any]:
         return {
-            **super().fingerprint(), "dtype": self.dtype,
+            **super().fingerprint(), "dtype": self.dtype, "device": resolve_device(self.device),
         }
+
+    def run_settings(self) -> dict[str, str]:
+        device = resolve_device(self.device)
+        return {"dtype": dtype_name(self.dtype, device), "device": device}

@@ -4,14 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from mteval.errors import ConfigError
-
-
-def parse_direction(direction: str) -> tuple[str, str]:
-    """``"en-zh"`` -> ``("en", "zh")``."""
-    src, sep, tgt = str(direction).partition("-")
-    if not sep or not src or not tgt:
-        raise ConfigError(f"direction {direction!r} is not of the form src-tgt (e.g. en-zh)")
-    return src, tgt
+from mteval.types import Direction
 
 
 def check_pairs(pairs: Sequence[str] | None) -> list[str] | None:
@@ -21,7 +14,7 @@ def check_pairs(pairs: Sequence[str] | None) -> list[str] | None:
     if isinstance(pairs, str) or not pairs:
         raise ConfigError(f"language_pairs must be a non-empty list such as [en-zh], got {pairs!r}")
     for pair in pairs:
-        parse_direction(pair)
+        Direction.parse(pair, "language_pairs")
     return list(pairs)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.hub.identity import model_identity
+from mteval.signature import Signature, model_ref
 from mteval.systems.base import SentenceBatchedSystem
 from mteval.systems.decoding import ResolvesDecoding
 from mteval.systems.languages import model_code
@@ -75,10 +76,17 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
             **super().fingerprint(),
             "model": self.model_id, "revision": self.revision, "model_identity": identity,
             "lang_codes": self.lang_codes, "target_token": self.target_token,
-            "decoding": self.decoding().describe(),
-            "signature": f"model:{self.model_id}|id:{identity}|tgt_token:{self.target_token}|"
-                         f"{self.decoding().signature()}",
+            "decoding": self.decoding().describe(), "signature": str(self.signature()),
         }
+
+    def signature(self) -> Signature:
+        """The model by content, its target token and decoding, and where and how the engine runs it."""
+        return Signature.of(model=model_ref(self.model_id, model_identity(self.model_id, self.revision)),
+                            target_token=self.target_token, **self.decoding().signature_fields(), **self.run_settings())
+
+    def run_settings(self) -> dict[str, str]:
+        """Each engine's resolved device and dtype (and its version), as keys of the signature."""
+        raise NotImplementedError
 
 
 def target_language_token(tok: Any, code: str) -> str:

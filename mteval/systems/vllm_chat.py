@@ -110,6 +110,10 @@ class VLLMChat(HFChat):
         """What ``SamplingParams`` is given: the resolved decoding, as HFChat gives ``generate``."""
         return self.decoding().vllm_kwargs()
 
+    def run_settings(self) -> dict[str, str]:
+        """vLLM runs on the GPU, at the dtype it is given (``auto``: vLLM's own choice)."""
+        return {"device": "cuda", "dtype": self.dtype}
+
     def fingerprint(self) -> dict[str, Any]:
         try:
             vllm_version = version("vllm")

@@ -39,3 +39,7 @@ class ScriptedChat:
 
     def decoding(self) -> Decoding:
         return resolve_decoding({}, max_new_tokens=self.max_new_tokens, num_beams=1)
+
+    def run_settings(self) -> dict[str, str]:
+        """Where the answers come from, as HFChat reports it: here, a table on the CPU."""
+        return {"device": "cpu"}
