@@ -23,6 +23,7 @@ KEYS = {
     "target_token": "tgt_token",
     "search": "search",                # greedy | beamN
     "length_penalty": "lp",
+    "beam_stop": "stop",               # when beam search stops: n-finished, hf-heuristic, hf-never, best-finished
     "repetition_penalty": "rp",
     "no_repeat_ngram_size": "nrng",
     "max_new_tokens": "max",

@@ -10,7 +10,8 @@ import pytest
 from mteval.errors import ConfigError
 from mteval.systems import ctranslate2 as ct2
 from mteval.systems.batching import split_cores
-from mteval.systems.ctranslate2 import CT2Seq2Seq, decoding_options
+from mteval.systems.ct2_decoding import decoding_options
+from mteval.systems.ctranslate2 import CT2Seq2Seq
 from mteval.systems.decoding import resolve_decoding
 
 pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")

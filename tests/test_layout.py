@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mteval"
 #: inside functions. Data flows corpus -> system -> metrics -> results -> compare/gate/report.
 FLOORS = [
     {"", "errors"},  # "": the package itself (its __init__ and __file__)
-    {"files", "validate"},
+    {"files", "validate", "signature"},
     {"types", "text", "cores", "cache", "provenance", "stats"},
     {"locations"},  # where conf/ and results/ are, in a checkout or an installed wheel
     {"hub", "data"},

@@ -188,7 +188,8 @@ def test_chat_backends_give_their_engines_the_same_decoding(tiny_models):
 
 
 def test_seq2seq_backends_give_their_engines_the_same_decoding(tiny_models, tmp_path):
-    from mteval.systems.ctranslate2 import CT2Seq2Seq, decoding_options
+    from mteval.systems.ct2_decoding import decoding_options
+    from mteval.systems.ctranslate2 import CT2Seq2Seq
 
     model = _copy_with_generation_config(tiny_models["marian"], tmp_path / "m", num_beams=6, repetition_penalty=1.3)
     hf = _marian(model, max_new_tokens=10)
@@ -198,10 +199,14 @@ def test_seq2seq_backends_give_their_engines_the_same_decoding(tiny_models, tmp_
     assert gen["num_beams"] == opts["beam_size"] == 6  # the model's own beams, in both
     assert gen["repetition_penalty"] == opts["repetition_penalty"] == 1.0  # its penalty, in neither
     assert gen["length_penalty"] == opts["length_penalty"]
+    # the model sets no early_stopping: transformers' False, which CTranslate2 cannot apply and says so
+    assert gen["early_stopping"] is False and opts["patience"] == 1.0
+    assert ct2.fingerprint()["decoding"]["beam_stop"] == "n-finished(asked:hf-heuristic)"
+    assert hf.fingerprint()["decoding"]["beam_stop"] == "hf-heuristic"
     assert gen["no_repeat_ngram_size"] == opts["no_repeat_ngram_size"] == 0
     assert opts["max_decoding_length"] == gen["max_new_tokens"] - 1  # Marian forces EOS at the limit
     assert hf.fingerprint()["decoding"] == ct2.decoding().describe()
-    assert "|search:beam6|lp:1.0|rp:1.0|nrng:0|max:10|" in hf.fingerprint()["signature"]
+    assert "|search:beam6|lp:1.0|stop:hf-heuristic|rp:1.0|nrng:0|max:10|" in hf.fingerprint()["signature"]
 
 
 # -- 5. identity by content -----------------------------------------------------------------

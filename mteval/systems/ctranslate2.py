@@ -14,10 +14,11 @@ from mteval.errors import ConfigError
 from mteval.files import digest
 from mteval.provenance import ROOT
 from mteval.hub.identity import model_identity
-from mteval.systems.batching import available_cores, is_oom, split_cores
 from mteval.systems.decoding import Decoding
 from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain, model_error
+from mteval.systems.batching import available_cores, is_oom, split_cores
+from mteval.systems.ct2_decoding import decoding_options
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
 
 log = logging.getLogger(__name__)
@@ -38,14 +39,17 @@ class CT2Seq2Seq(Seq2SeqModel):
     (weights kept as stored, float32 for these models) into ``converted_dir``; later runs load
     the conversion. ``compute_type`` quantises at load time, so one conversion serves int8 on
     CPU and float16 on GPU. Tokenisation, the target language token and the decoding settings
-    are :class:`~mteval.systems.seq2seq.Seq2SeqModel`'s, as in the Hugging Face backend, so both
-    backends decode alike.
+    are :class:`~mteval.systems.seq2seq.Seq2SeqModel`'s, as in the Hugging Face backend. Greedy
+    decoding and beam search stopped at ``num_beams`` finished hypotheses (early_stopping true)
+    give the same outputs in both; CTranslate2 cannot stop beam search as ``generate`` does with
+    early_stopping false or never (opus-mt's and NLLB's own), and its signature says so
+    (``stop:n-finished(asked:hf-heuristic)``, docs/systems.md).
 
     Args:
         name: system name in results.
         model: Hub id or local directory of the Hugging Face model.
         revision: Hub revision.
-        lang_codes, target_token, num_beams, length_penalty, repetition_penalty,
+        lang_codes, target_token, num_beams, length_penalty, early_stopping, repetition_penalty,
             no_repeat_ngram_size, max_new_tokens: as for the Hugging Face backend
             (:class:`~mteval.systems.seq2seq.Seq2SeqModel`); max_new_tokens counted as Hugging Face counts it.
         language_pairs: the directions the model serves. direction: the run's (``${dataset.direction}``).
@@ -73,6 +77,7 @@ class CT2Seq2Seq(Seq2SeqModel):
         target_token: str | None = None,
         num_beams: int | None = None,
         length_penalty: float | None = None,
+        early_stopping: bool | str | None = None,
         repetition_penalty: float | None = None,
         no_repeat_ngram_size: int | None = None,
         max_new_tokens: int = 256,
@@ -91,7 +96,8 @@ class CT2Seq2Seq(Seq2SeqModel):
     ):
         super().__init__(name=name, model=model, revision=revision, lang_codes=lang_codes,
                          target_token=target_token, num_beams=num_beams, length_penalty=length_penalty,
-                         repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
+                         early_stopping=early_stopping, repetition_penalty=repetition_penalty,
+                         no_repeat_ngram_size=no_repeat_ngram_size,
                          max_new_tokens=max_new_tokens, batch_size=batch_size, max_tokens=max_tokens,
                          max_input_tokens=max_input_tokens, split_sentences=split_sentences,
                          language_pairs=language_pairs, direction=direction)
@@ -181,6 +187,11 @@ class CT2Seq2Seq(Seq2SeqModel):
         self.check_target_token(self._tok)
         path = self.convert()
         self._decoding = decoding_options(self.model_defaults(), self._tok, path, self.decoding())
+        if "(asked:" in self.beam_stop():
+            log.warning("%s: CTranslate2 stops beam search once %d hypotheses have ended, not as transformers' "
+                        "early_stopping=%s does (%s): outputs may differ from the Hugging Face backend's; set "
+                        "system.early_stopping=true for both to decode alike", self.name, self.decoding().num_beams,
+                        self.decoding().early_stopping, self.beam_stop())
         device, index = self.device_and_index()
         inter, intra = self.threads(device)
         self._translator = ctranslate2.Translator(
@@ -253,6 +264,10 @@ class CT2Seq2Seq(Seq2SeqModel):
                     raise
                 yield self._translate_fitting(texts, src_lang=src_lang, tgt_lang=tgt_lang)
 
+    def beam_stop(self) -> str:
+        """CTranslate2's own beam termination, with the resolved one named where they differ."""
+        return self.decoding().ct2_beam_stop()
+
     def fingerprint(self) -> dict[str, Any]:
         return {**super().fingerprint(), "device": self.device_and_index()[0],
                 "compute_type": self.resolved_compute_type(), "ctranslate2": version("ctranslate2")}
@@ -262,37 +277,3 @@ class CT2Seq2Seq(Seq2SeqModel):
         return {"dtype": self.resolved_compute_type(), "device": kind if kind == "cpu" else f"cuda:{index}",
                 "ctranslate2": version("ctranslate2")}
 
-
-def decoding_options(gen: dict[str, Any], tok: Any, converted: Path, decoding: Decoding) -> dict[str, Any]:
-    """``translate_batch`` options that decode as ``generate`` does with the same resolved settings.
-
-    ``max_new_tokens`` counts the forced language token in both libraries. Where the model
-    forces EOS at the length limit (Marian's ``forced_eos_token_id``), ``generate`` keeps one
-    token fewer, so CTranslate2 gets one fewer too. ``bad_words_ids`` become suppressed
-    sequences; those CTranslate2 cannot emit anyway (Marian's ``<pad>``, dropped by the
-    converter) are left out. Inputs are never truncated: long ones were split before.
-    """
-    forced_eos = gen.get("forced_eos_token_id") is not None
-    vocab = _target_vocabulary(converted)
-    suppress = []
-    for ids in gen.get("bad_words_ids") or []:
-        tokens = tok.convert_ids_to_tokens(list(ids))
-        if vocab is None or all(t in vocab for t in tokens):
-            suppress.append(tokens)
-    limit = decoding.max_new_tokens
-    return {
-        **decoding.ct2_kwargs(),
-        "max_decoding_length": limit - 1 if forced_eos else limit,
-        "min_decoding_length": 0,
-        "max_input_length": 0,
-        "suppress_sequences": suppress or None,
-    }
-
-
-def _target_vocabulary(converted: Path) -> set[str] | None:
-    """The converted model's target vocabulary (shared or separate), or None if it is not found."""
-    for name in ("target_vocabulary.json", "shared_vocabulary.json"):
-        path = converted / name
-        if path.is_file():
-            return set(json.loads(path.read_text(encoding="utf-8")))
-    return None

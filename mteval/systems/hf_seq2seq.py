@@ -22,7 +22,7 @@ class HFSeq2Seq(Seq2SeqModel):
         name: system name in results.
         model: Hub id or local directory (e.g. ``Helsinki-NLP/opus-mt-en-zh``).
         revision: Hub revision (branch, tag or commit); the signature names the commit it resolves to.
-        lang_codes, target_token, num_beams, length_penalty, repetition_penalty,
+        lang_codes, target_token, num_beams, length_penalty, early_stopping, repetition_penalty,
             no_repeat_ngram_size, max_new_tokens: the model's contract and decoding, see
             :class:`~mteval.systems.seq2seq.Seq2SeqModel` (shared with the CTranslate2 backend).
         language_pairs: the directions the model serves. direction: the run's (``${dataset.direction}``).
@@ -45,6 +45,7 @@ class HFSeq2Seq(Seq2SeqModel):
         target_token: str | None = None,
         num_beams: int | None = None,
         length_penalty: float | None = None,
+        early_stopping: bool | str | None = None,
         repetition_penalty: float | None = None,
         no_repeat_ngram_size: int | None = None,
         max_new_tokens: int = 256,
@@ -61,7 +62,8 @@ class HFSeq2Seq(Seq2SeqModel):
     ):
         super().__init__(name=name, model=model, revision=revision, lang_codes=lang_codes,
                          target_token=target_token, num_beams=num_beams, length_penalty=length_penalty,
-                         repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
+                         early_stopping=early_stopping, repetition_penalty=repetition_penalty,
+                         no_repeat_ngram_size=no_repeat_ngram_size,
                          max_new_tokens=max_new_tokens, batch_size=batch_size, max_tokens=max_tokens,
                          max_input_tokens=max_input_tokens, split_sentences=split_sentences,
                          language_pairs=language_pairs, direction=direction)

@@ -8,7 +8,7 @@ from mteval import validate
 from mteval.hub.identity import model_identity
 from mteval.signature import Signature, model_ref
 from mteval.systems.base import SentenceBatchedSystem
-from mteval.systems.decoding import ResolvesDecoding
+from mteval.systems.decoding import EARLY_STOPPING, ResolvesDecoding
 from mteval.systems.languages import model_code
 
 
@@ -23,6 +23,8 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
         target_token: a token put before every source sentence to choose the target variety
             (``>>cmn_Hans<<`` for opus-mt-en-zh, whose card requires one); None when not needed.
         num_beams, length_penalty: None = the model's own (its generation config).
+        early_stopping: beam termination, transformers' ``early_stopping`` (true, false or never); None =
+            the model's own. CTranslate2 can apply only some values: see docs/systems.md.
         repetition_penalty, no_repeat_ngram_size: None = none, whatever the model's file says.
         max_new_tokens: generation bound per sentence.
         language_pairs, direction: see :class:`~mteval.systems.base.SentenceBatchedSystem`.
@@ -30,7 +32,7 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
 
     def __init__(self, *, name: str, model: str, revision: str | None, lang_codes: dict[str, str] | None,
                  target_token: str | None, num_beams: int | None, length_penalty: float | None,
-                 repetition_penalty: float | None, no_repeat_ngram_size: int | None, max_new_tokens: int,
+                 early_stopping: bool | str | None, repetition_penalty: float | None, no_repeat_ngram_size: int | None, max_new_tokens: int,
                  batch_size: int, max_tokens: int | None, max_input_tokens: int, split_sentences: bool,
                  language_pairs: list[str] | None, direction: str | None):
         self.model_id = validate.text("model", model)  # before the base checks the direction, which names it
@@ -42,6 +44,7 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
         self.target_token = validate.text("target_token", target_token, optional=True)
         self.num_beams = validate.integer("num_beams", num_beams, minimum=1, optional=True)
         self.length_penalty = None if length_penalty is None else validate.number("length_penalty", length_penalty)
+        self.early_stopping = validate.choice("early_stopping", early_stopping, EARLY_STOPPING, optional=True)
         self.repetition_penalty = (None if repetition_penalty is None
                                    else validate.number("repetition_penalty", repetition_penalty, above=0))
         self.no_repeat_ngram_size = validate.integer("no_repeat_ngram_size", no_repeat_ngram_size, minimum=0,
@@ -70,19 +73,25 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
             raise ConfigError(f"system {self.name}: model {self.model_id} has no token {self.target_token!r} "
                               "in its vocabulary; set system.target_token to one its model card lists")
 
+    def beam_stop(self) -> str:
+        """The beam termination rule this engine applies (``generate``'s: the resolved one)."""
+        return self.decoding().beam_stop()
+
     def fingerprint(self) -> dict[str, Any]:
         identity = model_identity(self.model_id, self.revision)
+        stop = self.beam_stop()
         return {
             **super().fingerprint(),
             "model": self.model_id, "revision": self.revision, "model_identity": identity,
             "lang_codes": self.lang_codes, "target_token": self.target_token,
-            "decoding": self.decoding().describe(), "signature": str(self.signature()),
+            "decoding": self.decoding().describe(stop), "signature": str(self.signature()),
         }
 
     def signature(self) -> Signature:
         """The model by content, its target token and decoding, and where and how the engine runs it."""
         return Signature.of(model=model_ref(self.model_id, model_identity(self.model_id, self.revision)),
-                            target_token=self.target_token, **self.decoding().signature_fields(), **self.run_settings())
+                            target_token=self.target_token, **self.decoding().signature_fields(self.beam_stop()),
+                            **self.run_settings())
 
     def run_settings(self) -> dict[str, str]:
         """Each engine's resolved device and dtype (and its version), as keys of the signature."""
