@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mteval.data.limit import first
+from mteval.data.userfile import check_bounded
 from mteval.errors import ConfigError, DataUnavailableError, InputError
 from mteval.types import Corpus, Segment
 
@@ -47,6 +48,8 @@ def open_split(path: str, config: str | None, split: str, revision: str | None =
     import datasets
 
     local = Path(path).expanduser()
+    if local.exists() and not local.is_dir():
+        check_bounded(local)  # a device or FIFO given as a data file is refused before datasets opens it
     try:
         if local.is_file():
             builder = _FILE_BUILDERS.get(local.suffix.lower())

@@ -15,6 +15,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from mteval.data.userfile import read_text
 from mteval.errors import ConfigError, DataUnavailableError
 
 log = logging.getLogger("mteval")
@@ -149,6 +150,6 @@ def read_fields(ds: Any, langpair: str) -> dict[str, Path]:
 
 def read_lines(path: Path) -> list[str]:
     """The lines of a sacrebleu text file (only ``\\n`` separates them; sacrebleu collapsed other whitespace)."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     lines = text.split("\n")
     return lines[:-1] if lines and lines[-1] == "" else lines

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from mteval.data.userfile import read_text
 from mteval.errors import InputError, OutputError
 from mteval.text.escape import csv_safe_frame
 from mteval.results.leaderboard import append_leaderboard  # noqa: F401 - app.py writes a run and its row from here
@@ -122,13 +123,9 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         if not p.is_file():
             raise InputError(p, None, "missing: not a finished mteval run directory")
     try:
-        scores = json.loads(scores_path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as err:
-        raise InputError(scores_path, None, f"not UTF-8 text ({err.reason})") from None
+        scores = json.loads(read_text(scores_path))
     except json.JSONDecodeError as err:
         raise InputError(scores_path, err.lineno, f"not valid JSON: {err.msg}") from None
-    except OSError as err:
-        raise InputError(scores_path, None, f"cannot read: {err.strerror}") from None
     check_run_scores(scores, scores_path)
     from mteval.data.jsonl import read_jsonl
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import logging
 import os
@@ -20,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mteval.data.userfile import read_text
+from mteval.errors import InputError
 from mteval.text.escape import csv_cell
 from mteval.types import RunResult
 
@@ -68,12 +71,14 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _read(path: Path) -> tuple[list[str] | None, list[dict[str, str]]]:
     """The header and rows of an existing leaderboard (None and [] for a missing or empty file)."""
-    if not path.is_file() or path.stat().st_size == 0:
+    if not path.exists():
         return None, []
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        return header, [dict(zip(header or [], r)) for r in reader]
+    text = read_text(path)  # a FIFO or device would block or never end: refused, as is a file over the bound
+    if not text:
+        return None, []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    return header, [dict(zip(header or [], r)) for r in reader]
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -132,8 +137,8 @@ def append_leaderboard(path: str | Path, result: RunResult, run_dir: str | Path,
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path):
             _update(path, row)
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        reason = str(err)
+    except (OSError, UnicodeDecodeError, csv.Error, InputError) as err:
+        reason = err.message if isinstance(err, InputError) else str(err)
         if isinstance(err, OSError) and err.strerror:
             reason = err.strerror + (f": {err.filename}" if err.filename else "")
         log.warning("leaderboard %s not updated (%s); this run's results are complete in %s", path, reason, run_dir)
