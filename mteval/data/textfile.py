@@ -38,6 +38,14 @@ def bad_char_message(text: str) -> str | None:
     return f"contains the control character U+{ord(ch):04X} at column {column} (is this a binary file?)"
 
 
+def field_problem(text: str) -> str | None:
+    """What makes ``text`` unfit to be one segment of a structured file (JSONL, a Hugging Face dataset), or None:
+    a line break or carriage return inside it, or what :func:`bad_char_message` refuses in a text file."""
+    if "\n" in text or "\r" in text:
+        return "contains a line break; one segment must be one line"
+    return bad_char_message(text)
+
+
 def read_lines(path: str | Path) -> list[tuple[int, str]]:
     """Return ``(line_number, text)`` pairs for every line of a UTF-8 file.
 
