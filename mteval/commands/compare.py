@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from mteval.commands.pipes import quiet_on_closed_stdout
 from mteval.errors import MtevalError
 
 
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> Path:
     return out
 
 
+@quiet_on_closed_stdout("mteval-compare")
 def main(argv: list[str] | None = None) -> None:
     """Entry point; an error the user can act on prints one line and exits 2."""
     args = parser().parse_args(argv)

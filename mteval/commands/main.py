@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from mteval.commands.config_check import hydra_error_line, mteval_cause
+from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout, stdout_closed
 from mteval.errors import MtevalError
 
 __all__ = ["fail", "main", "mteval_cause"]
@@ -17,6 +18,7 @@ def fail(err: MtevalError) -> None:
     sys.exit(err.exit_code)
 
 
+@quiet_on_closed_stdout("mteval")
 def main() -> None:
     """``mteval``: the Hydra app (``mteval --help`` lists the config groups).
 
@@ -42,6 +44,9 @@ def main() -> None:
             with cores.running():  # concurrent runs split the machine's cores between them
                 run(cfg)
         except Exception as err:  # noqa: BLE001 - only errors with an MtevalError behind them are handled
+            if is_closed_pipe(err):  # the run's files are written; the CLI ends with exit 2 (pipes.py)
+                stdout_closed()
+                return
             # Hydra's instantiate wraps a loader's InputError in an InstantiationException.
             cause = mteval_cause(err)
             if in_sweep:  # keep going: the other jobs run, the sweep reports this one at the end
@@ -60,6 +65,8 @@ def main() -> None:
     try:
         _main()
     except Exception as err:  # noqa: BLE001 - config errors become one line; anything else is a bug
+        if is_closed_pipe(err):  # `mteval --help | head -c0`: reported by quiet_on_closed_stdout
+            raise
         line = hydra_error_line(err)
         if line is None:
             traceback.print_exc()
