@@ -14,7 +14,7 @@ from mteval.errors import ConfigError
 from mteval.hub.availability import ModelRef
 from mteval.metrics.base import Metric
 from mteval.metrics.comet_files import checkpoint_path, comet_models
-from mteval.hub.loading import model_error
+from mteval.hub.loading import model_error, weights_error
 from mteval.types import MetricResult
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,11 @@ class Comet(Metric):
             return load_checkpoint(ckpt, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
         except (OSError, ValueError) as err:
             raise model_error(self.model_id, err) from err
+        except Exception as err:  # a truncated or refused model.ckpt: one line naming it; anything else re-raises
+            damaged = weights_error(self.model_id, err, ckpt)
+            if damaged is None:
+                raise
+            raise damaged from err
 
     def _device(self) -> str:
         return "cuda" if self.n_gpus() else "cpu"

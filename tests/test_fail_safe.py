@@ -1,0 +1,105 @@
+"""Foreseeable failures are one line naming the file or setting and the fix (issue 23, defect 9 and item 7):
+an uncreatable run dir, damaged or refused weights, names that leave results_dir, a damaged sacrebleu
+release, ``~`` in path settings, ``_target_`` overrides, a metric given an enormous field, and a run in
+which no metric produced a score."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mteval.errors import ConfigError, DataUnavailableError, InputError, ModelUnavailableError
+from tests.conftest import MTEVAL, ROOT
+
+SRC = "Hello world.\nCats sleep.\n"
+REF = "你好，世界。\n猫睡觉。\n"
+
+
+def mteval(tmp_path: Path, *overrides: str, env: dict | None = None, refs: bool = True,
+           default_run_dir: bool = False) -> subprocess.CompletedProcess:
+    """The real CLI on a two-line files dataset, copy system and BLEU unless the overrides say otherwise."""
+    (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
+    (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
+    args = ["dataset=files", f"dataset.load.src={tmp_path}/src.en", "cache=null"]
+    if refs:
+        args.append(f"dataset.load.refs=[{tmp_path}/ref.zh]")
+    for key, value in (("system", "system=copy"), ("metrics", "metrics=[bleu]"), ("hydra.run.dir", None),
+                       ("leaderboard", f"leaderboard={tmp_path}/lb.csv")):
+        if not any(o.startswith(key + "=") for o in overrides) and not (value is None and default_run_dir):
+            args.append(value or f"hydra.run.dir={tmp_path}/run")
+    run_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    return subprocess.run([MTEVAL, *args, *overrides], capture_output=True, text=True, env=run_env, cwd=tmp_path,
+                          timeout=180)
+
+
+def one_line(proc: subprocess.CompletedProcess) -> str:
+    """The single stderr line of a refused run (exit 2, no traceback)."""
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-3000:]
+    return lines[0]
+
+
+# -- damaged and refused weights ------------------------------------------------------------------------------------
+
+def _copy_model(tiny_models: dict, kind: str, dst: Path) -> Path:
+    shutil.copytree(tiny_models[kind], dst)
+    return dst
+
+
+def _truncate(path: Path) -> None:
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+
+
+@pytest.mark.slow
+def test_a_truncated_safetensors_is_one_line_naming_it(tiny_models, tmp_path):
+    model = _copy_model(tiny_models, "marian", tmp_path / "marian")
+    _truncate(model / "model.safetensors")
+    line = one_line(mteval(tmp_path, "system=opus_mt_en_zh", f"system.model={model}", "system.max_new_tokens=2",
+                           "device=cpu"))
+    assert f"cannot load model '{model}': {model}/model.safetensors is damaged (truncated or corrupt" in line
+    assert "download it again with `make models`" in line
+
+
+@pytest.mark.slow
+def test_a_truncated_comet_checkpoint_is_one_line_naming_it(tiny_models, tmp_path, monkeypatch):
+    from mteval.metrics.comet import Comet
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = _copy_model(tiny_models, "comet", tmp_path / "comet")
+    _truncate(model / "checkpoints" / "model.ckpt")
+    with pytest.raises(ModelUnavailableError, match=rf"{model}/checkpoints/model.ckpt is damaged \(truncated or "
+                                                    r"corrupt: .*\); delete it and download it again"):
+        Comet(model=str(model), gpus=0).load()
+
+
+@pytest.mark.slow
+def test_a_checkpoint_with_code_in_its_pickle_is_refused_as_such(tiny_models, tmp_path, monkeypatch):
+    """torch's weights-only loader refuses it; the line says why and never suggests weights_only=False."""
+    import torch
+
+    from mteval.metrics.comet import Comet
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = _copy_model(tiny_models, "comet", tmp_path / "comet")
+    ckpt = model / "checkpoints" / "model.ckpt"
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    state = torch.load(ckpt, weights_only=True)
+    state["payload"] = Payload()
+    torch.save(state, ckpt)
+    with pytest.raises(ModelUnavailableError) as err:
+        Comet(model=str(model), gpus=0).load()
+    message = str(err.value)
+    assert f"refused to load model '{model}': {ckpt} holds Python objects besides weights (posix.system)" in message
+    assert "weights_only" not in message and "\n" not in message
+    assert not marker.exists()
