@@ -103,3 +103,22 @@ def test_a_checkpoint_with_code_in_its_pickle_is_refused_as_such(tiny_models, tm
     assert f"refused to load model '{model}': {ckpt} holds Python objects besides weights (posix.system)" in message
     assert "weights_only" not in message and "\n" not in message
     assert not marker.exists()
+
+
+# -- a damaged sacrebleu release ------------------------------------------------------------------------------------
+
+def test_a_damaged_sacrebleu_release_is_one_line_naming_the_file(tmp_path):
+    from mteval.data.sacrebleu_sets import load_sacrebleu
+    from mteval.testing.sacrebleu_mirror import lay_out
+    from tests.conftest import WMT22_MIRROR
+
+    cache = lay_out(WMT22_MIRROR, tmp_path / "sacrebleu")
+    (xml,) = cache.glob("wmt22/raw/*/xml/wmttest2022.en-zh.all.xml")
+    data = xml.read_bytes()
+    at = data.index(b'<seg id="5">') + 12
+    xml.write_bytes(data[:at] + b"\xff\xfe\xc3" + data[at:])
+    with pytest.raises(DataUnavailableError) as err:
+        load_sacrebleu(name="wmt22", test_set="wmt22", langpair="en-zh", cache_dir=str(cache))
+    message = str(err.value)
+    assert message.startswith(f"sacrebleu test set wmt22 en-zh: the release file {xml} is damaged (not UTF-8 at byte")
+    assert f"delete {cache}/wmt22 and fetch it" in message and len(message) < 600 and "\n" not in message
