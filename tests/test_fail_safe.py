@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mteval.errors import ConfigError, DataUnavailableError, InputError, ModelUnavailableError
+from mteval.systems.copy import CopySystem
 from tests.conftest import MTEVAL, ROOT
 
 SRC = "Hello world.\nCats sleep.\n"
@@ -122,3 +123,60 @@ def test_a_damaged_sacrebleu_release_is_one_line_naming_the_file(tmp_path):
     message = str(err.value)
     assert message.startswith(f"sacrebleu test set wmt22 en-zh: the release file {xml} is damaged (not UTF-8 at byte")
     assert f"delete {cache}/wmt22 and fetch it" in message and len(message) < 600 and "\n" not in message
+
+
+# -- per-field bounds of every metric -------------------------------------------------------------------------------
+
+def test_every_metric_option_states_its_field_bound(compose):
+    from mteval.commands.config_check import options
+
+    for option in options("metrics"):
+        node = compose(f"metrics=[{option}]").metrics[option]
+        assert node.max_chars == 100_000, option  # in the YAML, so a typo or a removal fails here
+
+
+class Recording(CopySystem):
+    """The copy system, recording whether it translated (a bound must refuse before that)."""
+
+    def __init__(self):
+        super().__init__(name="recording")
+        self.translated = False
+
+    def translate(self, sources, *, src_lang, tgt_lang):
+        self.translated = True
+        return super().translate(sources, src_lang=src_lang, tgt_lang=tgt_lang)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("field", ["reference", "source"])
+def test_a_20m_character_field_is_refused_before_translating(field):
+    """A 20M-character field ran BLEU out of memory; it is refused in one line naming segment and setting."""
+    from mteval.metrics.comet import Comet
+    from mteval.metrics.sacre import BLEU
+    from mteval.pipeline import evaluate
+    from mteval.types import Corpus, Segment
+
+    huge = "模" * 20_000_000
+    segs = [Segment(id="1", src="Hi.", refs=["嗨。"], origin="src.en:1"),
+            Segment(id="2", src=huge if field == "source" else "Long.", refs=[huge if field == "reference" else "长。"],
+                    origin="src.en:2")]
+    system = Recording()
+    metric = Comet(model="never/loaded", reference_free=True) if field == "source" else BLEU()
+    with pytest.raises(InputError, match=rf"src\.en:2: the {field} has 20,000,000 characters, more than "
+                                         rf"metrics\.{metric.name}\.max_chars=100000"):
+        evaluate(Corpus(name="t", src_lang="en", tgt_lang="zh", segments=segs), system, [metric])
+    assert not system.translated
+
+
+def test_a_hypothesis_over_the_bound_is_refused_before_scoring(monkeypatch):
+    from mteval.metrics.sacre import ChrF
+    from mteval.pipeline import evaluate
+    from mteval.types import Corpus, Segment
+
+    metric = ChrF(max_chars=10)
+    monkeypatch.setattr(metric, "_score", lambda *a, **k: pytest.fail("scored"))
+    corpus = Corpus(name="t", src_lang="en", tgt_lang="zh",
+                    segments=[Segment(id="1", src="Much too long a line.", refs=["好。"], origin="h.en:1")])
+    with pytest.raises(InputError, match=r"h\.en:1: the hypothesis has 21 characters, more than "
+                                         r"metrics\.chrf\.max_chars=10"):
+        evaluate(corpus, Recording(), [metric])

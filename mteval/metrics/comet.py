@@ -12,7 +12,7 @@ from typing import Any
 from mteval import validate
 from mteval.errors import ConfigError
 from mteval.hub.availability import ModelRef
-from mteval.metrics.base import Metric
+from mteval.metrics.base import MAX_CHARS, Metric
 from mteval.metrics.comet_files import checkpoint_path, comet_models
 from mteval.hub.loading import model_error, weights_error
 from mteval.types import MetricResult
@@ -49,6 +49,8 @@ class Comet(Metric):
             bootstrap 95% CI (``extra``: ``subset``, ``ci95``); the other segments get None. None
             scores every segment.
         subset_seed: the seed of that draw and of the bootstrap.
+        max_chars: the longest text (characters) scored; a longer one is refused before translating
+            (the model reads 512 tokens, but its tokenizer would first read all of it).
     """
 
     needs_src = True
@@ -67,6 +69,7 @@ class Comet(Metric):
         multi_ref: str = "mean",
         max_segments: int | None = None,
         subset_seed: int = 12345,
+        max_chars: int = MAX_CHARS,
     ):
         self.model_id = validate.text("model", model)
         self.revision = revision
@@ -79,6 +82,7 @@ class Comet(Metric):
         self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
         self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
         self.max_segments = validate.integer("max_segments", max_segments, minimum=2, optional=True)
+        self.max_chars = validate.integer("max_chars", max_chars, minimum=1)
         self.subset_seed = validate.integer("subset_seed", subset_seed)
         self._model: Any = None
 
