@@ -45,6 +45,83 @@ def one_line(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+# -- the run directory ----------------------------------------------------------------------------------------------
+
+def _unwritable(tmp_path: Path) -> Path:
+    if os.geteuid() == 0:  # root writes through permission bits: /sys refuses even root
+        return Path("/sys/mteval-test-run")
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro").chmod(0o555)
+    return tmp_path / "ro" / "run"
+
+
+@pytest.mark.parametrize("case", ["parent-is-a-file", "read-only-parent"])
+def test_a_run_dir_that_cannot_be_created_is_one_line(tmp_path, case):
+    if case == "parent-is-a-file":
+        (tmp_path / "afile").write_text("x", encoding="utf-8")
+        run_dir = tmp_path / "afile" / "run"
+    else:
+        run_dir = _unwritable(tmp_path)
+    line = one_line(mteval(tmp_path, f"hydra.run.dir={run_dir}"))
+    assert line.startswith(f"mteval: error: cannot create the run directory or its log {run_dir}")
+    assert "give a writable hydra.run.dir" in line
+
+
+@pytest.mark.parametrize("name", ["../../x", "../../../../../../../../tmp/x", "a/../../b", "..", "x\\..\\..\\y"])
+def test_a_system_name_cannot_lead_outside_results_dir(compose, name):
+    cfg = compose("system=copy", f"system.name={name}", "results_dir=/r", "hydra.job.num=0")
+    run_dir = os.path.normpath(cfg.hydra.run.dir)
+    assert run_dir.startswith("/r/runs/") and run_dir.count("/") == 4, run_dir  # /r/runs/<date>/<one name>
+    assert os.path.normpath(cfg.hydra.sweep.dir).startswith("/r/multirun/")
+    assert "/" not in cfg.hydra.sweep.subdir
+
+
+def test_a_hostile_name_runs_inside_results_dir(tmp_path):
+    """With names put in the run dir as they were, this run landed in tmp_path/escaped_<pid>."""
+    proc = mteval(tmp_path, "system.name=../../../../../escaped", f"results_dir={tmp_path}/results",
+                  default_run_dir=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (day,) = (tmp_path / "results" / "runs").iterdir()
+    (run,) = day.iterdir()
+    assert "_files_.._.._.._.._.._escaped_" in run.name and (run / "scores.json").is_file()
+    assert not list(tmp_path.glob("escaped*"))
+
+
+# -- ~ in path settings ---------------------------------------------------------------------------------------------
+
+def test_tilde_expands_in_every_path_setting(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "data").mkdir()
+    (home / "data" / "src.en").write_text(SRC, encoding="utf-8")
+    (home / "data" / "ref.zh").write_text(REF, encoding="utf-8")
+    proc = mteval(tmp_path, "dataset.load.src=~/data/src.en", 'dataset.load.refs=["~/data/ref.zh"]',
+                  "cache=~/cache.sqlite", "leaderboard=~/lb.csv", "hydra.run.dir=~/run", refs=False,
+                  env={"HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (home / "run" / "scores.json").is_file() and (home / "cache.sqlite").is_file()
+    assert (home / "lb.csv").is_file()
+    assert not (tmp_path / "~").exists()
+    proc = mteval(tmp_path, "results_dir=~/results", "hydra.run.dir=${results_dir}/one", "leaderboard=~/lb.csv",
+                  env={"HOME": str(home)})
+    assert proc.returncode == 0 and (home / "results" / "one" / "scores.json").is_file() and (home / "lb.csv").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+def test_home_in_settings_from_a_config_file_expands():
+    from omegaconf import OmegaConf
+
+    from mteval.commands.config_check import expand_home
+
+    cfg = OmegaConf.create({"cache": "~/c.sqlite", "leaderboard": "${results_dir}/lb.csv", "results_dir": "~/r",
+                            "dataset": {"load": {"refs": ["~/a.zh", "b.zh"], "name": "~x"}}})
+    expand_home(cfg)
+    home = os.path.expanduser("~")
+    assert cfg.cache == f"{home}/c.sqlite" and cfg.leaderboard == f"{home}/r/lb.csv"
+    assert list(cfg.dataset.load.refs) == [f"{home}/a.zh", "b.zh"] and cfg.dataset.load.name == "~x"
+    assert OmegaConf.is_interpolation(cfg, "leaderboard")  # interpolations follow the values they name
+
+
 # -- damaged and refused weights ------------------------------------------------------------------------------------
 
 def _copy_model(tiny_models: dict, kind: str, dst: Path) -> Path:
@@ -123,6 +200,44 @@ def test_a_damaged_sacrebleu_release_is_one_line_naming_the_file(tmp_path):
     message = str(err.value)
     assert message.startswith(f"sacrebleu test set wmt22 en-zh: the release file {xml} is damaged (not UTF-8 at byte")
     assert f"delete {cache}/wmt22 and fetch it" in message and len(message) < 600 and "\n" not in message
+
+
+# -- _target_ overrides ---------------------------------------------------------------------------------------------
+
+def test_a_target_override_outside_mteval_does_not_run(tmp_path):
+    """`system._target_=os.makedirs` with the copy system's `name: copy` made ./copy before failing."""
+    line = one_line(mteval(tmp_path, "system._target_=os.makedirs", "+system.exist_ok=true"))
+    assert "system._target_='os.makedirs': only mteval's own system classes (mteval.systems.*)" in line
+    assert not (tmp_path / "copy").exists()
+
+
+@pytest.mark.parametrize(("where", "target"), [
+    ("system", "mteval.systems.base.sys.exit"),  # an mteval name that is sys.exit
+    ("system", "mteval.metrics.sacre.BLEU"),  # mteval's, but not a system
+    ("metrics.bleu", "builtins.exec"), ("dataset.load", "shutil.rmtree"), ("system", "subprocess.run")])
+def test_targets_are_checked_by_where_they_are_defined(compose, where, target):
+    from omegaconf import OmegaConf
+
+    from mteval.commands.config_check import build
+
+    node = OmegaConf.select(compose("system=copy", "metrics=[bleu]"), where)
+    node._target_ = target
+    with pytest.raises(ConfigError, match=rf"{where}\._target_='{target}': only mteval's own"):
+        build(node, where)
+
+
+def test_a_nested_target_is_checked_too(compose):
+    from mteval.commands.config_check import build
+
+    node = compose("system=copy").system
+    node.name = {"_target_": "os.getcwd"}
+    with pytest.raises(ConfigError, match=r"system\.name\._target_='os\.getcwd'"):
+        build(node, "system")
+
+
+def test_hydra_callback_targets_are_refused_on_the_command_line(tmp_path):
+    line = one_line(mteval(tmp_path, "+hydra.callbacks.x._target_=os.getcwd"))
+    assert "hydra.callbacks.x._target_='os.getcwd': Hydra's launcher and callbacks may only be" in line
 
 
 # -- per-field bounds of every metric -------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ import os
 import sys
 import traceback
 
-from mteval.commands.config_check import hydra_error_line, mteval_cause
+from mteval.commands.config_check import (check_override_targets, expand_home_overrides, hydra_error_line,
+                                          mteval_cause)
 from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout, stdout_closed
 from mteval.errors import MtevalError
 
@@ -35,8 +36,12 @@ def main() -> None:
 
     # An absolute path: run as an installed entry point, Hydra would read "../conf" as a module path.
     # Installs that are not editable pass --config-path (see README).
+    started = False  # an OSError before the job starts is Hydra creating the run dir or its log
+
     @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="config")
     def _main(cfg):  # noqa: ANN001 - Hydra passes a DictConfig
+        nonlocal started
+        started = True
         in_sweep = sweep.in_sweep()
         if in_sweep:
             sweep.clear_job_error()
@@ -62,12 +67,20 @@ def main() -> None:
     # Hydra prints its errors over several lines (or a stripped traceback) and exits 1; with
     # HYDRA_FULL_ERROR it raises them instead, so they are reported here as one line, exit 2.
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    sys.argv[1:] = expand_home_overrides(sys.argv[1:])
+    try:
+        check_override_targets(sys.argv[1:])
+    except MtevalError as err:
+        fail(err)
     try:
         _main()
     except Exception as err:  # noqa: BLE001 - config errors become one line; anything else is a bug
         if is_closed_pipe(err):  # `mteval --help | head -c0`: reported by quiet_on_closed_stdout
             raise
         line = hydra_error_line(err)
+        if line is None and isinstance(err, OSError) and not started:
+            line = (f"cannot create the run directory or its log {err.filename or ''}: {err.strerror or err}; "
+                    "give a writable hydra.run.dir (hydra.sweep.dir with -m) or results_dir")
         if line is None:
             traceback.print_exc()
             line = f"internal error ({type(err).__name__}: {err}); this is a bug, please report it with the traceback"

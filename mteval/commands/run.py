@@ -7,7 +7,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from mteval.commands.config_check import build, check_config
+from mteval.commands.config_check import build, check_config, expand_home
 from mteval.cores import size_thread_pools
 import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
 
@@ -41,6 +41,7 @@ def run(cfg: DictConfig) -> dict:
     from mteval.results.io import append_leaderboard, write_run
 
     check_config(cfg)
+    expand_home(cfg)
     quiet_libraries(cfg.log_level)
     # Before torch loads: its pools, MKL's and OpenMP's take this run's share of the cores (the
     # CLI counts the run as live: mteval.cores.running).
