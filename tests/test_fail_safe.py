@@ -295,3 +295,27 @@ def test_a_hypothesis_over_the_bound_is_refused_before_scoring(monkeypatch):
     with pytest.raises(InputError, match=r"h\.en:1: the hypothesis has 21 characters, more than "
                                          r"metrics\.chrf\.max_chars=10"):
         evaluate(corpus, Recording(), [metric])
+
+
+# -- a run in which no metric produced a score ----------------------------------------------------------------------
+
+def test_a_run_where_every_metric_was_skipped_exits_2_and_keeps_its_files(tmp_path):
+    line = one_line(mteval(tmp_path, "metrics=[bleu,chrf]", refs=False))
+    assert line.startswith("mteval: error: no metric produced a score (bleu: skipped, no segment has a reference; "
+                           "chrf: skipped, no segment has a reference)")
+    assert "allow_no_scores=true" in line and (tmp_path / "run" / "scores.json").is_file()
+    accepted = mteval(tmp_path, "metrics=[bleu]", "allow_no_scores=true", refs=False)
+    assert accepted.returncode == 0 and "(no metric produced a score)" in accepted.stdout
+
+
+@pytest.mark.slow
+def test_an_llm_judge_whose_every_answer_is_unparsable_exits_2(tiny_models, tmp_path):
+    """The tiny random chat model never writes the JSON asked for: every answer is unparsable."""
+    line = one_line(mteval(tmp_path, "metrics=[llm_judge]", f"metrics.llm_judge.model={tiny_models['chat']}",
+                           "metrics.llm_judge.max_new_tokens=4", "metrics.llm_judge.dtype=float32", "device=cpu"))
+    assert "no metric produced a score (llm_judge: no segment could be scored)" in line
+
+
+def test_settings_of_the_run_are_checked(tmp_path):
+    line = one_line(mteval(tmp_path, "allow_no_scores=maybe"))
+    assert "allow_no_scores" in line

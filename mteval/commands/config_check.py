@@ -38,6 +38,7 @@ def check_config(cfg: DictConfig) -> None:
     validate.device("device", cfg.get("device"))
     validate.choice("log_level", cfg.get("log_level"), ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
     validate.text("cache", cfg.get("cache"), optional=True)
+    validate.boolean("allow_no_scores", cfg.get("allow_no_scores", False))
 
 
 def build(node: DictConfig, where: str) -> Any:
