@@ -212,7 +212,8 @@ def test_a_target_override_outside_mteval_does_not_run(tmp_path):
 
 
 @pytest.mark.parametrize(("where", "target"), [
-    ("system", "mteval.systems.base.sys.exit"),  # an mteval name that is sys.exit
+    ("dataset.load", "mteval.data.userfile.os.makedirs"),  # an mteval name that is os.makedirs
+    ("system", "mteval.systems.file.Path"),  # an mteval name that is pathlib.Path
     ("system", "mteval.metrics.sacre.BLEU"),  # mteval's, but not a system
     ("metrics.bleu", "builtins.exec"), ("dataset.load", "shutil.rmtree"), ("system", "subprocess.run")])
 def test_targets_are_checked_by_where_they_are_defined(compose, where, target):

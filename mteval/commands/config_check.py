@@ -69,7 +69,7 @@ def build(node: DictConfig, where: str) -> Any:
 #: What each config group may instantiate: the project's own classes for it. A ``_target_`` override
 #: is code to run (``system._target_=os.makedirs`` made a directory before failing, issue 23), so it is
 #: checked before ``instantiate``, by where the object is defined and not only by its dotted name
-#: (``mteval.systems.base.sys.exit`` is ``sys.exit``).
+#: (``mteval.data.userfile.os.makedirs`` is ``os.makedirs``).
 TARGETS = {"system": "mteval.systems.", "metrics": "mteval.metrics.", "dataset": "mteval.data."}
 
 
