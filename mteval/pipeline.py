@@ -25,22 +25,24 @@ def required_models(system: System, metrics: Sequence[Metric]) -> list[ModelRef]
 
 
 def preflight(corpus: Corpus, system: System, metrics: Sequence[Metric]) -> list[str]:
-    """Everything that can fail before a model loads, in order: the inputs, every model the run needs
-    (one Hub check, all missing models named at once), each metric's files and settings, references
-    too long to score, a judge of its own model. Returns the names of the metrics skipped for want of
-    references (a reference-based metric on a corpus without any is never fatal, issue 10)."""
+    """Everything that can fail before a model loads, in order: the inputs, references and sources too
+    long to score, every model the run needs (one Hub check, all missing models named at once), each
+    metric's files and settings, a judge of its own model. Returns the names of the metrics skipped
+    for want of references (a reference-based metric on a corpus without any is never fatal, issue 10)."""
     system.preflight(corpus)
     has_refs = any(s.refs for s in corpus.segments)
     skipped = [m.name for m in metrics if m.needs_ref and not has_refs]
     for name in skipped:
         log.warning("%s: skipped, no segment has a reference (%d segments)", name, len(corpus))
     metrics = [m for m in metrics if m.name not in skipped]
+    refs = [(i, r) for i, seg in enumerate(corpus.segments) for r in seg.refs]
+    for metric in metrics:  # a reference or source too long to score is refused first, before any model
+        refuse_oversized(metric, corpus, [r for _, r in refs], "reference", positions=[i for i, _ in refs])
+        if metric.needs_src:
+            refuse_oversized(metric, corpus, [s.src for s in corpus.segments], "source")
     check_models(required_models(system, metrics))
     for metric in metrics:
         metric.preflight()
-    refs = [(i, r) for i, seg in enumerate(corpus.segments) for r in seg.refs]
-    for metric in metrics:  # a reference too long to score is refused before translating
-        refuse_oversized(metric, corpus, [r for _, r in refs], "reference", positions=[i for i, _ in refs])
     for metric in metrics:  # an LLM judge refuses to judge its own model's translations unless allowed
         metric.check_judged_system(system.fingerprint())
     return skipped
@@ -77,16 +79,22 @@ def report_long_inputs(metric: Metric, corpus: Corpus, result: MetricResult, *, 
 
 def refuse_oversized(metric: Metric, corpus: Corpus, texts: list[str], field: str,
                      positions: list[int] | None = None) -> None:
-    """Refuse, naming the segment, a text longer than a metric of unbounded cost may score (TER)."""
-    found = metric.oversized(texts, corpus.tgt_lang)
+    """Refuse, naming the segment, a text longer than the metric's ``max_chars``, or than a metric of
+    unbounded cost may score (TER's ``max_words``)."""
+    limit = metric.max_chars
+    found = [(i, len(t)) for i, t in enumerate(texts) if limit is not None and len(t) > limit]
+    unit, setting, why = "characters", f"max_chars={limit}", "its memory grows with the length"
+    if not found:
+        found = metric.oversized(texts, corpus.tgt_lang)
+        unit = f"words as {metric.name} counts them (each CJK character is one)"
+        setting, why = f"max_words={metric.max_words}", "its cost grows faster than the length"
     if found:
-        i, words = found[0]
+        i, n = found[0]
         seg = corpus.segments[positions[i] if positions is not None else i]
         more = f" ({len(found) - 1} more such texts)" if len(found) > 1 else ""
         raise InputError(seg.origin or seg.id, None,
-                         f"the {field} has {words} words as {metric.name} counts them (each CJK character is one), "
-                         f"more than metrics.{metric.name}.max_words={metric.max_words}{more}: its cost grows "
-                         f"faster than the length; split the segment, raise max_words, or drop {metric.name}")
+                         f"the {field} has {n:,} {unit}, more than metrics.{metric.name}.{setting}{more}: {why}; "
+                         f"split the segment, raise {setting.partition('=')[0]}, or drop {metric.name}")
 
 
 def score(metric: Metric, corpus: Corpus, hyps: Sequence[str], *,

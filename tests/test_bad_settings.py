@@ -225,7 +225,8 @@ def test_sweep_rerun_in_the_same_dir_forgets_old_failures(tmp_path, monkeypatch,
 
     (tmp_path / "src.en").write_text(SRC, encoding="utf-8")
     (tmp_path / "ref.zh").write_text(REF, encoding="utf-8")
-    base = ["mteval", "-m", "dataset=files", f"dataset.load.src={tmp_path / 'src.en'}", "system=copy",
+    base = ["mteval", "-m", "dataset=files", f"dataset.load.src={tmp_path / 'src.en'}",
+            f"dataset.load.refs=[{tmp_path / 'ref.zh'}]", "system=copy",
             "metrics=[bleu]", "cache=null", f"hydra.sweep.dir={tmp_path / 'sweep'}", f"leaderboard={tmp_path / 'lb.csv'}"]
     monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
     monkeypatch.setattr(sys, "argv", [*base, "dataset.load.limit=0"])

@@ -229,4 +229,5 @@ def test_cached_metric_results_carry_the_settings_that_rebuild_the_metric(tmp_pa
         again = score(CachedMetric(BLEU(), cache), corpus(), hyps)
     assert again.score == first.score
     assert again.extra["metric"] == {"class": "mteval.metrics.sacre.BLEU",
-                                     "settings": {"zh_punct": "halfwidth", "tokenize": "auto", "lowercase": False}}
+                                     "settings": {"zh_punct": "halfwidth", "max_chars": 100_000, "tokenize": "auto",
+                                                  "lowercase": False}}

@@ -93,7 +93,9 @@ def test_a_run_logs_its_share(tmp_path, monkeypatch, capsys):
     other = start_run({**os.environ, "MTEVAL_RUNS_DIR": str(tmp_path / "runs")})
     try:
         (tmp_path / "src.en").write_text("Hello.\n", encoding="utf-8")
+        (tmp_path / "ref.zh").write_text("你好。\n", encoding="utf-8")
         monkeypatch.setattr(sys, "argv", ["mteval", "dataset=files", f"dataset.load.src={tmp_path / 'src.en'}",
+                                          f"dataset.load.refs=[{tmp_path / 'ref.zh'}]",
                                           "system=copy", "metrics=[bleu]", "cache=null",
                                           f"hydra.run.dir={tmp_path / 'run'}", f"leaderboard={tmp_path / 'lb.csv'}"])
         monkeypatch.setenv("HYDRA_FULL_ERROR", "0")

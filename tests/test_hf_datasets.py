@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -148,3 +149,53 @@ def test_cli_run_on_a_local_wmt24pp_file(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     scores = json.loads((run_dir / "scores.json").read_text())
     assert scores["metrics"]["chrf"]["n_scored"] == 2  # the blank reference is not scored; the bad source is out
+
+
+def test_duplicated_join_id_is_an_error_naming_both_rows(flores_like):
+    """Issue 23, defect 5: a target id twice made the last row win, and a segment was scored against
+    the wrong reference with exit 0."""
+    import pandas as pd
+
+    pd.DataFrame({"id": [1, 2, 3, 2], "text": ["你好，世界。", "猫睡得很多。", "要下雨了。", "错误的参考。"]}) \
+        .to_parquet(flores_like / "devtest" / "cmn_Hans.parquet")
+    with pytest.raises(InputError, match=r"cmn_Hans, devtest\):4: id 2 is also on row 2; ids must be unique"):
+        load_hf(name="f", path=str(flores_like), src_lang="en", tgt_lang="zh", split="devtest",
+                src_config="eng_Latn", tgt_config="cmn_Hans", id_field="id")
+    pd.DataFrame({"id": [1, 1, 3], "text": ["Hello.", "Cats.", "Rain."]}) \
+        .to_parquet(flores_like / "devtest" / "eng_Latn.parquet")
+    with pytest.raises(InputError, match=r"eng_Latn, devtest\):2: id 1 is also on row 1"):
+        load_hf(name="f", path=str(flores_like), src_lang="en", tgt_lang="zh", split="devtest",
+                src_config="eng_Latn", tgt_config="cmn_Hans")
+
+
+def test_duplicated_segment_id_names_both_rows(tmp_path):
+    path = write_jsonl(tmp_path / "t.jsonl", [{"k": "a", "source": "Hi.", "target": "嗨。"},
+                                              {"k": "b", "source": "Yo.", "target": "哟。"},
+                                              {"k": "a", "source": "Hey.", "target": "嘿。"}])
+    with pytest.raises(InputError, match=r":3: segment id \(field k\) 'a' is also on row 1"):
+        load_hf(name="t", path=str(path), src_lang="en", tgt_lang="zh", split="train", id_field="k")
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("a\x00b", "control character U+0000"), ("a\rb", "contains a line break"), ("a\nb", "contains a line break"),
+    ("a\u2028b", "U+2028 LINE SEPARATOR"), ("a\x85b", "U+0085 NEXT LINE"), ("a\ufeffb", "byte-order mark")])
+@pytest.mark.parametrize("field", ["source", "target"])
+def test_hf_rows_get_the_plain_file_text_checks(tmp_path, text, needle, field):
+    """Issue 23, defect 9: the HF loader accepted NUL, CR, U+2028 and newlines the file loaders refuse."""
+    rows = [{"source": "Fine.", "target": "好。"}, {"source": "Also fine.", "target": "也好。"}]
+    rows[1][field] = text
+    path = write_jsonl(tmp_path / "t.jsonl", rows)
+    with pytest.raises(InputError, match=rf"t\.jsonl \(train\):2: field '{field}' .*{re.escape(needle)}"):
+        load_hf(name="t", path=str(path), src_lang="en", tgt_lang="zh", split="train")
+
+
+def test_per_language_text_is_checked_too(flores_like):
+    import pandas as pd
+
+    pd.DataFrame({"id": [2, 0, 1], "text": ["要下雨了。", "你好\u2028世界。", "猫。"]}) \
+        .to_parquet(flores_like / "devtest" / "cmn_Hans.parquet")
+    pd.DataFrame({"id": [0, 1, 2], "text": ["Hello.", "Cats.", "Rain."]}) \
+        .to_parquet(flores_like / "devtest" / "eng_Latn.parquet")
+    with pytest.raises(InputError, match=r"cmn_Hans, devtest\):2: field 'text' contains U\+2028"):
+        load_hf(name="f", path=str(flores_like), src_lang="en", tgt_lang="zh", split="devtest",
+                src_config="eng_Latn", tgt_config="cmn_Hans")

@@ -438,7 +438,8 @@ def test_cli_refuses_a_judge_of_its_own_translations_unless_allowed(tiny_models,
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "allow_self_judge=true" in refused.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "run" / "scores.json").exists()
-    allowed = _mteval(tmp_path, *same, "metrics.llm_judge.allow_self_judge=true")
+    # The tiny random judge may parse no answer at all: that run has no score, accepted here (issue 23, item 7).
+    allowed = _mteval(tmp_path, *same, "metrics.llm_judge.allow_self_judge=true", "allow_no_scores=true")
     assert allowed.returncode == 0, allowed.stderr[-3000:]
     assert "the judge is the judged system's own model" in allowed.stdout
     scores = json.loads((tmp_path / "run" / "scores.json").read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mteval.commands.pipes import quiet_on_closed_stdout
 from mteval.errors import MtevalError, OutputError
 from mteval.files import json_text, write_atomic
 
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> Path:
     return out
 
 
+@quiet_on_closed_stdout("mteval-compare")
 def main(argv: list[str] | None = None) -> None:
     """Entry point; an error the user can act on prints one line and exits 2."""
     args = parser().parse_args(argv)

@@ -3,10 +3,11 @@ constructor errors named by their config path, and Hydra's own errors as one lin
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from mteval import validate
 from mteval.errors import ConfigError, MtevalError
@@ -40,6 +41,7 @@ def check_config(cfg: DictConfig) -> None:
     Direction.parse(cfg.dataset.get("direction"), "dataset.direction")
     validate.choice("log_level", cfg.get("log_level"), ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
     validate.text("cache", cfg.get("cache"), optional=True)
+    validate.boolean("allow_no_scores", cfg.get("allow_no_scores", False))
 
 
 def resolve_devices(cfg: DictConfig) -> None:
@@ -70,6 +72,7 @@ def build(node: DictConfig, where: str) -> Any:
     """
     from hydra.utils import instantiate
 
+    check_targets(node, where)
     try:
         return instantiate(node, _convert_="all")
     except Exception as err:  # noqa: BLE001 - re-raised unless it is one of the cases named below
@@ -84,6 +87,92 @@ def build(node: DictConfig, where: str) -> Any:
         if problem is None:
             raise
         raise ConfigError(problem) from None
+
+
+#: What each config group may instantiate: the project's own classes for it. A ``_target_`` override
+#: is code to run (``system._target_=os.makedirs`` made a directory before failing, issue 23), so it is
+#: checked before ``instantiate``, by where the object is defined and not only by its dotted name
+#: (``mteval.data.userfile.os.makedirs`` is ``os.makedirs``).
+TARGETS = {"system": "mteval.systems.", "metrics": "mteval.metrics.", "dataset": "mteval.data."}
+
+
+def check_targets(node: Any, where: str) -> None:
+    """Refuse any ``_target_`` in ``node`` (nested ones included) outside the group's own mteval package.
+
+    Raises:
+        ConfigError: naming the setting, the target and what is allowed.
+    """
+    from hydra.utils import get_object
+
+    prefix = TARGETS.get(where.split(".")[0], "mteval.")
+    for path, target in _targets(node, where):
+        allowed = isinstance(target, str) and target.startswith(prefix)
+        if allowed:
+            try:
+                found = get_object(target)
+            except Exception:  # noqa: BLE001 - a target that does not import: instantiate says why, in one line
+                continue
+            allowed = str(getattr(found, "__module__", "")).startswith(prefix)
+        if not allowed:
+            group = where.split(".")[0]
+            raise ConfigError(f"{path}._target_={target!r}: only mteval's own {group} classes ({prefix}*) can be "
+                              f"instantiated here; choose an option with {group}=<name> "
+                              f"({', '.join(options(group))})")
+
+
+def _targets(node: Any, where: str) -> list[tuple[str, Any]]:
+    """Every (config path, ``_target_``) in a config node and its children."""
+    if isinstance(node, DictConfig):
+        found = [(where, node.get("_target_"))] if "_target_" in node else []
+        for key in node:
+            if key != "_target_" and isinstance(node._get_node(key), (DictConfig, ListConfig)):
+                found += _targets(node._get_node(key), f"{where}.{key}")
+        return found
+    if isinstance(node, ListConfig):
+        return [t for i in range(len(node)) for t in _targets(node._get_node(i), f"{where}[{i}]")]
+    return []
+
+
+def expand_home(node: Any) -> None:
+    """Expand a leading ``~/`` in every literal string setting, in place (``cache=~/c.sqlite``, dataset files,
+    ``system.path``): no setting names a literal ``./~`` directory (issue 23). Interpolations follow the
+    values they point at."""
+    keys = list(node) if isinstance(node, DictConfig) else range(len(node))
+    for key in keys:
+        child = node._get_node(key)
+        if isinstance(child, (DictConfig, ListConfig)):
+            expand_home(child)
+        elif not OmegaConf.is_interpolation(node, key):
+            value = child._value()
+            if isinstance(value, str) and (value == "~" or value.startswith("~/")):
+                node[key] = os.path.expanduser(value)
+
+
+def expand_home_overrides(argv: list[str]) -> list[str]:
+    """Command-line overrides with a ``~/`` value expanded, before Hydra reads them: Hydra creates the run
+    directory (``hydra.run.dir=~/runs/x``, ``results_dir=~/r``) before any mteval code sees the config."""
+    out = []
+    for arg in argv:
+        key, eq, value = arg.partition("=")
+        if eq and not arg.startswith("-") and (value == "~" or value.startswith("~/")):
+            arg = f"{key}={os.path.expanduser(value)}"
+        out.append(arg)
+    return out
+
+
+def check_override_targets(argv: list[str]) -> None:
+    """Refuse a command-line ``hydra...._target_`` override outside Hydra, its plugins and mteval: Hydra
+    instantiates its callbacks and launcher itself, before :func:`build` could check them.
+
+    Raises:
+        ConfigError: naming the override.
+    """
+    for arg in argv:
+        key, eq, value = arg.lstrip("+").partition("=")
+        if eq and key.startswith("hydra.") and key.endswith("_target_") \
+                and not value.startswith(("hydra.", "hydra_plugins.", "mteval.")):
+            raise ConfigError(f"{key}={value!r}: Hydra's launcher and callbacks may only be Hydra's, its plugins' "
+                              "or mteval's own classes")
 
 
 def _signature_problem(err: BaseException, node: DictConfig, where: str) -> str | None:

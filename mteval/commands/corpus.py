@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout
 from mteval.errors import InputError, MtevalError
 
 
@@ -149,6 +150,7 @@ def fetch_originals(argv: Sequence[str]) -> int:
     return 0
 
 
+@quiet_on_closed_stdout("mteval-corpus")
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with a one-line message on bad input)."""
     from mteval.data.summary import format_summary
@@ -166,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # an unwritable output path, a page that vanished
+        if is_closed_pipe(err):  # reported by quiet_on_closed_stdout
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
     if listing is not None:

@@ -12,6 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout, stdout_closed
 from mteval.errors import ConfigError, MtevalError, OutputError
 from mteval.files import append_text, output_target, write_atomic
 from mteval.locations import conf_dir
@@ -105,8 +106,7 @@ def _say(text: str, *, verdict: str | None) -> None:
     try:
         print(text, flush=True)
     except BrokenPipeError:
-        # Point stdout at /dev/null so the interpreter's final flush does not fail again at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        stdout_closed()  # the interpreter's final flush must not fail again at exit
         known = f"; the verdict was {verdict}" if verdict else ""
         raise OutputError(f"stdout was closed before the result was printed (broken pipe){known}; "
                           "read the verdict from the exit status, --junit or --summary-md") from None
@@ -144,6 +144,7 @@ def run(argv: list[str] | None = None) -> int:
     return report.exit_code
 
 
+@quiet_on_closed_stdout("mteval-gate")
 def main(argv: list[str] | None = None) -> None:
     """Entry point: exit with the gate's status; every error prints one line and exits 2."""
     try:
@@ -155,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
         print("mteval-gate: error: interrupted", file=sys.stderr)
         code = 2
     except Exception as err:  # noqa: BLE001 - a bug must not read as a regression (1) or a pass (0)
+        if is_closed_pipe(err):  # `--help | head -c0`: reported by quiet_on_closed_stdout, exit 2
+            raise
         traceback.print_exc()
         print(f"mteval-gate: error: internal error ({type(err).__name__}: {err}); please report it", file=sys.stderr)
         code = 2

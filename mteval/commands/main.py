@@ -5,7 +5,9 @@ import os
 import sys
 import traceback
 
-from mteval.commands.config_check import hydra_error_line, mteval_cause
+from mteval.commands.config_check import (check_override_targets, expand_home_overrides, hydra_error_line,
+                                          mteval_cause)
+from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout, stdout_closed
 from mteval.errors import MtevalError
 
 __all__ = ["fail", "main", "mteval_cause"]
@@ -20,6 +22,7 @@ def fail(err: MtevalError) -> None:
     sys.exit(err.exit_code)
 
 
+@quiet_on_closed_stdout("mteval")
 def main() -> None:
     """``mteval``: the Hydra app (``mteval --help`` lists the config groups).
 
@@ -41,8 +44,12 @@ def main() -> None:
 
     # An absolute path: run as an installed entry point, Hydra would read "../conf" as a module path.
     # The checkout's conf/ in an editable install, the wheel's copy otherwise.
+    started = False  # an OSError before the job starts is Hydra creating the run dir or its log
+
     @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
     def _main(cfg):  # noqa: ANN001 - Hydra passes a DictConfig
+        nonlocal started
+        started = True
         in_sweep = sweep.in_sweep()
         if in_sweep:
             sweep.clear_job_error()
@@ -50,6 +57,9 @@ def main() -> None:
             with cores.running():  # concurrent runs split the machine's cores between them
                 run(cfg)
         except Exception as err:  # noqa: BLE001 - only errors with an MtevalError behind them are handled
+            if is_closed_pipe(err):  # the run's files are written; the CLI ends with exit 2 (pipes.py)
+                stdout_closed()
+                return
             # Hydra's instantiate wraps a loader's InputError in an InstantiationException.
             cause = mteval_cause(err)
             if in_sweep:  # keep going: the other jobs run, the sweep reports this one at the end
@@ -65,10 +75,20 @@ def main() -> None:
     # Hydra prints its errors over several lines (or a stripped traceback) and exits 1; with
     # HYDRA_FULL_ERROR it raises them instead, so they are reported here as one line, exit 2.
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    sys.argv[1:] = expand_home_overrides(sys.argv[1:])
+    try:
+        check_override_targets(sys.argv[1:])
+    except MtevalError as err:
+        fail(err)
     try:
         _main()
     except Exception as err:  # noqa: BLE001 - config errors become one line; anything else is a bug
+        if is_closed_pipe(err):  # `mteval --help | head -c0`: reported by quiet_on_closed_stdout
+            raise
         line = hydra_error_line(err)
+        if line is None and isinstance(err, OSError) and not started:
+            line = (f"cannot create the run directory or its log {err.filename or ''}: {err.strerror or err}; "
+                    "give a writable hydra.run.dir (hydra.sweep.dir with -m) or results_dir")
         if line is None:
             traceback.print_exc()
             line = f"internal error ({type(err).__name__}: {err}); this is a bug, please report it with the traceback"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from mteval.commands.pipes import quiet_on_closed_stdout
 from mteval.hub.availability import ModelRef, hub_offline, is_hub_id
 from mteval.metrics.comet_files import comet_dependencies
 from mteval.errors import ConfigError, ModelUnavailableError, MtevalError
@@ -140,6 +141,7 @@ def prefetch(
     return fetched, failed
 
 
+@quiet_on_closed_stdout("mteval-prefetch")
 def main(argv: list[str] | None = None) -> None:
     """Entry point: ``mteval-prefetch [--all] [--dry-run] [hydra overrides...]``."""
     parser = argparse.ArgumentParser(

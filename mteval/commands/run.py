@@ -7,9 +7,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from mteval.commands.config_check import build, check_config, resolve_devices
+from mteval.commands.config_check import build, check_config, expand_home, resolve_devices
 from mteval.cores import size_thread_pools
 from mteval.data.languages import check_direction
+from mteval.errors import MtevalError
 from mteval.types import Direction
 import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
 
@@ -31,6 +32,16 @@ def quiet_libraries(level: str) -> None:
         warnings.filterwarnings("ignore", message=pattern)
 
 
+def no_score_line(provenance: dict, run_dir: Path) -> str:
+    """Why no metric gave a score (each skipped or unscored metric), as one line (issue 23, item 7: an
+    LLM judge whose every answer was unparsable ended with exit 0 and no number)."""
+    why = [f"{name}: skipped, no segment has a reference" for name in provenance.get("skipped_metrics") or []]
+    why += [f"{name}: no segment could be scored" for name in provenance.get("unscored_metrics") or {}]
+    return (f"no metric produced a score ({'; '.join(why)}); the run's files are in {run_dir}. Add a metric that "
+            "can score this data (a reference-free one such as metricx_qe where there are no references), "
+            "or set allow_no_scores=true to accept a run without scores")
+
+
 def run(cfg: DictConfig) -> dict:
     """One evaluation run; returns the scores.json dict. The run dir is Hydra's output dir."""
     from hydra.core.hydra_config import HydraConfig
@@ -43,6 +54,7 @@ def run(cfg: DictConfig) -> dict:
     from mteval.results.io import append_leaderboard, write_run
 
     check_config(cfg)
+    expand_home(cfg)
     quiet_libraries(cfg.log_level)
     # Before torch loads: its pools, MKL's and OpenMP's take this run's share of the cores (the
     # CLI counts the run as live: mteval.cores.running).
@@ -66,6 +78,8 @@ def run(cfg: DictConfig) -> dict:
         if cache is not None:
             cache.close()
     write_run(run_dir, result, config_yaml=OmegaConf.to_yaml(cfg, resolve=True))
+    if not result.metrics and not cfg.get("allow_no_scores", False):
+        raise MtevalError(no_score_line(result.provenance, run_dir))
     append_leaderboard(cfg.leaderboard, result, run_dir, when=time.strftime("%Y-%m-%dT%H:%M:%S"))
     print(scores_table(result))
     print(f"run dir: {run_dir}")

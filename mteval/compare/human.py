@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mteval.compare.load import RunSet
+from mteval.data.userfile import read_text
 from mteval.errors import InputError
 
 # How a segment column names segments: the runs' segment ids (segments.jsonl "id"), or 1-based
@@ -110,9 +111,7 @@ def read_human(paths: list[str | Path]) -> HumanScores:
     scores = HumanScores(files=[str(p) for p in paths])
     for raw in paths:
         path = Path(raw)
-        if not path.is_file():
-            raise InputError(path, None, "human scores file not found")
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, missing="human scores file not found")
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if not lines:
             raise InputError(path, None, "empty human scores file")

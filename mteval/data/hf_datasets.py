@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mteval.data.limit import first
+from mteval.data.textfile import field_problem
+from mteval.data.userfile import check_bounded
 from mteval.errors import ConfigError, DataUnavailableError, InputError
 from mteval.types import Corpus, Direction, Segment
 
@@ -47,6 +49,8 @@ def open_split(path: str, config: str | None, split: str, revision: str | None =
     import datasets
 
     local = Path(path).expanduser()
+    if local.exists() and not local.is_dir():
+        check_bounded(local)  # a device or FIFO given as a data file is refused before datasets opens it
     try:
         if local.is_file():
             builder = _FILE_BUILDERS.get(local.suffix.lower())
@@ -77,12 +81,31 @@ def _column(rows: Any, field: str, where: str) -> list[Any]:
     return list(rows[field])
 
 
-def _text(value: Any, where: str) -> str:
+def _text(value: Any, where: str, row: int, field: str) -> str:
+    """A text field of row ``row`` (1-based), checked as the plain-file loaders check a line."""
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InputError(where, None, f"expected text, got {type(value).__name__} {value!r}")
+        raise InputError(where, row, f"field {field!r}: expected text, got {type(value).__name__} {value!r:.80}")
+    problem = field_problem(value)
+    if problem is not None:
+        raise InputError(where, row, f"field {field!r} {problem}")
     return value
+
+
+def _texts(values: list[Any], where: str, field: str) -> list[str]:
+    return [_text(v, where, row, field) for row, v in enumerate(values, start=1)]
+
+
+def _rows_by_id(ids: list[Any], where: str, field: str) -> dict[Any, int]:
+    """id -> its row (1-based); an id on two rows is an error naming both (a join would pick one silently)."""
+    rows: dict[Any, int] = {}
+    for row, key in enumerate(ids, start=1):
+        if key in rows:
+            raise InputError(where, row, f"{field} {key!r} is also on row {rows[key]}; ids must be unique "
+                                         "(which row's text would be the reference?)")
+        rows[key] = row
+    return rows
 
 
 def load_hf(
@@ -128,16 +151,15 @@ def load_hf(
         where = f"{path}" + (f" ({config}, {split})" if config else f" ({split})")
         rows = open_split(path, config, split, revision)
         ref_fields = list(ref_fields if ref_fields is not None else ["target"])
-        refs_by_row = [[_text(v, where) for v in vals] for vals in zip(*(_column(rows, f, where) for f in ref_fields))] \
-            if ref_fields else [[] for _ in range(len(rows))]
-    srcs = [_text(v, where) for v in _column(rows, src_field, where)]
+        columns = [_texts(_column(rows, f, where), where, f) for f in ref_fields]
+        refs_by_row = [list(vals) for vals in zip(*columns)] if ref_fields else [[] for _ in range(len(rows))]
+    srcs = _texts(_column(rows, src_field, where), where, src_field)
     ids = [str(v) for v in _column(rows, id_field, where)] if id_field else [str(i + 1) for i in range(len(srcs))]
     docs = _column(rows, doc_field, where) if doc_field else [None] * len(srcs)
     domains = _column(rows, domain_field, where) if domain_field else [None] * len(srcs)
     dropped = [bool(v) for v in _column(rows, drop_field, where)] if drop_field else [False] * len(srcs)
-    if len(set(ids)) != len(ids):
-        dup = next(i for i, c in Counter(ids).items() if c > 1)
-        raise InputError(where, None, f"segment id {dup!r} occurs more than once (field {id_field})")
+    if id_field:
+        _rows_by_id(ids, where, f"segment id (field {id_field})")
     segments = []
     for i, src in enumerate(srcs):
         if dropped[i]:
@@ -174,16 +196,19 @@ def _per_language(path: str, src_config: str, tgt_config: str, split: str, revis
         if len(tgt_texts) != len(src_rows):
             raise InputError(where, None, f"{src_config} has {len(src_rows)} rows but {tgt_config} has "
                                           f"{len(tgt_texts)}; line-aligned languages must have as many")
-        return src_rows, [[_text(t, where)] for t in tgt_texts], where
-    src_ids = _column(src_rows, join_field, f"{path} ({src_config})")
-    tgt_ids = _column(tgt_rows, join_field, f"{path} ({tgt_config})")
-    tgt_text = dict(zip(tgt_ids, tgt_texts, strict=True))
-    missing = [i for i in src_ids if i not in tgt_text]
+        return src_rows, [[t] for t in _texts(tgt_texts, f"{path} ({tgt_config}, {split})", text_field)], where
+    src_where, tgt_where = f"{path} ({src_config}, {split})", f"{path} ({tgt_config}, {split})"
+    src_ids = _column(src_rows, join_field, src_where)
+    tgt_ids = _column(tgt_rows, join_field, tgt_where)
+    _rows_by_id(src_ids, src_where, join_field)
+    tgt_row = _rows_by_id(tgt_ids, tgt_where, join_field)
+    tgt_texts = _texts(tgt_texts, tgt_where, text_field)
+    missing = [i for i in src_ids if i not in tgt_row]
     extra = set(tgt_ids) - set(src_ids)
     if missing or extra:
         raise InputError(where, None, f"the two languages' rows differ: {len(missing)} {src_config} ids have no "
                                       f"{tgt_config} row (first {missing[:3]}), {len(extra)} the other way")
-    return src_rows, [[_text(tgt_text[i], where)] for i in src_ids], where
+    return src_rows, [[tgt_texts[tgt_row[i] - 1]] for i in src_ids], where
 
 
 def _digest(segments: list[Segment]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from mteval.data.limit import first
 from mteval.data.provenance import file_digest
-from mteval.data.textfile import bad_char_message, read_lines
+from mteval.data.textfile import field_problem, read_lines
 from mteval.errors import InputError
 from mteval.types import Corpus, Direction, Segment
 from mteval.validate import SettingError
@@ -41,9 +41,7 @@ def _text(path: str | Path, number: int, obj: dict[str, Any], key: str, *, requi
         return None
     if not isinstance(value, str):
         raise InputError(path, number, f"field {key!r} must be a string, got {type(value).__name__}")
-    if "\n" in value or "\r" in value:
-        raise InputError(path, number, f"field {key!r} contains a line break; one segment must be one line")
-    problem = bad_char_message(value)
+    problem = field_problem(value)
     if problem is not None:
         raise InputError(path, number, f"field {key!r} {problem}")
     if required and not value.strip():

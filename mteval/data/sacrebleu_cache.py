@@ -15,6 +15,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from mteval.data.userfile import read_text
 from mteval.errors import ConfigError, DataUnavailableError
 
 log = logging.getLogger("mteval")
@@ -149,15 +150,30 @@ def read_fields(ds: Any, langpair: str) -> dict[str, Path]:
     with portalocker.Lock(str(Path(ds._outdir) / f".mteval-{langpair}.lock"), timeout=600):
         # What sacrebleu's get_files does, with the release parsed once for the field names rather
         # than twice (get_files and fieldnames each parse the whole XML).
-        names = ds.fieldnames(langpair)
-        files = {name: Path(ds._get_txt_file_path(langpair, name)) for name in names}
-        if not all(f.exists() for f in files.values()):
-            ds.process_to_text(langpair)
+        try:
+            names = ds.fieldnames(langpair)
+            files = {name: Path(ds._get_txt_file_path(langpair, name)) for name in names}
+            if not all(f.exists() for f in files.values()):
+                ds.process_to_text(langpair)
+        except (UnicodeError, SyntaxError) as err:  # XML parse errors subclass SyntaxError
+            raise damaged_release(ds, langpair, err) from None
     return files
+
+
+def damaged_release(ds: Any, langpair: str, err: Exception) -> DataUnavailableError:
+    """A release file sacrebleu cannot parse (bytes that are not UTF-8, broken XML), as one line naming it
+    (issue 23: this was a raw ``UnicodeDecodeError`` repr of 23,576 characters, naming no file)."""
+    if isinstance(err, UnicodeDecodeError):
+        detail = f"not UTF-8 at byte {err.start}"
+    else:
+        detail = " ".join(str(err).split())[:160]
+    files = ", ".join(str(p) for p in raw_files(ds, langpair))
+    return DataUnavailableError(f"sacrebleu test set {ds.name} {langpair}: the release file {files} is damaged "
+                                f"({detail}); delete {ds._outdir} and {fetch_hint(ds.name, langpair)}")
 
 
 def read_lines(path: Path) -> list[str]:
     """The lines of a sacrebleu text file (only ``\\n`` separates them; sacrebleu collapsed other whitespace)."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     lines = text.split("\n")
     return lines[:-1] if lines and lines[-1] == "" else lines

@@ -5,6 +5,7 @@ import logging
 import re
 from pathlib import Path
 
+from mteval.data.userfile import read_bounded
 from mteval.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,14 @@ def bad_char_message(text: str) -> str | None:
     return f"contains the control character U+{ord(ch):04X} at column {column} (is this a binary file?)"
 
 
+def field_problem(text: str) -> str | None:
+    """What makes ``text`` unfit to be one segment of a structured file (JSONL, a Hugging Face dataset), or None:
+    a line break or carriage return inside it, or what :func:`bad_char_message` refuses in a text file."""
+    if "\n" in text or "\r" in text:
+        return "contains a line break; one segment must be one line"
+    return bad_char_message(text)
+
+
 def read_lines(path: str | Path) -> list[tuple[int, str]]:
     """Return ``(line_number, text)`` pairs for every line of a UTF-8 file.
 
@@ -46,19 +55,12 @@ def read_lines(path: str | Path) -> list[tuple[int, str]]:
     the file and line.
 
     Raises:
-        InputError: the file is missing or not UTF-8 (UTF-16/32, or undecodable bytes, naming the
+        InputError: the file is missing, not a regular file, over the size bound, or not UTF-8 (UTF-16/32, or undecodable bytes, naming the
             line and byte), or a line holds a bare carriage return, a character other tools read as
             a line break (U+2028, NEL, form feed...), a control character or a byte-order mark.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, None, "is a directory, expected a text file") from None
-    except PermissionError:
-        raise InputError(path, None, "permission denied") from None
+    raw = read_bounded(path)
     for bom, encoding in _OTHER_BOMS:
         if raw.startswith(bom):
             raise InputError(path, 1, f"is {encoding} (byte-order mark {bom.hex(' ')}); save it as UTF-8")

@@ -6,12 +6,21 @@ from pathlib import Path
 
 from mteval.data.limit import first
 from mteval.data.provenance import file_digest
+from mteval.data.userfile import read_bounded
 from mteval.errors import InputError
 from mteval.types import Corpus, Direction, Segment
 
 
 def _segs(node: ET.Element) -> list[str]:
     return [(s.text or "") for s in node.iter("seg")]
+
+
+def _parse(path: str) -> ET.Element:
+    """The root of a bounded, regular XML file; a parse error names the file and line."""
+    try:
+        return ET.fromstring(read_bounded(path))
+    except ET.ParseError as err:
+        raise InputError(path, err.position[0], f"not well-formed XML: {err}") from None
 
 
 def load_wmt_xml(
@@ -35,12 +44,7 @@ def load_wmt_xml(
     plain-text files WMT distributes beside the XML.
     """
     langs = Direction.parse(direction)
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise InputError(path, err.position[0], f"not well-formed XML: {err}") from None
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
+    root = _parse(path)
     segments: list[Segment] = []
     systems: set[str] = set()
     for doc in root.iter("doc"):
@@ -78,7 +82,7 @@ def load_wmt_xml(
 
 def read_wmt_hypotheses(path: str, system: str) -> list[str]:
     """The hypotheses of one submitted system from a WMT XML file, in segment order."""
-    root = ET.parse(path).getroot()
+    root = _parse(path)
     out: list[str] = []
     for doc in root.iter("doc"):
         hyp = [h for h in doc.findall("hyp") if h.get("system") == system]

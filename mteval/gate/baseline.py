@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mteval.data.userfile import read_text
 from mteval.errors import InputError
 from mteval.files import digest, write_atomic
 from mteval.results.io import load_run
@@ -167,15 +168,10 @@ def load_baseline(path: str | Path) -> RunView:
         raise InputError(path, None, "is a directory, not a baseline file nor a finished run directory "
                                      "(make a baseline with mteval-gate --write-baseline RUN_DIR --out FILE)")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, None, "baseline file not found (create one with mteval-gate --write-baseline)") from None
-    except UnicodeDecodeError as err:
-        raise InputError(path, None, f"not UTF-8 text ({err.reason})") from None
+        data = json.loads(read_text(path, missing="baseline file not found (create one with mteval-gate "
+                                                  "--write-baseline)"))
     except json.JSONDecodeError as err:
         raise InputError(path, err.lineno, f"not valid JSON: {err.msg}") from None
-    except OSError as err:
-        raise InputError(path, None, f"cannot read: {err.strerror}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(path, None, f"not an {FORMAT} baseline file (make one with mteval-gate --write-baseline)")
     check_baseline(data, path)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mteval.errors import ConfigError
+from mteval.data.userfile import read_text
+from mteval.errors import ConfigError, InputError
 
 #: The counts matrix holds n_resamples x n_segments float64 (about 330 MB for WMT22 at this cap).
 MAX_RESAMPLES = 20_000
@@ -97,13 +98,9 @@ class GateConfig:
         import yaml
 
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: gate config not found") from None
-        except UnicodeDecodeError as err:
-            raise ConfigError(f"{path}: not UTF-8 text ({err.reason})") from None
-        except OSError as err:
-            raise ConfigError(f"{path}: cannot read the gate config: {err.strerror}") from None
+            data = yaml.safe_load(read_text(path, missing="gate config not found"))
+        except InputError as err:
+            raise ConfigError(str(err)) from None
         except yaml.YAMLError as err:
             raise ConfigError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
         data = {} if data is None else data

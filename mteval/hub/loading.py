@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from mteval.errors import ConfigError, ModelUnavailableError
@@ -37,8 +39,58 @@ def dtype_name(dtype: str, device: str) -> str:
     return str(resolve_dtype(dtype, device)).removeprefix("torch.")
 
 
+#: Weight files a model directory or a COMET checkpoint keeps, in the order transformers prefers them.
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "checkpoints/model.ckpt")
+_DAMAGED = ("PytorchStreamReader", "central directory", "corrupt", "unexpected EOF", "incomplete metadata",
+            "invalid load key", "truncated", "HeaderTooLarge", "MetadataIncompleteBuffer")
+
+
+def weights_file(model_id: str) -> str:
+    """The weights file of a model (a local directory or file, or a Hub id's cached snapshot), for messages."""
+    local = Path(model_id).expanduser()
+    if local.is_file():
+        return str(local)
+    for name in WEIGHT_FILES:
+        if (local / name).is_file():
+            return str(local / name)
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        for name in WEIGHT_FILES[:2]:
+            found = try_to_load_from_cache(model_id, name)
+            if isinstance(found, str):
+                return found
+    except Exception:  # noqa: BLE001 - only a better message is at stake
+        pass
+    return f"the weights of {model_id}"
+
+
+def weights_error(model_id: str, err: BaseException, file: str | Path | None = None) -> ModelUnavailableError | None:
+    """A weights file that is truncated or corrupt, or a pickle torch's weights-only loader refused, as one
+    line naming the file and the fix; None for any other error (issue 23: these were "internal error")."""
+    text = f"{type(err).__name__}: {err}"
+    where = str(file) if file is not None else weights_file(model_id)
+    refused = re.search(r"(?:unsupported GLOBAL|Unsupported global: GLOBAL) (\S+)", text)
+    if "Weights only load failed" in text or refused:
+        what = f" ({refused.group(1)})" if refused else ""
+        return ModelUnavailableError(
+            f"refused to load model '{model_id}': {where} holds Python objects besides weights{what}, which could "
+            "run code when unpickled; it was not loaded. Replace it with the published checkpoint (delete it, "
+            "then `make models`), and load it only if you trust where it came from")
+    if type(err).__name__ in ("SafetensorError", "UnpicklingError", "BadZipFile", "EOFError") \
+            or (isinstance(err, RuntimeError) and any(k in text for k in _DAMAGED)):
+        detail = " ".join(str(err).split())[:120]
+        return ModelUnavailableError(
+            f"cannot load model '{model_id}': {where} is damaged (truncated or corrupt: {detail}); delete it and "
+            "download it again with `make models` (mteval-prefetch), or copy it from a cache that has it whole")
+    return None
+
+
 def model_error(model_id: str, err: BaseException) -> ModelUnavailableError:
     """Turn a Hub or file error into one line that names the model and the fix."""
+    damaged = weights_error(model_id, err)
+    if damaged is not None:
+        return damaged
     text = f"{type(err).__name__}: {err}"
     offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
     if "gated" in text.lower() or "401" in text or "403" in text or "GatedRepo" in text:
@@ -61,7 +113,8 @@ def load_or_explain(model_id: str, loader: Callable[[], T]) -> T:
     except (OSError, ValueError, EnvironmentError) as err:
         raise model_error(model_id, err) from err
     except Exception as err:  # huggingface_hub errors subclass different bases across versions
-        if type(err).__module__.startswith(("huggingface_hub", "requests", "urllib3", "httpx")):
+        if type(err).__module__.startswith(("huggingface_hub", "requests", "urllib3", "httpx")) \
+                or weights_error(model_id, err) is not None:
             raise model_error(model_id, err) from err
         raise
 

@@ -13,6 +13,12 @@ from mteval.metrics.long_inputs import plan_units
 from mteval.provenance import package_versions
 from mteval.types import MetricResult
 
+#: Default bound on the characters of any one text a metric is given (each metric's ``max_chars``).
+#: A longer one is refused, naming the segment, before translating (issue 23: a 20M-character field
+#: ran BLEU out of memory). sacrebleu BLEU, one random Chinese segment: 100,000 characters 2.4 s /
+#: 130 MB, 1,000,000 characters 25 s / 1.2 GB. A whole WMT document or abstract is far below.
+MAX_CHARS = 100_000
+
 
 class Metric(ABC):
     """A corpus-level metric with per-segment scores.
@@ -35,6 +41,9 @@ class Metric(ABC):
     #: The smallest worsening, in the metric's units, that may fail a CI gate: recorded with each score,
     #: so a gate needs no edit for a new metric (``min_effect`` in conf/gate.yaml overrides it).
     min_effect: float | None = None
+    #: The longest text (hypothesis, reference or source, in characters) this metric scores; each
+    #: constructor sets it from its ``max_chars`` setting. None: no bound.
+    max_chars: int | None = None
 
     def required_models(self) -> list[ModelRef]:
         """The Hub models this metric loads (checked before any model loads, fetched by ``mteval-prefetch``)."""

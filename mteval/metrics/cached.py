@@ -48,6 +48,10 @@ class CachedMetric(Metric):
     def max_words(self) -> int | None:  # type: ignore[override]
         return self.inner.max_words
 
+    @property
+    def max_chars(self) -> int | None:  # type: ignore[override]
+        return self.inner.max_chars
+
     def score(self, hyps: Sequence[str], refs: Sequence[Sequence[str]], srcs: Sequence[str] | None = None, *,
               tgt_lang: str = "zh", pairs: Sequence[Sequence[tuple[str, str]] | None] | None = None,
               ) -> MetricResult | None:

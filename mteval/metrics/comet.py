@@ -12,10 +12,10 @@ from typing import Any
 from mteval import validate
 from mteval.errors import ConfigError
 from mteval.hub.availability import ModelRef
-from mteval.metrics.base import Metric
+from mteval.metrics.base import MAX_CHARS, Metric
 from mteval.metrics.comet_files import checkpoint_path, comet_models
 from mteval.hub.device import resolve_device
-from mteval.hub.loading import model_error
+from mteval.hub.loading import model_error, weights_error
 from mteval.signature import Signature, model_ref, reference_fields
 from mteval.stats.intervals import mean_ci
 from mteval.types import MetricResult
@@ -53,6 +53,8 @@ class Comet(Metric):
             bootstrap 95% CI (``extra``: ``subset``, ``ci95``); the other segments get None. None
             scores every segment.
         subset_seed: the seed of that draw and of the bootstrap.
+        max_chars: the longest text (characters) scored; a longer one is refused before translating
+            (the model reads 512 tokens, but its tokenizer would first read all of it).
     """
 
     needs_src = True
@@ -71,6 +73,7 @@ class Comet(Metric):
         multi_ref: str = "mean",
         max_segments: int | None = None,
         subset_seed: int = 12345,
+        max_chars: int = MAX_CHARS,
     ):
         self.model_id = validate.text("model", model)
         self.revision = revision
@@ -83,6 +86,7 @@ class Comet(Metric):
         self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
         self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
         self.max_segments = validate.integer("max_segments", max_segments, minimum=2, optional=True)
+        self.max_chars = validate.integer("max_chars", max_chars, minimum=1)
         self.subset_seed = validate.integer("subset_seed", subset_seed)
         self._model: Any = None
 
@@ -116,6 +120,11 @@ class Comet(Metric):
             return load_checkpoint(ckpt, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
         except (OSError, ValueError) as err:
             raise model_error(self.model_id, err) from err
+        except Exception as err:  # a truncated or refused model.ckpt: one line naming it; anything else re-raises
+            damaged = weights_error(self.model_id, err, ckpt)
+            if damaged is None:
+                raise
+            raise damaged from err
 
     def _device(self) -> str:
         return resolve_device(self.device, setting=f"metrics.{self.name}.device", kinds=("cpu", "cuda"))

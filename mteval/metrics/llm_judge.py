@@ -24,7 +24,7 @@ from typing import Any
 from mteval import validate
 from mteval.errors import ConfigError
 from mteval.hub.availability import ModelRef
-from mteval.metrics.base import Metric
+from mteval.metrics.base import MAX_CHARS, Metric
 from mteval.metrics.judge_answer import KINDS, Annotation, Unparsable, parse_answer
 from mteval.metrics.spans import FIELD as SPANS
 from mteval.metrics.spans import SEVERITIES as SPAN_SEVERITIES
@@ -66,6 +66,7 @@ class LLMJudge(Metric):
         check_spans: a span must be text of the translation or the source.
         allow_self_judge: let the judge score its own model's translations (recorded, see above).
         max_new_tokens, batch_size, max_tokens, device, dtype, trust_remote_code: as for HFChat.
+        max_chars: the longest text (characters) judged; a longer one is refused before translating.
     """
 
     needs_src = True
@@ -94,6 +95,7 @@ class LLMJudge(Metric):
         device: str = "auto",
         dtype: str = "auto",
         trust_remote_code: bool = False,
+        max_chars: int = MAX_CHARS,
     ):
         self.model_id = validate.text("model", model)
         self.model = self.model_id  # under its YAML key too, so the gate can rebuild the metric from scores.json
@@ -126,6 +128,7 @@ class LLMJudge(Metric):
         self.max_new_tokens = validate.integer("max_new_tokens", max_new_tokens, minimum=1)
         self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
         self.max_tokens = validate.integer("max_tokens", max_tokens, minimum=1, optional=True)
+        self.max_chars = validate.integer("max_chars", max_chars, minimum=1)
         self.device = validate.device("device", device)
         self.dtype = validate.choice("dtype", dtype, TORCH_DTYPES)
         self.trust_remote_code = validate.boolean("trust_remote_code", trust_remote_code)

@@ -12,6 +12,7 @@ from importlib.metadata import version
 from typing import Any
 
 from mteval import validate
+from mteval.metrics.base import MAX_CHARS, Metric
 from mteval.hub.availability import ModelRef, is_hub_id
 from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain
@@ -55,6 +56,7 @@ class MetricX(Metric):
             weights, else ``float32``), ``float32`` or ``bfloat16``; the signature names the resolved one.
         cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
         multi_ref: with several references, ``mean`` of per-reference scores or ``first`` only.
+        max_chars: the longest text (characters) scored; a longer one is refused before translating.
     """
 
     higher_is_better = False
@@ -76,6 +78,7 @@ class MetricX(Metric):
         dtype: str = "auto",
         cpu_threads: int | None = None,
         multi_ref: str = "mean",
+        max_chars: int = MAX_CHARS,
     ):
         self.model_id = validate.text("model", model)
         self.revision = validate.text("revision", revision, optional=True)
@@ -91,6 +94,7 @@ class MetricX(Metric):
         self.dtype = validate.choice("dtype", dtype, DTYPES)
         self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
         self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
+        self.max_chars = validate.integer("max_chars", max_chars, minimum=1)
         self._tokenizer: Any = None
         self._model: Any = None
         self._readout: int | None = None

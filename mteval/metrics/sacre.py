@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from mteval import validate
-from mteval.metrics.base import Metric
+from mteval.metrics.base import MAX_CHARS, Metric
 from mteval.metrics.sacre_stats import corpus_score, count_words, segment_statistics, sentence_score
 from mteval.signature import Signature
 from mteval.text.normalize import MODES, normalize_punct
@@ -34,10 +34,12 @@ class SacreMetric(Metric):
     Args:
         zh_punct: punctuation normalisation for Chinese targets (``halfwidth`` or ``none``);
             written into the signature as ``|zhpunct:halfwidth`` when applied.
+        max_chars: the longest text (characters) scored; a longer one is refused before translating.
     """
 
-    def __init__(self, *, zh_punct: str = "halfwidth"):
+    def __init__(self, *, zh_punct: str = "halfwidth", max_chars: int = MAX_CHARS):
         self.zh_punct = validate.choice("zh_punct", zh_punct, MODES)
+        self.max_chars = validate.integer("max_chars", max_chars, minimum=1)
 
     def _make(self, tgt_lang: str, *, sentence: bool) -> Any:
         raise NotImplementedError
@@ -80,8 +82,9 @@ class BLEU(SacreMetric):
 
     name = "bleu"
 
-    def __init__(self, *, tokenize: str = "auto", lowercase: bool = False, zh_punct: str = "halfwidth"):
-        super().__init__(zh_punct=zh_punct)
+    def __init__(self, *, tokenize: str = "auto", lowercase: bool = False, zh_punct: str = "halfwidth",
+                 max_chars: int = MAX_CHARS):
+        super().__init__(zh_punct=zh_punct, max_chars=max_chars)
         self.tokenize = validate.choice("tokenize", tokenize, ("auto", *_bleu_tokenizers()))
         self.lowercase = validate.boolean("lowercase", lowercase)
 
@@ -99,8 +102,9 @@ class BLEU(SacreMetric):
 class ChrF(SacreMetric):
     """sacrebleu chrF (``word_order=0``) or chrF++ (``word_order=2``)."""
 
-    def __init__(self, *, word_order: int = 0, char_order: int = 6, beta: int = 2, zh_punct: str = "halfwidth"):
-        super().__init__(zh_punct=zh_punct)
+    def __init__(self, *, word_order: int = 0, char_order: int = 6, beta: int = 2, zh_punct: str = "halfwidth",
+                 max_chars: int = MAX_CHARS):
+        super().__init__(zh_punct=zh_punct, max_chars=max_chars)
         self.word_order = validate.integer("word_order", word_order, minimum=0)
         self.char_order = validate.integer("char_order", char_order, minimum=1)
         self.beta = validate.integer("beta", beta, minimum=0)
@@ -132,8 +136,8 @@ class TER(SacreMetric):
     higher_is_better = False
 
     def __init__(self, *, normalized: bool | None = None, case_sensitive: bool = False, zh_punct: str = "halfwidth",
-                 max_words: int = 2000):
-        super().__init__(zh_punct=zh_punct)
+                 max_words: int = 2000, max_chars: int = MAX_CHARS):
+        super().__init__(zh_punct=zh_punct, max_chars=max_chars)
         self.max_words = validate.integer("max_words", max_words, minimum=1)
         self.normalized = validate.boolean("normalized", normalized, optional=True)
         self.case_sensitive = validate.boolean("case_sensitive", case_sensitive)

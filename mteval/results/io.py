@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from mteval.data.jsonl import read_jsonl
+from mteval.data.userfile import read_text
 from mteval.errors import InputError, OutputError, UnsafeOutputError
 from mteval.files import json_text, write_atomic
 from mteval.text.escape import csv_safe_frame
@@ -113,13 +114,9 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         if not p.is_file():
             raise InputError(p, None, "missing: not a finished mteval run directory")
     try:
-        scores = json.loads(scores_path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as err:
-        raise InputError(scores_path, None, f"not UTF-8 text ({err.reason})") from None
+        scores = json.loads(read_text(scores_path))
     except json.JSONDecodeError as err:
         raise InputError(scores_path, err.lineno, f"not valid JSON: {err.msg}") from None
-    except OSError as err:
-        raise InputError(scores_path, None, f"cannot read: {err.strerror}") from None
     check_run_scores(scores, scores_path)
     numbered = read_jsonl(seg_path)
     for line, row in numbered:

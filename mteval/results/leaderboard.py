@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mteval.errors import OutputError
+from mteval.data.userfile import read_text
+from mteval.errors import InputError, OutputError
 from mteval.files import append_text, digest, output_target, write_atomic
 from mteval.text.escape import csv_cell
 from mteval.types import RunResult
@@ -90,12 +91,14 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _read(path: Path) -> tuple[list[str] | None, list[list[str]]]:
     """The header and rows of an existing leaderboard (None and [] for a missing or empty file)."""
-    if not path.is_file() or path.stat().st_size == 0:
+    if not path.exists():
         return None, []
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        return header, list(reader)
+    text = read_text(path)  # a FIFO or device would block or never end: refused, as is a file over the bound
+    if not text:
+        return None, []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    return header, list(reader)
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -161,8 +164,8 @@ def append_leaderboard(path: str | Path, result: RunResult, run_dir: str | Path,
     except OutputError as err:
         log.warning("leaderboard not updated (%s); this run's results are complete in %s", err, run_dir)
         return False
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        reason = str(err)
+    except (OSError, UnicodeDecodeError, csv.Error, InputError) as err:
+        reason = err.message if isinstance(err, InputError) else str(err)
         if isinstance(err, OSError) and err.strerror:
             reason = err.strerror + (f": {err.filename}" if err.filename else "")
         log.warning("leaderboard %s not updated (%s); this run's results are complete in %s", path, reason, run_dir)

@@ -10,7 +10,7 @@ from typing import Any
 
 from mteval import validate
 from mteval.cores import size_thread_pools
-from mteval.errors import MtevalError
+from mteval.errors import ConfigError, MtevalError
 from mteval.hub.availability import ModelRef
 from mteval.systems.batching import free_gpu_memory, is_oom, plan_batches
 from mteval.systems.languages import check_direction, check_pairs
@@ -140,24 +140,43 @@ class SentenceBatchedSystem(System):
         """Source token counts as the model sees them."""
 
     def segment(self, source: str, src_lang: str) -> list[str]:
-        """Cut one source into pieces that each fit the model."""
+        """Cut one source into pieces that each fit the model.
+
+        A sentence over ``max_input_tokens`` is cut at clause marks, then spaces, then anywhere, at
+        the length its average characters per token allows; every piece is then measured again
+        with the model's tokenizer and cut again until it fits, since the average misleads on an
+        uneven line (issue 23: prose then base64 gave an 885-token piece for 512 positions).
+
+        Raises:
+            ConfigError: ``max_input_tokens`` is below what one character takes (with special tokens).
+        """
+        limit = self.max_input_tokens
         pieces = split_sentences(source, src_lang) if self.split_sentences else [source.strip()]
         pieces = [p for p in pieces if p] or [""]
-        lengths = self.count_tokens(pieces)
         out: list[str] = []
-        for piece, n in zip(pieces, lengths, strict=True):
-            if n <= self.max_input_tokens:
+        for piece, n in zip(pieces, self.count_tokens(pieces), strict=True):
+            if n <= limit:
                 out.append(piece)
                 continue
-            # Characters per token of this piece tells how many characters fit.
-            max_chars = max(1, int(len(piece) * self.max_input_tokens / n * 0.9))
-            parts = split_long(piece, max_chars)
+            fitted: list[str] = []
+            todo, rounds = [(piece, n)], 0
+            while todo:  # depth first, so the pieces stay in order
+                text, count = todo.pop()
+                if count <= limit:
+                    fitted.append(text)
+                    continue
+                if len(text) <= 1:
+                    raise ConfigError(f"{self.name}: max_input_tokens={limit} is less than one character "
+                                      f"takes ({text!r} is {count} tokens with the model's special tokens)")
+                rounds += 1
+                # This piece's characters per token tell how many characters should fit.
+                parts = split_long(text, max(1, min(len(text) - 1, int(len(text) * limit / count * 0.9))))
+                todo.extend(reversed(list(zip(parts, self.count_tokens(parts), strict=True))))
             self.count("sentences_split_further")
-            log.warning(
-                "%s: a sentence of %d tokens exceeds max_input_tokens=%d; split into %d pieces",
-                self.name, n, self.max_input_tokens, len(parts),
-            )
-            out.extend(parts)
+            log.warning("%s: a sentence of %d tokens exceeds max_input_tokens=%d; split into %d pieces, each "
+                        "measured again with the tokenizer (%d round%s of cutting)", self.name, n, limit, len(fitted),
+                        rounds, "" if rounds == 1 else "s")
+            out.extend(fitted)
         return out
 
     def warn_long_sources(self, corpus: Corpus, which: set[str], *, show: int = 5) -> None:

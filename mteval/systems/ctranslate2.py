@@ -14,9 +14,8 @@ from mteval.errors import ConfigError
 from mteval.files import digest
 from mteval.provenance import ROOT
 from mteval.hub.identity import model_identity
-from mteval.systems.decoding import Decoding
 from mteval.hub.device import resolve_device
-from mteval.hub.loading import load_or_explain, model_error
+from mteval.hub.loading import load_or_explain, model_error, weights_error
 from mteval.systems.batching import available_cores, is_oom, split_cores
 from mteval.systems.ct2_decoding import decoding_options
 from mteval.systems.seq2seq import Seq2SeqModel, target_language_token
@@ -161,6 +160,10 @@ class CT2Seq2Seq(Seq2SeqModel):
             except ValueError as err:  # an architecture the converter does not know
                 raise ConfigError(f"{self.name}: CTranslate2 cannot convert {self.model_id}: {err}") from err
             except OSError as err:  # missing, mistyped or gated model
+                raise model_error(self.model_id, err) from err
+            except Exception as err:  # damaged or refused weights: one line; anything else re-raises
+                if weights_error(self.model_id, err) is None:
+                    raise
                 raise model_error(self.model_id, err) from err
             provenance = {"model": self.model_id, "revision": self.revision,
                           "ctranslate2": version("ctranslate2"), "transformers": version("transformers")}

@@ -1,11 +1,11 @@
 """A system whose outputs were computed elsewhere: one hypothesis per line, aligned with the sources."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mteval.data.provenance import file_digest
 from mteval.data.textfile import read_segments
 from mteval.errors import ConfigError, InputError
 from mteval.systems.base import System
@@ -58,7 +58,8 @@ class FileSystem(System):
         return Translation(list(self._read()))
 
     def fingerprint(self) -> dict[str, Any]:
-        digest = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.exists() else None
+        self._read()  # a missing, non-regular or oversized file is refused here, before its digest
+        digest = file_digest(self.path).removeprefix("sha256:")
         return {"class": "FileSystem", "name": self.name, "path": str(self.path), "sha256": digest,
                 "limit": self.limit}
 

@@ -6,8 +6,9 @@ from typing import Any
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Markdown punctuation that can start emphasis, code, links, HTML or a table cell anywhere in a line.
-_MD_INLINE = re.compile(r"([\\`*\[\]|~])")
+# Markdown punctuation that can start emphasis, code, links, HTML or a table cell anywhere in a line,
+# and "$", which GitHub and most Markdown viewers read as math between a pair (issue 23).
+_MD_INLINE = re.compile(r"([\\`*\[\]|~$])")
 # "_" opens emphasis only at a word edge (GFM), so snake_case names stay readable in the terminal.
 _MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
@@ -27,7 +28,7 @@ def csv_safe_frame(frame: Any) -> Any:
 
 
 def md_text(text: Any, limit: int | None = None) -> str:
-    """Plain text for a Markdown line or table cell: HTML, emphasis, code, links, pipes and line
+    """Plain text for a Markdown line or table cell: HTML, emphasis, code, links, math, pipes and line
     breaks neutralised (cut to ``limit`` characters first, when given)."""
     text = str(text)
     if limit is not None and len(text) > limit:
