@@ -58,8 +58,8 @@ class Direction:
             SettingError: not two language codes joined by one ``-`` (one line naming ``setting``).
         """
         src, sep, tgt = str(text).partition("-")
-        if not sep or not src.strip() or not tgt.strip() or "-" in tgt or src == tgt:
-            raise SettingError(setting, text, "is not a direction: use two different language codes, e.g. en-zh")
+        if not sep or not src.strip() or not tgt.strip() or "-" in tgt:
+            raise SettingError(setting, text, "is not a direction: use two language codes, e.g. en-zh")
         return cls(src, tgt)
 
     def __str__(self) -> str:

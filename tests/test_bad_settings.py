@@ -49,7 +49,7 @@ CASES = [
     Case("removed-required-setting", [*COPY, "metrics=[bleu]", "~dataset.load.direction"],
          r"dataset\.load\.direction: required by mteval\.data\.plaintext\.load_files but not set"),
     Case("direction-one-language", [*COPY, "metrics=[bleu]", "dataset.direction=zh"],
-         r"dataset\.direction='zh' is not a direction: use two different language codes, e\.g\. en-zh"),
+         r"dataset\.direction='zh' is not a direction: use two language codes, e\.g\. en-zh"),
     Case("empty-metrics", [*COPY, "metrics=[]"], r"metrics: the list is empty; choose one or more of bleu, .*'metrics=\[bleu,chrf\]'"),
     # Top-level settings.
     Case("chunk-size-0", [*COPY, "metrics=[bleu]", "translate_chunk_size=0"], r"translate_chunk_size=0 is out of range"),

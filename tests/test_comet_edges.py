@@ -31,7 +31,7 @@ def test_a_bf16_encoder_leaves_the_head_and_the_scores_in_fp32(tiny_models, bf16
     128 values between 0.5 and 1). Only the encoder is reduced now: the head's output is fp32."""
     import torch
 
-    metric = Comet(model=str(tiny_models[kind]), gpus=0, precision="auto", reference_free=kind == "cometkiwi")
+    metric = Comet(model=str(tiny_models[kind]), device="cpu", precision="auto", reference_free=kind == "cometkiwi")
     model = metric.load()
     head = model.estimator
     outputs = []
@@ -49,8 +49,8 @@ def test_a_bf16_encoder_leaves_the_head_and_the_scores_in_fp32(tiny_models, bf16
 
 
 def test_bf16_scores_stay_close_to_fp32(tiny_models, bf16_cpu):
-    fp32 = Comet(model=str(tiny_models["comet"]), gpus=0).score(HYPS, REFS, SRCS)
-    bf16 = Comet(model=str(tiny_models["comet"]), gpus=0, precision="auto").score(HYPS, REFS, SRCS)
+    fp32 = Comet(model=str(tiny_models["comet"]), device="cpu").score(HYPS, REFS, SRCS)
+    bf16 = Comet(model=str(tiny_models["comet"]), device="cpu", precision="auto").score(HYPS, REFS, SRCS)
     drift = [abs(a - b) for a, b in zip(fp32.segment_scores, bf16.segment_scores, strict=True)]
     assert 0 < max(drift) < 5e-3
 
@@ -62,22 +62,22 @@ def test_a_reference_free_regression_checkpoint_scores_through_comets_predict(ti
     from mteval.testing.tiny_comet import build_referenceless_comet
 
     path = build_referenceless_comet(tmp_path / "comet_qe", tiny_models["xlmr"])
-    metric = Comet(model=str(path), gpus=0, reference_free=True, name="comet_qe")
+    metric = Comet(model=str(path), device="cpu", reference_free=True, name="comet_qe")
     model = metric.load()
     assert type(model).__name__ == "ReferencelessRegression" and not is_regression(model)
-    assert is_regression(Comet(model=str(tiny_models["comet"]), gpus=0).load())
+    assert is_regression(Comet(model=str(tiny_models["comet"]), device="cpu").load())
     result = metric.score(HYPS, [[]] * len(HYPS), SRCS)
     expected = model.predict([{"src": s, "mt": h} for s, h in zip(SRCS, HYPS, strict=True)], batch_size=4, gpus=0,
                              accelerator="cpu", num_workers=0, progress_bar=False).scores
     assert result.segment_scores == pytest.approx(list(expected), abs=1e-6)
-    assert "|qe|" in result.signature
+    assert "|qe:yes|" in result.signature
 
 
 @pytest.mark.parametrize("words, cut", [(508, False), (509, True), (510, True), (511, True)])
 def test_a_text_is_counted_as_cut_exactly_when_comet_cuts_it(tiny_models, words, cut):
     """comet's prepare_sample truncates at max_length=max_positions-2 = 510 tokens, <s> and </s> included:
     texts of 511 and 512 tokens were cut but not counted while the limit read 512."""
-    metric = Comet(model=str(tiny_models["comet"]), gpus=0)
+    metric = Comet(model=str(tiny_models["comet"]), device="cpu")
     encoder = metric.load().encoder
     hyp = " ".join(["a"] * words)  # one token per word in the tiny vocabulary, plus <s> and </s>
     n_tokens = len(encoder.tokenizer(hyp)["input_ids"])

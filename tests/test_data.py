@@ -66,7 +66,7 @@ def test_user_references_attach_by_id(tmp_path):
 def test_user_reference_with_unknown_id_names_file_and_line(tmp_path):
     refs = tmp_path / "refs.jsonl"
     refs.write_text('\n{"id": "abs-000000000000", "ref": "x"}\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"refs.jsonl:2: id 'abs-000000000000' is not a en block"):
+    with pytest.raises(InputError, match=r"refs.jsonl:2: id 'abs-000000000000' is not one of the pages' en blocks"):
         load_abstracts(name="a", pages=str(ABSTRACTS), references=str(refs))
 
 

@@ -222,7 +222,7 @@ RUN_CASES = [
     ("row-score-str", "segments.jsonl:5: segment score 'bleu' must be a finite number or null"),
     ("row-refs-str", "segments.jsonl:5: 'refs' must be a list of strings"),
     ("no-segments", "segments.jsonl: missing"),
-    ("metric-class", "metric 'bleu'"),
+    ("metric-class", "bleu: one run has sufficient statistics and the other does not"),  # never imported
     ("metric-settings", "cannot be rebuilt"),
 ]
 

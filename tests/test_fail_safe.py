@@ -153,7 +153,7 @@ def test_a_truncated_comet_checkpoint_is_one_line_naming_it(tiny_models, tmp_pat
     _truncate(model / "checkpoints" / "model.ckpt")
     with pytest.raises(ModelUnavailableError, match=rf"{model}/checkpoints/model.ckpt is damaged \(truncated or "
                                                     r"corrupt: .*\); delete it and download it again"):
-        Comet(model=str(model), gpus=0).load()
+        Comet(model=str(model), device="cpu").load()
 
 
 @pytest.mark.slow
@@ -176,7 +176,7 @@ def test_a_checkpoint_with_code_in_its_pickle_is_refused_as_such(tiny_models, tm
     state["payload"] = Payload()
     torch.save(state, ckpt)
     with pytest.raises(ModelUnavailableError) as err:
-        Comet(model=str(model), gpus=0).load()
+        Comet(model=str(model), device="cpu").load()
     message = str(err.value)
     assert f"refused to load model '{model}': {ckpt} holds Python objects besides weights (posix.system)" in message
     assert "weights_only" not in message and "\n" not in message
@@ -199,7 +199,7 @@ def test_a_damaged_sacrebleu_release_is_one_line_naming_the_file(tmp_path):
         load_sacrebleu(name="wmt22", test_set="wmt22", langpair="en-zh", cache_dir=str(cache))
     message = str(err.value)
     assert message.startswith(f"sacrebleu test set wmt22 en-zh: the release file {xml} is damaged (not UTF-8 at byte")
-    assert f"delete {cache}/wmt22 and fetch it" in message and len(message) < 600 and "\n" not in message
+    assert f"delete {cache}/wmt22 and fetch it" in message and len(message) < 800 and "\n" not in message
 
 
 # -- _target_ overrides ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -106,6 +107,8 @@ def check_targets(node: Any, where: str) -> None:
 
     prefix = TARGETS.get(where.split(".")[0], "mteval.")
     for path, target in _targets(node, where):
+        if isinstance(target, str) and target in declared_targets(where.split(".")[0]):
+            continue  # written in a YAML of the config tree: a class the user added (docs/adding.md)
         allowed = isinstance(target, str) and target.startswith(prefix)
         if allowed:
             try:
@@ -118,6 +121,31 @@ def check_targets(node: Any, where: str) -> None:
             raise ConfigError(f"{path}._target_={target!r}: only mteval's own {group} classes ({prefix}*) can be "
                               f"instantiated here; choose an option with {group}=<name> "
                               f"({', '.join(options(group))})")
+
+
+_TARGET_LINE = re.compile(r"^\s*_target_\s*:\s*['\"]?([\w.]+)['\"]?\s*(?:#.*)?$", re.MULTILINE)
+
+
+def declared_targets(group: str) -> set[str]:
+    """Every ``_target_`` written in a YAML file of one config group in this run's config tree (``conf/``,
+    or the directory ``--config-path`` names): the registry, a user's own classes included. Only a
+    target given on the command line alone must be one of the group's mteval classes."""
+    from hydra.core.hydra_config import HydraConfig
+
+    roots = [conf_dir()]
+    try:
+        roots += [Path(s.path) for s in HydraConfig.get().runtime.config_sources
+                  if s.schema == "file" and s.path]
+    except ValueError:  # composed outside a Hydra run (mteval-score, tests): the package's own conf/
+        pass
+    found: set[str] = set()
+    for root in dict.fromkeys(roots):
+        for path in (root / group).rglob("*.yaml"):
+            try:
+                found.update(_TARGET_LINE.findall(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return found
 
 
 def _targets(node: Any, where: str) -> list[tuple[str, Any]]:

@@ -66,7 +66,6 @@ def configure(args: argparse.Namespace) -> Any:
     for name, value, low in (("--paired-bs-n", args.paired_bs_n, 1), ("--paired-ar-n", args.paired_ar_n, 0)):
         if value < low:
             raise ConfigError(f"{name} must be at least {low}, got {value}")
-    src_lang, tgt_lang = args.langpair.split("-")
     cfg = compose([f"dataset={'sacrebleu' if args.test_set else 'files'}", "system=copy",
                    f"metrics=[{','.join(dict.fromkeys(args.metrics))}]"])
     # Paths and names are set on the composed config, not as overrides, so no character in them is Hydra syntax.
@@ -74,7 +73,7 @@ def configure(args: argparse.Namespace) -> Any:
         cfg.dataset.test_set, cfg.dataset.langpair = args.test_set, args.langpair
     else:
         cfg.dataset.direction = args.langpair
-        cfg.dataset.load.update(src=args.src, refs=list(args.ref), src_lang=src_lang, tgt_lang=tgt_lang)
+        cfg.dataset.load.update(src=args.src, refs=list(args.ref))
     cfg.device = args.device
     if args.no_cache:
         cfg.cache = None
@@ -101,10 +100,9 @@ def score_files(args: argparse.Namespace) -> tuple[list[Path], list[Any]]:
     check_config(cfg)
     quiet_libraries("WARNING")
     corpus = build(cfg.dataset.load, "dataset.load")
-    sources = [s.src for s in corpus.segments]
     systems = [FileSystem(path=p, name=n) for p, n in zip(args.input, system_names(args.input), strict=True)]
     for system in systems:  # every count checked before a metric is built, let alone a model loaded
-        system.check_inputs(sources)
+        system.preflight(corpus)
     metrics = [build(node, f"metrics.{key}") for key, node in cfg.metrics.items()]
     out = Path(args.out) if args.out else Path(cfg.results_dir) / "score" / f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{os.getpid()}"
     cache = Cache(cfg.cache) if cfg.cache else None

@@ -169,7 +169,7 @@ def damaged_release(ds: Any, langpair: str, err: Exception) -> DataUnavailableEr
         detail = " ".join(str(err).split())[:160]
     files = ", ".join(str(p) for p in raw_files(ds, langpair))
     return DataUnavailableError(f"sacrebleu test set {ds.name} {langpair}: the release file {files} is damaged "
-                                f"({detail}); delete {ds._outdir} and {fetch_hint(ds.name, langpair)}")
+                                f"({detail}); delete {ds._outdir} and {fetch_hint(ds, langpair)}")
 
 
 def read_lines(path: Path) -> list[str]:

@@ -16,7 +16,6 @@ from mteval.metrics.base import MAX_CHARS, Metric
 from mteval.hub.availability import ModelRef, is_hub_id
 from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain
-from mteval.metrics.base import Metric
 from mteval.metrics.mt5_tokenizer import check_readout, load_fast
 from mteval.signature import Signature, model_ref, reference_fields
 from mteval.types import MetricResult
