@@ -33,7 +33,7 @@ def _readers() -> dict:
     from mteval.gate.config import GateConfig
     from mteval.systems.file import FileSystem
 
-    lang = {"src_lang": "en", "tgt_lang": "zh"}
+    lang = {"direction": "en-zh"}
     return {
         "files-src": lambda p: load_files(name="t", src=p, **lang),
         "system-file": lambda p: FileSystem(path=p).translate(["a"], src_lang="en", tgt_lang="zh"),
@@ -127,5 +127,5 @@ def test_leaderboard_on_a_fifo_is_a_warning_not_a_hang(tmp_path):
     os.mkfifo(tmp_path / "board.csv")
     proc = _mteval(tmp_path, "system=copy", f"leaderboard={tmp_path}/board.csv")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "board.csv not updated (is a named pipe (FIFO), expected a regular file)" in proc.stdout + proc.stderr
+    assert "board.csv: is a FIFO (named pipe), not a regular file" in proc.stdout + proc.stderr
     assert (tmp_path / "run" / "scores.json").is_file()

@@ -159,12 +159,12 @@ def test_duplicated_join_id_is_an_error_naming_both_rows(flores_like):
     pd.DataFrame({"id": [1, 2, 3, 2], "text": ["你好，世界。", "猫睡得很多。", "要下雨了。", "错误的参考。"]}) \
         .to_parquet(flores_like / "devtest" / "cmn_Hans.parquet")
     with pytest.raises(InputError, match=r"cmn_Hans, devtest\):4: id 2 is also on row 2; ids must be unique"):
-        load_hf(name="f", path=str(flores_like), src_lang="en", tgt_lang="zh", split="devtest",
+        load_hf(name="f", path=str(flores_like), direction="en-zh", split="devtest",
                 src_config="eng_Latn", tgt_config="cmn_Hans", id_field="id")
     pd.DataFrame({"id": [1, 1, 3], "text": ["Hello.", "Cats.", "Rain."]}) \
         .to_parquet(flores_like / "devtest" / "eng_Latn.parquet")
     with pytest.raises(InputError, match=r"eng_Latn, devtest\):2: id 1 is also on row 1"):
-        load_hf(name="f", path=str(flores_like), src_lang="en", tgt_lang="zh", split="devtest",
+        load_hf(name="f", path=str(flores_like), direction="en-zh", split="devtest",
                 src_config="eng_Latn", tgt_config="cmn_Hans")
 
 
@@ -173,7 +173,7 @@ def test_duplicated_segment_id_names_both_rows(tmp_path):
                                               {"k": "b", "source": "Yo.", "target": "哟。"},
                                               {"k": "a", "source": "Hey.", "target": "嘿。"}])
     with pytest.raises(InputError, match=r":3: segment id \(field k\) 'a' is also on row 1"):
-        load_hf(name="t", path=str(path), src_lang="en", tgt_lang="zh", split="train", id_field="k")
+        load_hf(name="t", path=str(path), direction="en-zh", split="train", id_field="k")
 
 
 @pytest.mark.parametrize(("text", "needle"), [
@@ -186,7 +186,7 @@ def test_hf_rows_get_the_plain_file_text_checks(tmp_path, text, needle, field):
     rows[1][field] = text
     path = write_jsonl(tmp_path / "t.jsonl", rows)
     with pytest.raises(InputError, match=rf"t\.jsonl \(train\):2: field '{field}' .*{re.escape(needle)}"):
-        load_hf(name="t", path=str(path), src_lang="en", tgt_lang="zh", split="train")
+        load_hf(name="t", path=str(path), direction="en-zh", split="train")
 
 
 def test_per_language_text_is_checked_too(flores_like):
@@ -197,5 +197,5 @@ def test_per_language_text_is_checked_too(flores_like):
     pd.DataFrame({"id": [0, 1, 2], "text": ["Hello.", "Cats.", "Rain."]}) \
         .to_parquet(flores_like / "devtest" / "eng_Latn.parquet")
     with pytest.raises(InputError, match=r"cmn_Hans, devtest\):2: field 'text' contains U\+2028"):
-        load_hf(name="f", path=str(flores_like), src_lang="en", tgt_lang="zh", split="devtest",
+        load_hf(name="f", path=str(flores_like), direction="en-zh", split="devtest",
                 src_config="eng_Latn", tgt_config="cmn_Hans")

@@ -74,3 +74,37 @@ def test_cached_local_models_run_on_with_an_unreachable_hub(monkeypatch, tiny_mo
     with pytest.raises(ModelUnavailableError, match="google/metricx-24.*cannot be reached.*HF_HUB_OFFLINE=1"):
         check_models(required_models(LocalSystem(), [HubMetric()]))
     assert constants.HF_HUB_OFFLINE is True  # the process now reads the cache only: no retries
+
+
+@pytest.fixture
+def silent_hub():
+    """A Hub endpoint that accepts connections and never answers (issue 23 defect 1: runs hung on it)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hub", ["refused", "silent"])
+def test_the_default_run_names_every_missing_model_in_one_line_before_any_metric_loads(tmp_path, silent_hub, hub):
+    """The default run (opus-mt-en-zh, MetricX-QE with mT5-XL's tokenizer) against a Hub that refuses or
+    never answers: one probe, one line naming all three missing models and `make models`, no retries,
+    no hang (the metric's own preflight, which hung, comes after the check)."""
+    import time
+
+    env = {**online_env(tmp_path), "HF_ENDPOINT": DEAD_HUB if hub == "refused" else silent_hub}
+    start = time.monotonic()
+    proc = subprocess.run([MTEVAL, f"hydra.run.dir={tmp_path / 'r'}", "cache=null", f"leaderboard={tmp_path / 'lb.csv'}"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    took = time.monotonic() - start
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    line = one_error_line(proc.stderr, "mteval: error:")
+    for model in ("Helsinki-NLP/opus-mt-en-zh", "google/metricx-24-hybrid-large-v2p6", "google/mt5-xl"):
+        assert model in line
+    assert "cannot be reached" in line and "make models" in line
+    assert "Retry" not in proc.stdout + proc.stderr
+    print(f"{hub} hub: exit 2 after {took:.1f} s")  # the closing note's number (probe deadline 5 s + start-up)

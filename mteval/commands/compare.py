@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mteval.commands.pipes import quiet_on_closed_stdout
+from mteval.commands.pipes import log_to_stderr, quiet_on_closed_stdout
 from mteval.errors import MtevalError, OutputError
 from mteval.files import json_text, write_atomic
 
@@ -131,8 +131,7 @@ def run(args: argparse.Namespace) -> Path:
 def main(argv: list[str] | None = None) -> None:
     """Entry point; an error the user can act on prints one line and exits 2."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s: %(message)s")
+    log_to_stderr(logging.INFO if args.verbose else logging.WARNING, "%(asctime)s %(name)s: %(message)s")
     try:
         run(args)
     except MtevalError as err:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout
+from mteval.commands.pipes import is_closed_pipe, log_to_stderr, quiet_on_closed_stdout
 from mteval.errors import InputError, MtevalError
 
 
@@ -123,7 +123,7 @@ def fetch_originals(argv: Sequence[str]) -> int:
     from mteval.data.seeds import read_pages
 
     args = build_fetch_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    log_to_stderr(logging.WARNING, "%(levelname)s: %(message)s")
     per_block = logging.getLogger("mteval.data.originals")  # its per-block warnings are the lines printed below
     level, per_block.level = per_block.level, logging.ERROR
     try:
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["fetch-originals"]:
         return fetch_originals(argv[1:])
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    log_to_stderr(logging.WARNING, "%(levelname)s: %(message)s")
     try:
         listing: list[str] | None = None if args.pairs_out else []
         summary = run(pages=args.pages, pairs_out=args.pairs_out, min_score=args.min_score,

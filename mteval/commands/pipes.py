@@ -80,3 +80,22 @@ def quiet_on_closed_stdout(prog: str) -> Callable[[F], F]:
             return result
         return wrapper  # type: ignore[return-value]
     return decorate
+
+
+class StderrHandler(logging.StreamHandler):
+    """A log handler that writes to whatever ``sys.stderr`` is when a record is emitted, so a command run
+    twice in one process (tests, notebooks) never keeps writing to the stream of the first run."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        """The stream is always the current ``sys.stderr``."""
+
+
+def log_to_stderr(level: int, fmt: str) -> None:
+    """``logging.basicConfig`` for an entry point, through :class:`StderrHandler`."""
+    logging.basicConfig(level=level, format=fmt, handlers=[StderrHandler()])
+

@@ -17,6 +17,9 @@ import json
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from mteval.metrics.spans import SEVERITIES
 
 #: Why an answer was refused; every kind is counted (scores.json ``judge.failures``).
 KINDS = ("not_json", "not_an_object", "keys", "errors", "span", "category", "severity", "score")
@@ -111,3 +114,19 @@ def _no_constant(name: str) -> float:
 def _short(err: BaseException) -> str:
     return str(err).split(":")[0][:60]
 
+
+def placed_spans(annotation: Annotation, hyp: str) -> list[dict[str, Any]]:
+    """The error spans found in the hypothesis, with character offsets (a repeated span takes the next
+    occurrence); spans only in the source (omissions) and severities the report does not know are left
+    out here (they count in the weighted error score and stay in the annotation)."""
+    out, taken = [], set()
+    for e in annotation.errors:
+        start = hyp.find(e.span)
+        while start >= 0 and (start, e.span) in taken:
+            start = hyp.find(e.span, start + 1)
+        if start < 0 or e.severity not in SEVERITIES:
+            continue
+        taken.add((start, e.span))
+        out.append({"text": e.span, "start": start, "end": start + len(e.span), "severity": e.severity,
+                    "category": e.category})
+    return out

@@ -25,9 +25,8 @@ from mteval import validate
 from mteval.errors import ConfigError
 from mteval.hub.availability import ModelRef
 from mteval.metrics.base import MAX_CHARS, Metric
-from mteval.metrics.judge_answer import KINDS, Annotation, Unparsable, parse_answer
+from mteval.metrics.judge_answer import KINDS, Annotation, Unparsable, parse_answer, placed_spans
 from mteval.metrics.spans import FIELD as SPANS
-from mteval.metrics.spans import SEVERITIES as SPAN_SEVERITIES
 from mteval.systems.hf_chat import LANG_NAMES
 from mteval.hub.loading import TORCH_DTYPES
 from mteval.signature import Signature, model_ref, reference_fields
@@ -251,30 +250,13 @@ class LLMJudge(Metric):
         }
         # Per segment in segments.jsonl: the spans placed in the hypothesis (the report marks them, as
         # XCOMET's), and the whole annotation, or what was wrong with the answer and its first characters.
-        spans = [None if p is None else _placed(p, h) for p, h in zip(parsed, hyps, strict=True)]
+        spans = [None if p is None else placed_spans(p, h) for p, h in zip(parsed, hyps, strict=True)]
         annotations = [{"errors": [vars(e) for e in p.errors], "score": p.score, "weighted_errors": w}
                        if isinstance(p, Annotation) else {"unparsable": p.kind, "problem": p.detail}
                        for p, w in zip(results, weighted, strict=True)]
         return MetricResult(self.name, _mean(segment_scores) if scored else float("nan"), self.signature(),
                             segment_scores=segment_scores, n_scored=len(scored), extra={"judge": judge},
                             segment_extra={SPANS: spans, "annotation": annotations})
-
-
-def _placed(annotation: Annotation, hyp: str) -> list[dict[str, Any]]:
-    """The error spans found in the hypothesis, with character offsets (a repeated span takes the next
-    occurrence); spans only in the source (omissions) and severities the report does not know are left
-    out here (they count in the weighted error score and stay in the annotation)."""
-    out, taken = [], set()
-    for e in annotation.errors:
-        start = hyp.find(e.span)
-        while start >= 0 and (start, e.span) in taken:
-            start = hyp.find(e.span, start + 1)
-        if start < 0 or e.severity not in SPAN_SEVERITIES:
-            continue
-        taken.add((start, e.span))
-        out.append({"text": e.span, "start": start, "end": start + len(e.span), "severity": e.severity,
-                    "category": e.category})
-    return out
 
 
 def _kinds(failures) -> dict[str, int]:
