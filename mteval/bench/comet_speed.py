@@ -15,6 +15,11 @@ from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
 from mteval.bench.common import Clock, cpu_description, cpu_family, lines_at, load_inputs
 from mteval.provenance import ROOT, package_versions
 from mteval.files import write_json
+from mteval.errors import ConfigError
+from mteval.metrics.precision import resolve_precision
+from mteval.metrics.comet import Comet
+from mteval.metrics.comet_embed import EmbeddingStore, regression_scores
+from mteval.metrics.comet_models import release_all
 
 #: Three WMT22 en-zh submissions scored against the same sources and references, as a sweep would.
 SWEEP_SYSTEMS = ("AISP-SJTU", "LanguageX", "Online-A")
@@ -22,8 +27,6 @@ SWEEP_SYSTEMS = ("AISP-SJTU", "LanguageX", "Online-A")
 
 def reduced_precisions(device: str) -> list[str]:
     """The reduced precisions ``device`` runs natively (none where it has none)."""
-    from mteval.errors import ConfigError
-    from mteval.metrics.precision import resolve_precision
 
     found = []
     for setting in ("bf16-mixed", "16-mixed"):
@@ -35,7 +38,6 @@ def reduced_precisions(device: str) -> list[str]:
 
 
 def _metric(model: Path, precision: str, device: str, threads: int, batch_size: int) -> Any:
-    from mteval.metrics.comet import Comet
 
     return Comet(model=str(model), device=device, precision=precision, batch_size=batch_size,
                  cpu_threads=threads if device == "cpu" else None)
@@ -96,8 +98,6 @@ def bench_sweep(model: Path, n: int, args: argparse.Namespace) -> dict[str, Any]
     """A sweep of three systems over the same ``n`` sources and references, each run a new metric instance
     as under Hydra's basic launcher: scoring with source and reference embeddings kept from the earlier
     runs vs recomputed for every run (interleaved per system), and the model load a shared instance saves."""
-    from mteval.metrics.comet_embed import EmbeddingStore, regression_scores
-    from mteval.metrics.comet_models import release_all
 
     device = "cpu"
     precision = "auto"

@@ -18,6 +18,12 @@ from pathlib import Path
 
 from mteval.files import write_json
 from mteval.provenance import ROOT, package_versions
+from mteval.data.sacrebleu_cache import entry, read_fields
+from mteval.data.sacrebleu_sets import load_sacrebleu
+from mteval.metrics.sacre import BLEU, ChrF, TER
+from mteval.pipeline import evaluate
+from mteval.results.io import write_run
+from mteval.systems.submission import wmt_submission
 
 SUBMISSIONS = ("AISP-SJTU", "DLUT", "GTCOM", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "LanguageX",
                "Manifold", "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
@@ -28,7 +34,6 @@ BASELINE = "LanguageX"
 
 def wmt22_field(field: str, langpair: str = "en-zh") -> Path:
     """sacrebleu's text file for one field of WMT22 ``langpair`` (``ref:A``, a submission's name), fetched once."""
-    from mteval.data.sacrebleu_cache import entry, read_fields
 
     return read_fields(entry("wmt22", langpair), langpair)[field]
 
@@ -47,11 +52,6 @@ def build_submission_runs(out_dir: str | Path, names: tuple[str, ...] = SUBMISSI
         limit: score only the first ``limit`` segments (tests).
         langpair: ``en-zh`` (names: SUBMISSIONS) or ``zh-en`` (names: ZH_EN_SUBMISSIONS).
     """
-    from mteval.data.sacrebleu_sets import load_sacrebleu
-    from mteval.metrics.sacre import BLEU, ChrF, TER
-    from mteval.pipeline import evaluate
-    from mteval.results.io import write_run
-    from mteval.systems.submission import wmt_submission
 
     # conf/dataset/wmt22_en_zh.yaml and wmt22_zh_en.yaml: reference A, punctuation as published (zh_punct: none).
     corpus = load_sacrebleu(name="wmt22_" + langpair.replace("-", "_"), test_set="wmt22", langpair=langpair,

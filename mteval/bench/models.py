@@ -8,6 +8,7 @@ from pathlib import Path
 from mteval.testing._build import SEED, cached_build
 from mteval.testing.tiny_comet import build_comet, build_xlmr_encoder
 from mteval.testing.tiny_spm import build_sentencepiece, spm_pieces
+from mteval.data.sacrebleu_cache import entry, read_fields
 
 
 
@@ -17,7 +18,6 @@ def wmt22_en_zh(field: str) -> Path:
     The bench reads the test set the way runs do: through sacrebleu, downloaded once (offline:
     lay out a cache with ``python -m mteval.testing.sacrebleu_mirror`` and set ``SACREBLEU``).
     """
-    from mteval.data.sacrebleu_cache import entry, read_fields
 
     return read_fields(entry("wmt22", "en-zh"), "en-zh")[field]
 

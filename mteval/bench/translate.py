@@ -12,6 +12,10 @@ from typing import Any
 from mteval.bench.common import Clock, bench_process_setup, lines_at, load_inputs
 from mteval.bench.models import reference_files, source_file
 from mteval.systems.batching import split_cores
+from mteval.systems.ctranslate2 import CT2Seq2Seq
+from mteval.systems.hf_seq2seq import HFSeq2Seq
+from mteval.testing._build import quiet
+from mteval.metrics.comet import Comet
 
 #: The issue #5 targets on a 2-core CPU, greedy decoding, same inputs.
 TARGETS = {"hf_vs_naive": 8.0, "ct2_vs_hf": 2.5}
@@ -64,10 +68,8 @@ def build_path(spec: dict[str, Any]) -> Callable[[list[str]], list[str]]:
     if kind == "naive":
         return naive_translator(Path(kwargs["model"]), kwargs["new_tokens"], kwargs.get("device", "cpu"))
     if kind == "hf":
-        from mteval.systems.hf_seq2seq import HFSeq2Seq
 
         return system_translator(HFSeq2Seq(**kwargs))
-    from mteval.systems.ctranslate2 import CT2Seq2Seq
 
     system = CT2Seq2Seq(**kwargs)
     check_fixed_length(system, spec["check"], kwargs["max_new_tokens"])
@@ -79,7 +81,6 @@ def _serve(conn: Any, spec: dict[str, Any], threads: int) -> None:
     bench_process_setup()
     import torch
 
-    from mteval.testing._build import quiet
 
     torch.set_num_threads(threads)
     try:
@@ -232,7 +233,6 @@ def bench_comet(models: dict[str, Path], args: argparse.Namespace) -> dict[str, 
     """Segments/s of mteval's COMET metric (src, mt, ref) on a tiny and an XLM-R-base-sized encoder."""
     import torch
 
-    from mteval.metrics.comet import Comet
 
     idx = load_inputs(max(args.comet_tiny_segments, args.comet_base_segments), seed=1)
     srcs, hyps, refs = lines_at(source_file(), idx), lines_at(reference_files()[1], idx), lines_at(reference_files()[0], idx)

@@ -11,6 +11,17 @@ from typing import Any
 from mteval.commands.pipes import log_to_stderr, quiet_on_closed_stdout
 from mteval.errors import MtevalError, OutputError
 from mteval.files import json_text, write_atomic
+from mteval.locations import project_dir
+from mteval.compare.comparison import compare_runs
+from mteval.compare.load import load_runset, select_metrics
+from mteval.compare.segstats import default_jobs
+from mteval.compare.table import flagged_segments, record, summary_frame
+from mteval.text.escape import csv_safe_frame
+from mteval.report.markdown import markdown_report
+from mteval.compare.human import align_human, read_human
+from mteval.compare.agreement import agree_with_humans
+from mteval.report.human import agreement_frame
+from mteval.report.html import html_report
 
 
 def _seed(text: str) -> int | None:
@@ -52,7 +63,6 @@ def default_out(runs: list[str]) -> Path:
     """A directory of its own: ``SWEEP_DIR/compare`` for one sweep dir, ``compare-<time>`` beside it once that
     holds a comparison (a plain `make compare` once overwrote meta-demo's report, human section and all);
     ``results/compare/<time>`` for several runs."""
-    from mteval.locations import project_dir
 
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
     if len(runs) == 1 and not (Path(runs[0]) / "scores.json").is_file():
@@ -71,12 +81,6 @@ def default_out(runs: list[str]) -> Path:
 
 def run(args: argparse.Namespace) -> Path:
     """Load, compare, print the Markdown table, write the outputs; returns the output dir."""
-    from mteval.compare.comparison import compare_runs
-    from mteval.compare.load import load_runset, select_metrics
-    from mteval.compare.segstats import default_jobs
-    from mteval.compare.table import flagged_segments, record, summary_frame
-    from mteval.text.escape import csv_safe_frame
-    from mteval.report.markdown import markdown_report
 
     for name, value, low in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-ar", args.n_ar, 0)):
         if value < low:
@@ -86,7 +90,6 @@ def run(args: argparse.Namespace) -> Path:
     metrics = select_metrics(runset.runs, requested)
     human = None
     if args.human:  # read and matched before any statistics, so a bad file stops the command at once
-        from mteval.compare.human import align_human, read_human
 
         human = align_human(read_human(args.human), runset, segment_key=args.human_segments)
     elif args.human_segments:
@@ -94,7 +97,6 @@ def run(args: argparse.Namespace) -> Path:
     comp = compare_runs(runset, metrics, baseline=args.baseline, n_bootstrap=args.n_bootstrap, n_ar=args.n_ar,
                         seed=args.seed, alpha=args.alpha, jobs=args.jobs or default_jobs())
     if human is not None:
-        from mteval.compare.agreement import agree_with_humans
 
         comp.agreement = agree_with_humans(comp, human)
     out = Path(args.out) if args.out else default_out(args.runs)
@@ -106,12 +108,10 @@ def run(args: argparse.Namespace) -> Path:
         ("checks.csv", lambda tmp: csv_safe_frame(flagged_segments(comp)).to_csv(tmp, index=False)),
     ]
     if comp.agreement is not None:
-        from mteval.report.human import agreement_frame
 
         files.append(("agreement.csv", lambda tmp: agreement_frame(comp.agreement).to_csv(tmp, index=False)))
     files.append(("results.json", json_text(record(comp))))
     if html_path is not None:
-        from mteval.report.html import html_report
 
         files.append(("report.html", html_report(comp, worst=args.worst)))
     files.append(("report.md", text))

@@ -13,6 +13,15 @@ from pathlib import Path
 
 from mteval.commands.pipes import is_closed_pipe, log_to_stderr, quiet_on_closed_stdout
 from mteval.errors import InputError, MtevalError
+from mteval.data.pairing import DEFAULT_MIN_SCORE
+from mteval.data.seeds import page_paths
+from mteval.data.pairing import find_pairs
+from mteval.data.seeds import read_pages
+from mteval.data.summary import summarize_blocks
+from mteval.files import write_atomic, write_json
+from mteval.provenance import ROOT
+from mteval.data.originals import originals_report, summary_line
+from mteval.data.summary import format_summary
 
 
 def _probability(text: str) -> float:
@@ -24,7 +33,6 @@ def _probability(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface (kept apart so tests and docs can inspect it)."""
-    from mteval.data.pairing import DEFAULT_MIN_SCORE
 
     parser = argparse.ArgumentParser(
         prog="mteval-corpus",
@@ -44,7 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def expand_pages(args: Sequence[str]) -> list[Path]:
     """Files as given, directories as their sorted ``*.txt``; a missing path or empty directory is an error."""
-    from mteval.data.seeds import page_paths
 
     paths: list[Path] = []
     for arg in args:
@@ -67,10 +74,6 @@ def run(*, pages: Sequence[str], pairs_out: str | None, min_score: float, summar
 
     ``listing``, when given, receives one line per unique block: id, language, length and its opening words.
     """
-    from mteval.data.pairing import find_pairs
-    from mteval.data.seeds import read_pages
-    from mteval.data.summary import summarize_blocks
-    from mteval.files import write_atomic, write_json
 
     paths = expand_pages(pages)
     blocks = read_pages(paths)
@@ -97,8 +100,6 @@ def run(*, pages: Sequence[str], pairs_out: str | None, min_score: float, summar
 
 def build_fetch_parser() -> argparse.ArgumentParser:
     """``fetch-originals``: the arXiv originals of the mapped Chinese blocks, into the data cache."""
-    from mteval.data.pairing import DEFAULT_MIN_SCORE
-    from mteval.provenance import ROOT
 
     parser = argparse.ArgumentParser(
         prog="mteval-corpus fetch-originals",
@@ -119,8 +120,6 @@ def build_fetch_parser() -> argparse.ArgumentParser:
 
 def fetch_originals(argv: Sequence[str]) -> int:
     """Fetch, cache and confirm the originals; one line per mapped block, then the summary line."""
-    from mteval.data.originals import originals_report, summary_line
-    from mteval.data.seeds import read_pages
 
     args = build_fetch_parser().parse_args(argv)
     log_to_stderr(logging.WARNING, "%(levelname)s: %(message)s")
@@ -153,7 +152,6 @@ def fetch_originals(argv: Sequence[str]) -> int:
 @quiet_on_closed_stdout("mteval-corpus")
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with a one-line message on bad input)."""
-    from mteval.data.summary import format_summary
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["fetch-originals"]:

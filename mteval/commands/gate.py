@@ -16,6 +16,12 @@ from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout, stdout
 from mteval.errors import ConfigError, MtevalError, OutputError
 from mteval.files import append_text, output_target, write_atomic
 from mteval.locations import conf_dir
+from mteval.gate.baseline import write_baseline
+from mteval.gate.baseline import load_baseline, view_of_run
+from mteval.gate.config import GateConfig
+from mteval.gate.decide import GateReport, decide
+from mteval.gate.junit import junit_xml
+from mteval.gate.summary import STATUS, console, markdown
 
 DEFAULT_CONFIG = conf_dir() / "gate.yaml"  # a file, not a config group: mteval itself does not use it
 
@@ -85,7 +91,6 @@ def _write(path: str, text: str, flag: str) -> None:
 
 
 def _write_baseline(args: argparse.Namespace) -> int:
-    from mteval.gate.baseline import write_baseline
 
     if not args.out:
         raise ConfigError("--write-baseline needs --out FILE (see mteval-gate --help)")
@@ -114,11 +119,6 @@ def _say(text: str, *, verdict: str | None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Parse arguments, gate or write a baseline, and return the exit status."""
-    from mteval.gate.baseline import load_baseline, view_of_run
-    from mteval.gate.config import GateConfig
-    from mteval.gate.decide import GateReport, decide
-    from mteval.gate.junit import junit_xml
-    from mteval.gate.summary import STATUS, console, markdown
 
     args = _parser().parse_args(argv)
     if args.write_baseline:

@@ -9,6 +9,10 @@ from mteval.commands.config_check import (check_override_targets, expand_home_ov
                                           mteval_cause)
 from mteval.commands.pipes import is_closed_pipe, quiet_on_closed_stdout, stdout_closed
 from mteval.errors import MtevalError
+from mteval import cores
+from mteval.commands import run as run_command
+from mteval.commands import sweep
+from mteval.locations import conf_dir
 
 __all__ = ["fail", "main", "mteval_cause"]
 
@@ -37,10 +41,6 @@ def main() -> None:
         sys.exit(2)
     import hydra
 
-    from mteval import cores
-    from mteval.commands import sweep
-    from mteval.commands.run import run
-    from mteval.locations import conf_dir
 
     # An absolute path: run as an installed entry point, Hydra would read "../conf" as a module path.
     # The checkout's conf/ in an editable install, the wheel's copy otherwise.
@@ -55,7 +55,7 @@ def main() -> None:
             sweep.clear_job_error()
         try:
             with cores.running():  # concurrent runs split the machine's cores between them
-                run(cfg)
+                run_command.run(cfg)
         except Exception as err:  # noqa: BLE001 - only errors with an MtevalError behind them are handled
             if is_closed_pipe(err):  # the run's files are written; the CLI ends with exit 2 (pipes.py)
                 stdout_closed()

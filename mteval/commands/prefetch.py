@@ -12,6 +12,11 @@ from mteval.hub.availability import ModelRef, hub_offline, is_hub_id
 from mteval.metrics.comet_files import comet_dependencies
 from mteval.errors import ConfigError, ModelUnavailableError, MtevalError
 from mteval.locations import conf_dir
+import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
+from mteval.commands.config_check import hydra_error_line
+from mteval.hub.loading import model_error
+from mteval.data.fetch import dataset_configs, fetch_all, testsets_in_config
+from mteval.hub import probe as hub
 
 # Weight formats the harness never loads (TensorFlow, Flax, Rust, ONNX, Core ML, OpenVINO, GGUF):
 # skipping them can halve a download (opus-mt ships tf_model.h5 and rust_model.ot beside PyTorch).
@@ -55,9 +60,7 @@ def compose(overrides: Iterable[str]) -> Any:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
 
-    from mteval.commands.config_check import hydra_error_line
 
     with initialize_config_dir(version_base="1.3", config_dir=str(conf_dir())):
         try:
@@ -102,7 +105,6 @@ def prefetch(
         refs: the models to fetch (duplicates are fetched once).
         snapshot_download, list_files: the Hub functions (injected by tests).
     """
-    from mteval.hub.loading import model_error
 
     if snapshot_download is None:
         from huggingface_hub import snapshot_download
@@ -159,7 +161,6 @@ def main(argv: list[str] | None = None) -> None:
         print("mteval-prefetch: warning: HF_HUB_OFFLINE is set, so only models already cached can be found",
               file=sys.stderr)
     try:
-        from mteval.data.fetch import dataset_configs, fetch_all, testsets_in_config
 
         configs = all_configs() if args.all else [compose(args.overrides)]
         refs = list(dict.fromkeys(r for cfg in configs for r in models_in_config(cfg)))
@@ -173,7 +174,6 @@ def main(argv: list[str] | None = None) -> None:
             print("(COMET encoders are read from each checkpoint's hparams.yaml once it is downloaded)")
             return
         if refs and not hub_offline():
-            from mteval.hub import probe as hub
 
             ok, reason = hub.reachable()
             if not ok:  # one line now, instead of minutes of retries for every model

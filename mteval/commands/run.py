@@ -13,6 +13,12 @@ from mteval.data.languages import check_direction
 from mteval.errors import MtevalError
 from mteval.types import Direction
 import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
+from mteval.cache import Cache
+from mteval.data.summary import format_summary
+from mteval.pipeline import evaluate
+from mteval.provenance import environment
+from mteval.report.table import scores_table
+from mteval.results.io import append_leaderboard, write_run
 
 log = logging.getLogger("mteval")
 
@@ -46,12 +52,6 @@ def run(cfg: DictConfig) -> dict:
     """One evaluation run; returns the scores.json dict. The run dir is Hydra's output dir."""
     from hydra.core.hydra_config import HydraConfig
 
-    from mteval.cache import Cache
-    from mteval.data.summary import format_summary
-    from mteval.pipeline import evaluate
-    from mteval.provenance import environment
-    from mteval.report.table import scores_table
-    from mteval.results.io import append_leaderboard, write_run
 
     check_config(cfg)
     expand_home(cfg)

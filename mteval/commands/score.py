@@ -12,6 +12,18 @@ from typing import Any
 
 from mteval.commands.config_check import build, mteval_cause, options
 from mteval.errors import ConfigError, MtevalError
+from mteval.commands.prefetch import compose
+from mteval.cache import Cache
+from mteval.commands.config_check import check_config
+from mteval.commands.run import quiet_libraries
+from mteval.pipeline import evaluate
+from mteval.provenance import environment
+from mteval.results.io import write_run
+from mteval.systems.file import FileSystem
+from mteval.report.table import scores_table
+from mteval.compare.comparison import compare_runs
+from mteval.compare.load import load_runset
+from mteval.compare.table import record as comparison_record
 
 _LANGPAIR = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}$")
 
@@ -51,7 +63,6 @@ def parser() -> argparse.ArgumentParser:
 
 def configure(args: argparse.Namespace) -> Any:
     """The composed config: conf/config.yaml with the dataset, the metrics and the device the arguments name."""
-    from mteval.commands.prefetch import compose
 
     if not _LANGPAIR.match(args.langpair):
         raise ConfigError(f"-l {args.langpair}: a language pair looks like en-zh or zh-en")
@@ -88,13 +99,6 @@ def system_names(paths: list[str]) -> list[str]:
 
 def score_files(args: argparse.Namespace) -> tuple[list[Path], list[Any]]:
     """Check every file, then score each hypothesis file; returns the run directories and results."""
-    from mteval.cache import Cache
-    from mteval.commands.config_check import check_config
-    from mteval.commands.run import quiet_libraries
-    from mteval.pipeline import evaluate
-    from mteval.provenance import environment
-    from mteval.results.io import write_run
-    from mteval.systems.file import FileSystem
 
     cfg = configure(args)
     check_config(cfg)
@@ -145,16 +149,12 @@ def paired_table(comp: Any) -> str:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Score, compare when there are several files, print; returns what ``--json`` prints."""
-    from mteval.report.table import scores_table
 
     dirs, results = score_files(args)
     if len(results) == 1:
         record = json.loads((dirs[0] / "scores.json").read_text(encoding="utf-8"))
         text = scores_table(results[0])
     else:
-        from mteval.compare.comparison import compare_runs
-        from mteval.compare.load import load_runset
-        from mteval.compare.table import record as comparison_record
 
         runset = load_runset(dirs)
         names = [m for m in results[0].metrics if all(m in r.metrics for r in results)]

@@ -12,6 +12,9 @@ from mteval.data.seeds import page_paths, read_pages
 from mteval.data.summary import summarize_blocks
 from mteval.errors import InputError
 from mteval.types import Corpus, Direction, Segment
+from mteval.data.pairing import find_pairs as pair_blocks
+from mteval.data.originals import originals_report
+from mteval.data.originals import describe
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +77,6 @@ def load_abstracts(
     paired: set[str] = set()
     pair_kwargs = {} if min_pair_score is None else {"min_score": min_pair_score}
     if find_pairs:
-        from mteval.data.pairing import find_pairs as pair_blocks
 
         for p in pair_blocks(blocks, **pair_kwargs):
             src_block, tgt_block = (p.en, p.zh) if src_lang == "en" else (p.zh, p.en)
@@ -84,7 +86,6 @@ def load_abstracts(
             n_pairs += 1
     report = None
     if arxiv_ids:
-        from mteval.data.originals import originals_report
 
         # Blocks the pages already pair need no original.
         report = originals_report(blocks, arxiv_ids, skip=paired, cache=arxiv_cache, fetch=fetch_originals,
@@ -122,7 +123,6 @@ def load_abstracts(
     summary.update(sources=len(segments), sources_with_reference=with_ref, with_reference=with_ref,
                    sources_without_reference=len(segments) - with_ref)
     if report is not None:
-        from mteval.data.originals import describe
 
         summary["arxiv_originals"] = describe(report, direction=direction, id_map=arxiv_ids)
         # The run says in one line why it has fewer references than mapped blocks, or shorter ones.

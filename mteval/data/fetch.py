@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mteval.errors import MtevalError
+from mteval.locations import conf_dir
 
 # Loaders whose data come from a download cache; every other loader reads local files.
 DOWNLOADING = ("mteval.data.sacrebleu_sets.load_sacrebleu", "mteval.data.hf_datasets.load_hf")
@@ -54,7 +55,6 @@ def dataset_configs(compose) -> list[Any]:  # noqa: ANN001 - mteval.commands.pre
     """One composed config per dataset option that downloads (options needing a path are skipped)."""
     from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue
 
-    from mteval.locations import conf_dir
 
     out = []
     for option in sorted(p.stem for p in (conf_dir() / "dataset").glob("*.yaml")):

@@ -16,6 +16,8 @@ from mteval.data.originals_versions import choose, score_versions
 from mteval.data.textfile import read_lines
 from mteval.errors import DataUnavailableError, InputError
 from mteval.types import Block
+from mteval.data.pairing import DEFAULT_MIN_SCORE
+from mteval.data.summary import REFERENCE_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +185,6 @@ def originals_report(blocks: Sequence[Block], id_map: str, *, skip: Collection[s
     Raises:
         DataUnavailableError: ``require`` and some abstract could not be fetched (offline, unreachable).
     """
-    from mteval.data.pairing import DEFAULT_MIN_SCORE
 
     rows = read_id_map(id_map)
     report = find_originals(blocks, rows, skip=skip, cache=ArxivCache(cache), client=ArxivClient() if fetch else None,
@@ -227,7 +228,6 @@ def describe(report: OriginalsReport, *, direction: str, id_map: str) -> dict[st
                 "blocks), their references the English arXiv originals: this measures translating machine output "
                 "back into English, not translating human-written Chinese.")
     else:
-        from mteval.data.summary import REFERENCE_NOTE
 
         note = REFERENCE_NOTE
     return {"id_map": id_map, "cache": report.cache, "line": summary_line(report), "note": note,

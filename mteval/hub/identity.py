@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mteval.errors import ModelUnavailableError
+from mteval.hub.loading import model_error
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 # Files that never change what a model computes: build markers, git metadata, editor locks.
@@ -76,7 +77,6 @@ def hub_commit(repo_id: str, revision: str | None = None) -> str:
 
             return HfApi().model_info(repo_id, revision=revision).sha
         except Exception as err:  # noqa: BLE001 - any Hub failure becomes the one-line error below
-            from mteval.hub.loading import model_error
 
             raise model_error(repo_id, err) from err
     raise ModelUnavailableError(

@@ -19,6 +19,10 @@ from mteval.hub.loading import model_error, weights_error
 from mteval.signature import Signature, model_ref, reference_fields
 from mteval.stats.intervals import mean_ci
 from mteval.types import MetricResult
+from mteval.metrics.comet_models import shared_comet
+from mteval.metrics.precision import resolve_precision
+from mteval.hub.identity import model_identity
+from mteval.metrics.comet_embed import is_regression, regression_scores
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +106,6 @@ class Comet(Metric):
     def load(self) -> Any:
         """The model, loaded once per process for its content, precision and device (a sweep's runs share it)."""
         if self._model is None:
-            from mteval.metrics.comet_models import shared_comet
 
             self._shared = shared_comet(self.identity(), self.resolved_precision(), self._device(),
                                         self._load_checkpoint)
@@ -131,7 +134,6 @@ class Comet(Metric):
 
     def resolved_precision(self) -> str:
         """The precision this metric runs at here (``auto`` resolved; a setting the device lacks refused)."""
-        from mteval.metrics.precision import resolve_precision
 
         try:
             return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device())
@@ -144,7 +146,6 @@ class Comet(Metric):
     def identity(self) -> str:
         """The checkpoint by content (a Hub commit, or a digest of a local checkpoint), never by its
         path or branch alone: weights swapped at the same path must change the signature (#10)."""
-        from mteval.hub.identity import model_identity
 
         return model_identity(self.model_id, self.revision)
 
@@ -155,7 +156,6 @@ class Comet(Metric):
                                 device=self._device(), comet=version("unbabel-comet")))
 
     def _predict(self, samples: list[dict[str, str]]) -> list[float]:
-        from mteval.metrics.comet_embed import is_regression, regression_scores
 
         model = self.load()
         if is_regression(model):  # src/mt/ref embedded apart: length-batched, src and ref embeddings kept

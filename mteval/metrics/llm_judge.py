@@ -31,6 +31,9 @@ from mteval.systems.hf_chat import LANG_NAMES
 from mteval.hub.loading import TORCH_DTYPES
 from mteval.signature import Signature, model_ref, reference_fields
 from mteval.types import MetricResult
+from mteval.systems.vllm_chat import VLLMChat
+from mteval.systems.hf_chat import HFChat
+from mteval.hub.identity import model_identity
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +147,9 @@ class LLMJudge(Metric):
                           max_new_tokens=self.max_new_tokens, num_beams=1, batch_size=self.batch_size,
                           max_tokens=self.max_tokens, dtype=self.dtype, trust_remote_code=self.trust_remote_code)
             if self.backend == "vllm":
-                from mteval.systems.vllm_chat import VLLMChat
 
                 self._chat = VLLMChat(**common)
             else:
-                from mteval.systems.hf_chat import HFChat
 
                 self._chat = HFChat(**common, device=self.device)
             self._chat.config_path = f"metrics.{self.name}"  # where its warnings point (max_new_tokens)
@@ -156,7 +157,6 @@ class LLMJudge(Metric):
 
     def identity(self) -> str:
         """The judge model by content (Hub commit or digest of the local directory)."""
-        from mteval.hub.identity import model_identity
 
         return model_identity(self.model_id, self.revision)
 

@@ -19,6 +19,7 @@ from mteval.hub.loading import load_or_explain
 from mteval.metrics.mt5_tokenizer import check_readout, load_fast
 from mteval.signature import Signature, model_ref, reference_fields
 from mteval.types import MetricResult
+from mteval.hub.identity import model_identity
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,6 @@ class MetricX(Metric):
         """Names the model and tokenizer by content (Hub commit or digest), so that weights swapped
         at the same path never pass for the ones scored before (issue 10, item 5)."""
         if self._identity is None:
-            from mteval.hub.identity import model_identity
 
             self._identity = (model_ref(self.model_id, model_identity(self.model_id, self.revision)),
                               model_ref(self.tokenizer_id, model_identity(self.tokenizer_id, self.tokenizer_revision)))

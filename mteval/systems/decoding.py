@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from mteval.errors import ConfigError
+from mteval.hub.loading import model_error
+from mteval.hub.loading import load_or_explain
 
 #: transformers' ``early_stopping`` values (GenerationConfig docs): True stops a sentence's beam search once
 #: ``num_beams`` hypotheses have finished, False once a heuristic says no running beam can beat the worst
@@ -192,7 +194,6 @@ def model_generation_defaults(model: str, revision: str | None = None) -> dict[s
         path = _model_file(model, revision, name)
         if path is not None:
             return json.loads(path.read_text(encoding="utf-8"))
-    from mteval.hub.loading import model_error
 
     raise model_error(model, OSError(f"{model} has neither generation_config.json nor config.json"))
 
@@ -212,11 +213,9 @@ def _model_file(model: str, revision: str | None, name: str) -> Path | None:
 
     if constants.HF_HUB_OFFLINE:
         if name == "config.json":
-            from mteval.hub.loading import model_error
 
             raise model_error(model, OSError("offline: cannot find the requested files in the local cache"))
         return None
-    from mteval.hub.loading import load_or_explain
 
     try:
         return Path(load_or_explain(model, lambda: hf_hub_download(model, name, revision=revision)))

@@ -10,6 +10,7 @@ from mteval.signature import Signature, model_ref
 from mteval.systems.base import SentenceBatchedSystem
 from mteval.systems.decoding import EARLY_STOPPING, ResolvesDecoding
 from mteval.systems.languages import model_code
+from mteval.errors import ConfigError
 
 
 class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
@@ -64,7 +65,6 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
 
     def check_target_token(self, tok: Any) -> None:
         """A target token the vocabulary lacks would be encoded as <unk>: refuse it in one line."""
-        from mteval.errors import ConfigError
 
         if self.target_token is None:
             return
@@ -100,7 +100,6 @@ class Seq2SeqModel(ResolvesDecoding, SentenceBatchedSystem):
 
 def target_language_token(tok: Any, code: str) -> str:
     """The token forced first on the target side: ``zho_Hans`` for NLLB, ``__zh__`` for M2M100."""
-    from mteval.errors import ConfigError
 
     tid = tok.get_lang_id(code) if hasattr(tok, "get_lang_id") else tok.convert_tokens_to_ids(code)
     if tid is None or tid == tok.unk_token_id:

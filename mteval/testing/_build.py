@@ -9,6 +9,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from mteval.metrics.mt5_tokenizer import sentencepiece_schema
 
 SEED = 0
 MARKER = ".tiny-model-complete"
@@ -83,7 +84,6 @@ def save_fast_tokenizer(slow_tokenizer, fast_cls, out_dir: Path) -> None:
     which unbabel-comet pins). The saved `tokenizer.json` then loads without any conversion, as it
     does for the real Hub models.
     """
-    from mteval.metrics.mt5_tokenizer import sentencepiece_schema
 
     with tempfile.TemporaryDirectory() as slow_dir:
         slow_tokenizer.save_pretrained(slow_dir)

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from textwrap import wrap
 
 from mteval.data.arxiv_atom import ATOM, split_version
+from mteval.data.arxiv_cache import ArxivCache
+from mteval.data.arxiv_atom import ArxivEntry
 
 # What the next requests get, in order; then every request is answered normally. The hostile ones
 # (issue 23): "huge" announces 1.5 GB, "endless" streams without a length, "drip" sends the body
@@ -150,8 +152,6 @@ class FakeArxiv:
 
 def fill_cache(root, papers: dict[str, dict[int, str]]) -> None:  # noqa: ANN001 - a path
     """Pre-fill an arXiv cache as a fetch would leave it: every version of each paper, the highest as latest."""
-    from mteval.data.arxiv_cache import ArxivCache
-    from mteval.data.arxiv_atom import ArxivEntry
 
     cache = ArxivCache(root)
     for arxiv_id, versions in papers.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 from mteval.metrics.base import Metric
 from mteval.results.io import write_run
 from mteval.types import Corpus, MetricResult, RunResult, Segment
+from mteval.pipeline import score
 
 
 def text_run(path: str | Path, hyps: Sequence[str], refs: Sequence[str], *, metrics: Sequence[Metric],
@@ -18,7 +19,6 @@ def text_run(path: str | Path, hyps: Sequence[str], refs: Sequence[str], *, metr
         srcs: the sources (default ``source 1``, ``source 2``...). system: the system name
             (default: the directory name).
     """
-    from mteval.pipeline import score
 
     path = Path(path)
     srcs = list(srcs) if srcs is not None else [f"source {i + 1}" for i in range(len(hyps))]
