@@ -5,7 +5,9 @@ WMT22 helpers read the test session's private sacrebleu cache: a test that calls
 """
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,6 +39,26 @@ def wmt22_lines(langpair: str, field: str) -> list[str]:
 def wmt22_xml(langpair: str) -> Path:
     """The release's WMT XML file of one pair (``wmttest2022.<pair>.all.xml``) in the test cache."""
     return raw_files(entry("wmt22", langpair), langpair)[0]
+
+
+# ---------------------------------------------------------------- command lines
+
+
+def mteval_score(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``mteval-score`` with ``args``, offline."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "mteval.commands.score", *args], capture_output=True, text=True,
+                          timeout=900, env=env, cwd=cwd)
+
+
+def sacrebleu_json(ref: str, hyps: list[str], langpair: str, *extra: str) -> dict:
+    """The sacrebleu CLI's BLEU, chrF and TER (JSON, 4 digits, seed 12345): by metric name, or its paired rows."""
+    sacrebleu = str(Path(sys.executable).parent / "sacrebleu")
+    out = subprocess.run([sacrebleu, ref, "-i", *hyps, "-l", langpair, "-m", "bleu", "chrf", "ter", "-w", "4",
+                          "-f", "json", *extra], capture_output=True, text=True, check=True, timeout=900,
+                         env={**os.environ, "SACREBLEU_SEED": "12345"}).stdout
+    rows = json.loads(out)
+    return {row["name"]: row for row in rows} if isinstance(rows[0], dict) and "name" in rows[0] else rows
 
 
 # ---------------------------------------------------------------- systems

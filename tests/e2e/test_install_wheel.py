@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mteval.locations import WHEEL_CONF
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_every_conf_folder_travels_in_the_wheel():

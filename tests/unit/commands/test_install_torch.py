@@ -12,7 +12,7 @@ import time
 import pytest
 
 from mteval.commands import install_torch
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def dry_run(monkeypatch, capsys, *, gpu: bool, reachable: bool, variant: str = "auto") -> list[str]:

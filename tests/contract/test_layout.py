@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "mteval"
+from tests.helpers import ROOT
+
+PACKAGE = ROOT / "mteval"
 
 #: Floors, lowest first: a module imports only from its own package or from a lower floor, also
 #: inside functions. Data flows corpus -> system -> metrics -> results -> compare/gate/report.
@@ -79,7 +81,7 @@ def floor_of(module: str) -> int:
     for i, names in enumerate(FLOORS):
         if pkg in names:
             return i
-    raise AssertionError(f"{module}: package {pkg!r} has no floor in tests/test_layout.py FLOORS")
+    raise AssertionError(f"{module}: package {pkg!r} has no floor in tests/contract/test_layout.py FLOORS")
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
