@@ -39,6 +39,7 @@ def test_the_readout_of_the_real_mt5_vocabulary_is_250089():
     assert metric._readout == MT5_READOUT_ID
 
 
+@pytest.mark.slow  # builds and runs a MetricX model with mT5's 250,112-row vocabulary
 def test_an_mt5_sized_vocabulary_with_the_readout_at_250089_scores(tmp_path):
     from mteval.testing.tiny_metricx import build_mt5_sized_metricx
 
@@ -50,6 +51,7 @@ def test_an_mt5_sized_vocabulary_with_the_readout_at_250089_scores(tmp_path):
     assert all(0 <= s <= 25 for s in result.segment_scores)
 
 
+@pytest.mark.slow  # builds and runs a MetricX model with mT5's 250,112-row vocabulary
 @pytest.mark.parametrize("where", ["tokenizer", "model"])
 def test_an_mt5_sized_vocabulary_reading_another_logit_is_refused(tmp_path, monkeypatch, where):
     """Sentinels numbered upwards put <extra_id_10> at 250010: the reference would read 250089 regardless.
