@@ -7,18 +7,25 @@ import pytest
 from mteval.errors import ConfigError
 from mteval.metrics import comet_embed, precision
 from mteval.metrics.comet import Comet
+from mteval.metrics.comet_models import release_all
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*LeafSpec")
 
 SRCS = [f"Sentence {i} says {'much more about models ' * (i % 6)}and data." for i in range(14)]
-
-
 REFS = [f"第{i}句{'关于模型的更多内容' * (i % 4)}和数据。" for i in range(14)]
-
-
 SYSTEMS = {  # three systems' outputs for the same sources and references (one repeats a line)
     "a": [f"第{i}句{'模型' * (i % 5)}。" for i in range(14)],
     "b": [f"这是第{i}句，{'数据' * (i % 3)}。" for i in range(14)],
     "c": [f"第{i}句{'模型' * (i % 5)}。" for i in range(13)] + ["第0句。"],
 }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_models():
+    """Each test loads its own models: none is left shared from an earlier test."""
+    release_all()
+    yield
+    release_all()
 
 
 def _comet_predict(model_dir, hyps) -> list[float]:

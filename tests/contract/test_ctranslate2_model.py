@@ -8,6 +8,8 @@ from mteval.systems import ctranslate2 as ct2
 from mteval.systems.ctranslate2 import CT2Seq2Seq
 from tests.helpers import ct2_system
 
+pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
+
 SOURCES = [
     "Large language models can translate scientific abstracts.",
     "We present a new dataset. It has two parts.",

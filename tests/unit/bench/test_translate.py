@@ -7,7 +7,7 @@ from mteval.bench.models import OPUS_MT_EN_ZH, source_file
 from mteval.bench.translate import TARGETS, format_table, interleaved, load_inputs
 
 
-def test_inputs_are_distinct_ordinary_sentences_fixed_by_the_seed():
+def test_inputs_are_distinct_ordinary_sentences_fixed_by_the_seed(wmt22):  # the bench reads WMT22 en-zh sources
     idx = load_inputs(50)
     lines = source_file().read_text(encoding="utf-8").splitlines()
     texts = [lines[i].strip() for i in idx]

@@ -9,16 +9,8 @@ import pytest
 from mteval.errors import ConfigError
 from mteval.metrics import precision
 from mteval.metrics.comet_embed import length_batches
-from mteval.metrics.comet_models import release_all
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*LeafSpec")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_shared_models():
-    release_all()
-    yield
-    release_all()
 
 
 @pytest.mark.parametrize("lengths, size, batches", [
