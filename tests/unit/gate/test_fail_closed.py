@@ -339,7 +339,7 @@ def test_write_baseline_of_unknown_metric_is_exit_2(corpus, capsys, tmp_path):
 @pytest.mark.parametrize("where", ["dir", "under-file", "full-disk"])
 def test_unwritable_output_is_exit_2_even_on_a_pass(corpus, capsys, tmp_path, monkeypatch, flag, where):
     """A passing gate that cannot write its report is not a pass CI can trust: exit 2, one line.
-    (A FIFO, a device such as /dev/full or a dangling link as the output: tests/test_output_paths.py.)"""
+    (A FIFO, a device such as /dev/full or a dangling link as the output: tests/unit/test_output_paths.py.)"""
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
     target = {"dir": tmp_path, "under-file": blocker / "out.xml", "full-disk": tmp_path / "out.xml"}[where]

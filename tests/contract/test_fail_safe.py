@@ -14,7 +14,7 @@ import pytest
 
 from mteval.errors import ConfigError, DataUnavailableError, InputError, ModelUnavailableError
 from mteval.systems.copy import CopySystem
-from tests.conftest import MTEVAL, ROOT
+from tests.helpers import MTEVAL, ROOT
 
 SRC = "Hello world.\nCats sleep.\n"
 REF = "你好，世界。\n猫睡觉。\n"
@@ -185,12 +185,12 @@ def test_a_checkpoint_with_code_in_its_pickle_is_refused_as_such(tiny_models, tm
 
 # -- a damaged sacrebleu release ------------------------------------------------------------------------------------
 
-def test_a_damaged_sacrebleu_release_is_one_line_naming_the_file(tmp_path):
+def test_a_damaged_sacrebleu_release_is_one_line_naming_the_file(wmt22, tmp_path):
     from mteval.data.sacrebleu_sets import load_sacrebleu
-    from mteval.testing.sacrebleu_mirror import lay_out
-    from tests.conftest import WMT22_MIRROR
+    from mteval.testing.sacrebleu_mirror import copy_release
+    from tests.helpers import wmt22_xml
 
-    cache = lay_out(WMT22_MIRROR, tmp_path / "sacrebleu")
+    cache = copy_release([wmt22_xml("en-zh")], tmp_path / "sacrebleu")
     (xml,) = cache.glob("wmt22/raw/*/xml/wmttest2022.en-zh.all.xml")
     data = xml.read_bytes()
     at = data.index(b'<seg id="5">') + 12

@@ -11,7 +11,7 @@ from mteval.errors import ConfigError
 from mteval.systems.ctranslate2 import CT2Seq2Seq
 from mteval.systems.decoding import resolve_decoding
 from mteval.systems.hf_seq2seq import HFSeq2Seq
-from tests.conftest import WMT_EN_ZH
+from tests.helpers import wmt22_lines
 
 pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
 
@@ -72,8 +72,8 @@ def eos_models(tiny_models, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def wmt22_sources():
-    lines = (WMT_EN_ZH / "generaltest2022.en-zh.src.en").read_text(encoding="utf-8").splitlines()
+def wmt22_sources(wmt22):
+    lines = wmt22_lines("en-zh", "src")
     return [line for line in lines if line.strip()][:30]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mteval.errors import MtevalError
-from tests.conftest import MTEVAL, ROOT
+from tests.helpers import MTEVAL, ROOT
 
 SRC = "Hello world.\nThe model translates abstracts.\n"
 REF = "你好，世界。\n模型翻译摘要。\n"

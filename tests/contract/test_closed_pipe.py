@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MTEVAL, ROOT
+from tests.helpers import MTEVAL, ROOT
 
 BIN = Path(MTEVAL).parent
 CLOSED = "stdout was closed before all output was written (broken pipe)"
