@@ -7,6 +7,7 @@ where the data must be there and its absence fails the run. A ``gpu`` test is sk
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -78,6 +79,21 @@ def pytest_runtest_setup(item) -> None:
 
         if not torch.cuda.is_available():
             pytest.skip("needs a CUDA GPU (torch.cuda.is_available() is False)")
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_as_found():
+    """A run in this process (Hydra's job logging) hangs a handler on that test's captured stderr and one on a
+    file in its run dir onto the root logger; a later test would log into the closed capture ("Logging error").
+    Each test leaves the root logger's handlers and level as it found them (pytest's own handlers aside)."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and type(handler).__module__ != "_pytest.logging":
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

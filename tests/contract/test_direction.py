@@ -74,7 +74,7 @@ def test_jsonl_follows_dataset_direction(tmp_path, monkeypatch, capsys):
     assert scores["direction"] == "zh-en" and "|tok:13a|" in scores["metrics"]["bleu"]["signature"]
 
 
-def test_a_test_set_in_the_other_direction_than_declared_is_refused(tmp_path, monkeypatch, capsys):
+def test_a_test_set_in_the_other_direction_than_declared_is_refused(wmt22, tmp_path, monkeypatch, capsys):
     """sacrebleu test sets are chosen by langpair: a direction that disagrees is refused, not ignored."""
     code, err, _ = run(tmp_path, monkeypatch, capsys, "dataset=wmt22_en_zh", "dataset.direction=zh-en",
                        "dataset.load.limit=3")
