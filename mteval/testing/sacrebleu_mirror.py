@@ -57,18 +57,31 @@ def _placeholder_tarball(path: Path) -> None:
         tar.addfile(info, io.BytesIO(note))
 
 
+def _xml_dir(root: Path) -> Path:
+    xml = root / "wmt22" / "raw" / RELEASE / "xml"
+    xml.mkdir(parents=True, exist_ok=True)
+    return xml
+
+
 def lay_out(mirror: Path, root: Path) -> Path:
     """Fill ``root`` (a sacrebleu cache directory) with WMT22 en-zh and zh-en from ``mirror``; returns ``root``."""
-    raw = root / "wmt22" / "raw"
-    xml = raw / RELEASE / "xml"
-    xml.mkdir(parents=True, exist_ok=True)
+    xml = _xml_dir(root)
     shutil.copyfile(mirror / "en-zh" / "wmttest2022.en-zh.all.xml", xml / "wmttest2022.en-zh.all.xml")
     zh_en = mirror / "zh-en" / "wmttest2022.zh-en.all.xml"
     if zh_en.is_file():
         shutil.copyfile(zh_en, xml / zh_en.name)
     else:
         text_to_xml(mirror / "zh-en", "zh", "en", xml / zh_en.name)
-    _placeholder_tarball(raw / TARBALL)
+    _placeholder_tarball(root / "wmt22" / "raw" / TARBALL)
+    return root
+
+
+def copy_release(xml_files: list[Path], root: Path) -> Path:
+    """Fill ``root`` with the given XML files of the real release (from another sacrebleu cache); returns ``root``."""
+    xml = _xml_dir(root)
+    for path in xml_files:
+        shutil.copyfile(path, xml / path.name)
+    _placeholder_tarball(root / "wmt22" / "raw" / TARBALL)
     return root
 
 

@@ -1,0 +1,1 @@
+"""End-to-end runs: the CLI on tiny models, sweeps, resumes, and the acceptance checks on WMT22."""
