@@ -140,17 +140,3 @@ def compose():
             return hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
 
     return _compose
-
-
-@pytest.fixture(autouse=True)
-def _no_log_handler_on_a_closed_stream():
-    """A test that runs ``mteval`` in-process lets Hydra attach a console handler to that test's captured
-    stdout; once the capture closes, the next test's log records would print "Logging error" tracebacks."""
-    import logging
-
-    yield
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        stream = getattr(handler, "stream", None)
-        if getattr(stream, "closed", False):
-            root.removeHandler(handler)
