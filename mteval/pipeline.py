@@ -113,7 +113,7 @@ def score(metric: Metric, corpus: Corpus, hyps: Sequence[str], *,
     # The class and settings that rebuild the metric (compare and gate resample BLEU/chrF statistics with it).
     inner = metric.inner if isinstance(metric, CachedMetric) else metric
     result.extra["metric"] = {"class": f"{type(inner).__module__}.{type(inner).__qualname__}",
-                              "settings": metric.fingerprint()["settings"]}
+                              "settings": inner.settings()}
     if inner.min_effect is not None:
         result.extra["metric"]["min_effect"] = inner.min_effect
     return result

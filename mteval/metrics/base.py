@@ -61,13 +61,17 @@ class Metric(ABC):
     def check_judged_system(self, fingerprint: dict[str, Any]) -> None:
         """Refuse to score the system with this fingerprint (an LLM judge of its own model's outputs)."""
 
+    def settings(self) -> dict[str, Any]:
+        """The public settings that rebuild this metric (``scores.json``'s ``metric.settings``)."""
+        return {k: v for k, v in vars(self).items()
+                if not k.startswith("_") and not callable(v) and k not in {"name", "needs_ref"}}
+
     def fingerprint(self) -> dict[str, Any]:
         """The class and public settings plus the versions that change the numbers, and for a metric with
         a model that model's identity by content (Hub commit or digest of the local checkpoint), so a
         checkpoint swapped at the same path is never taken for the old one: the metric cache key."""
-        settings = {k: v for k, v in vars(self).items()
-                    if not k.startswith("_") and not callable(v) and k not in {"name", "needs_ref"}}
-        fp: dict[str, Any] = {"class": type(self).__name__, "settings": settings, "versions": package_versions()}
+        fp: dict[str, Any] = {"class": type(self).__name__, "settings": self.settings(),
+                              "versions": package_versions()}
         if self.model_id is not None:
             fp["model_identity"] = model_identity(self.model_id, self.revision)
         return fp
