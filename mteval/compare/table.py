@@ -1,13 +1,15 @@
 """The comparison as data: one wide table (a row per system) and a JSON-ready record of everything."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from mteval.compare.comparison import Comparison
 from mteval.text.checks import CHECKS
+
+if TYPE_CHECKING:  # pandas loads where a table is built, not with every CLI that imports this module
+    import pandas as pd
 
 
 def system_order(comp: Comparison) -> list[int]:
@@ -35,6 +37,8 @@ def summary_frame(comp: Comparison) -> pd.DataFrame:
         row.update(counts[i])
         row["run_dir"] = str(comp.runset.runs[i].path)
         rows.append(row)
+    import pandas as pd
+
     return pd.DataFrame(rows)
 
 
@@ -49,6 +53,8 @@ def flagged_segments(comp: Comparison) -> pd.DataFrame:
                 if check in flags:
                     rows.append({"system": comp.names[i], "check": check, "id": rs.ids[k], "detail": flags[check],
                                  "src": rs.srcs[k], "hyp": hyps[k], "ref": (rs.refs[k] or [""])[0]})
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["system", "check", "id", "detail", "src", "hyp", "ref"])
 
 

@@ -5,9 +5,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mteval.data.jsonl import read_jsonl
 from mteval.data.userfile import read_text
@@ -19,6 +17,9 @@ from mteval.results.schema import check_run_scores, check_run_segment
 from mteval.metrics.spans import FIELD as SPANS_FIELD
 from mteval.metrics.spans import spans_key
 from mteval.types import RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def write_run(run_dir: str | Path, result: RunResult, *, config_yaml: str | None = None) -> Path:
@@ -65,6 +66,8 @@ def write_run(run_dir: str | Path, result: RunResult, *, config_yaml: str | None
 
 def _segments_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """segments.csv: one row per segment, references joined, cells a spreadsheet would run as formulas escaped."""
+    import pandas as pd  # heavy (0.26 s of every CLI start): only a run that writes segments.csv needs it
+
     table = pd.DataFrame(rows)
     if "refs" in table:
         table["refs"] = table["refs"].map(lambda r: " ||| ".join(r))
