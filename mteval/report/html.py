@@ -96,18 +96,20 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _main_table(comp: Comparison) -> str:
-    """The ranked table, sortable by any column (the header buttons, by mouse or keyboard). The check
-    counts and the intervals fold into a details row under each system, so the table fits 1000 px; the
-    intervals show in the row too on wide screens (CSS class ``ci``)."""
+    """The ranked table, sortable by any column (the header buttons, by mouse or keyboard). So that it fits
+    1000 px, the check counts and the intervals (and ``p ar`` with more than two metrics) fold into a details
+    row under each system; on wide screens the intervals show in the row too (CSS class ``fold``), with up to
+    two metrics (class ``many`` keeps them folded)."""
     header, rows = table_cells(comp)
     order = system_order(comp)
     first = comp.metrics[0]
-    n_checks = len(CHECKS)
-    kinds = ["text"] + ["num", "ci", "num", "num", "num"] * len(comp.metrics) + ["check"] * n_checks
+    per_metric = ["num", "fold", "num", "fold" if len(comp.metrics) > 2 else "num", "num"]
+    kinds = ["text"] + per_metric * len(comp.metrics) + ["check"] * len(CHECKS)
     heads = "".join(f"<th scope='col' class='{k}' aria-sort='none'><button type='button'>{escape(h)}</button></th>"
                     for h, k in zip(header, kinds, strict=True) if k != "check")
-    out = [f"<div class='scroll'><table id='summary' class='sortable'><thead><tr>{heads}<th scope='col' class='num' "
-           "aria-sort='none'><button type='button'>checks</button></th></tr></thead>"]
+    many = " many" if len(comp.metrics) > 2 else ""
+    out = [f"<div class='scroll'><table id='summary' class='sortable{many}'><thead><tr>{heads}<th scope='col' "
+           "class='num' aria-sort='none'><button type='button'>checks</button></th></tr></thead>"]
     band, last_rank = False, None
     counts = comp.check_counts()
     for n, (i, cells) in enumerate(zip(order, rows, strict=True)):
@@ -122,12 +124,14 @@ def _main_table(comp: Comparison) -> str:
         failed = sum(counts[i].values())
         tds.append(f"<td class='num' data-v='{failed}'>{failed} <button type='button' class='more' "
                    f"aria-expanded='false' aria-controls='more-{n}' title='intervals and checks'>details</button></td>")
-        cis = " · ".join(f"{escape(metric_label(m.name))} {escape(cells[2 + 5 * j])}" for j, m in enumerate(comp.metrics))
+        folded = [f"{escape(header[1 + col])}: " + " · ".join(
+            f"{escape(metric_label(m.name))} {escape(cells[1 + 5 * j + col])}" for j, m in enumerate(comp.metrics))
+            for col in range(5) if per_metric[col] == "fold"]
         checks = " · ".join(f"<abbr title='{escape(DESCRIPTIONS[c])}'>{escape(CHECK_HEADERS[c])}</abbr> {counts[i][c]}"
                             for c in CHECKS)
         out.append(f"<tbody data-order='{n}'><tr class='{cls}'>" + "".join(tds) + "</tr>"
-                   f"<tr class='more' id='more-{n}' hidden><td colspan='{len(tds)}'>95% intervals: "
-                   f"{cis}<br>segments failing each check: {checks}</td></tr></tbody>")
+                   f"<tr class='more' id='more-{n}' hidden><td colspan='{len(tds)}'>" + "<br>".join(folded)
+                   + f"<br>segments failing each check: {checks}</td></tr></tbody>")
     out.append("</table></div>")
     return "".join(out)
 

@@ -141,6 +141,10 @@ class Chromium:
             self._call("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code,
                                                   **({"text": text} if kind == "keyDown" and text else {})})
 
+    def media(self, kind: str) -> None:
+        """Lay the page out for ``kind`` media (``"print"``, or ``""`` for the screen)."""
+        self._call("Emulation.setEmulatedMedia", {"media": kind})
+
     def type(self, text: str) -> None:
         """Type ``text`` into the focused element (fires its input events)."""
         self._call("Input.insertText", {"text": text})
