@@ -167,7 +167,8 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
         "<h2>Scores, 95% bootstrap intervals and paired tests</h2>", _main_table(comp),
         "<p class='muted'>p bs: paired bootstrap resampling; p ar: paired approximate randomisation; both against "
         "the baseline, computed as <code>sacrebleu --paired-bs</code> / <code>--paired-ar</code> do. "
-        "Rows shaded alike share a rank cluster of the first metric.</p>",
+        "Rows shaded alike share a rank cluster of the first metric. Sort by a column with its header (click, or "
+        "Tab to it and press Enter); <b>details</b> unfolds a system's intervals and check counts.</p>",
         "<h3>Signatures</h3><ul>" + "".join(f"<li>{escape(metric_label(m.name))}: <code>{escape(m.signature)}</code>"
                                               "</li>" for m in comp.metrics) + "</ul>",
         "<h2>Scores with confidence intervals</h2>", _img(plots.scores_with_ci(comp), "scores with 95% intervals"),
