@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import base64
+import re
 from html import escape
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
 from mteval.report import plots, spans
+from mteval.report.browser import asset, browser_section
 from mteval.report.fonts import INSTALL_HINT, css_stack
 from mteval.report.html_segments import checks_section, worst_section
 from mteval.report.human import agreement_html
-from mteval.report.labels import metric_label
+from mteval.report.labels import CHECK_HEADERS, metric_label
 from mteval.report.markdown import settings_line, table_cells
+from mteval.text.checks import CHECKS, DESCRIPTIONS
 
 _CSS = (
     "body{font-family:" + css_stack(cjk_first=False) + ";margin:1.5em auto;max-width:1400px;padding:0 1em;"
@@ -93,22 +96,50 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _main_table(comp: Comparison) -> str:
+    """The ranked table, sortable by any column (the header buttons, by mouse or keyboard). So that it fits
+    1000 px, the check counts and the intervals (and ``p ar`` with more than two metrics) fold into a details
+    row under each system; on wide screens the intervals show in the row too (CSS class ``fold``), with up to
+    two metrics (class ``many`` keeps them folded)."""
     header, rows = table_cells(comp)
     order = system_order(comp)
     first = comp.metrics[0]
-    out = ["<table id='summary'><thead><tr>", *(f"<th>{escape(h)}</th>" for h in header), "</tr></thead><tbody>"]
+    per_metric = ["num", "fold", "num", "fold" if len(comp.metrics) > 2 else "num", "num"]
+    kinds = ["text"] + per_metric * len(comp.metrics) + ["check"] * len(CHECKS)
+    heads = "".join(f"<th scope='col' class='{k}' aria-sort='none'><button type='button'>{escape(h)}</button></th>"
+                    for h, k in zip(header, kinds, strict=True) if k != "check")
+    many = " many" if len(comp.metrics) > 2 else ""
+    out = [f"<div class='scroll'><table id='summary' class='sortable{many}'><thead><tr>{heads}<th scope='col' "
+           "class='num' aria-sort='none'><button type='button'>checks</button></th></tr></thead>"]
     band, last_rank = False, None
-    for i, cells in zip(order, rows, strict=True):
+    counts = comp.check_counts()
+    for n, (i, cells) in enumerate(zip(order, rows, strict=True)):
         if first.ranks[i] != last_rank:
             band, last_rank = not band, first.ranks[i]
         cls = " ".join(c for c in ("baseline" if i == comp.baseline else "", "band" if band else "") if c)
-        tds = [f"<td>{escape(cells[0])}</td>"]
-        for c in cells[1:]:
-            mark = " class='num sig'" if c.endswith("*") else " class='num'"
-            tds.append(f"<td{mark}>{escape(c)}</td>")
-        out.append(f"<tr class='{cls}'>" + "".join(tds) + "</tr>")
-    out.append("</tbody></table>")
+        tds = [f"<td data-v='{escape(comp.names[i])}'>{escape(cells[0])}</td>"]
+        for c, k in zip(cells[1:], kinds[1:], strict=True):
+            if k != "check":
+                mark = " sig" if c.endswith("*") else ""
+                tds.append(f"<td class='{k}{mark}' data-v='{escape(_sort_value(c))}'>{escape(c)}</td>")
+        failed = sum(counts[i].values())
+        tds.append(f"<td class='num' data-v='{failed}'>{failed} <button type='button' class='more' "
+                   f"aria-expanded='false' aria-controls='more-{n}' title='intervals and checks'>details</button></td>")
+        folded = [f"{escape(header[1 + col])}: " + " · ".join(
+            f"{escape(metric_label(m.name))} {escape(cells[1 + 5 * j + col])}" for j, m in enumerate(comp.metrics))
+            for col in range(5) if per_metric[col] == "fold"]
+        checks = " · ".join(f"<abbr title='{escape(DESCRIPTIONS[c])}'>{escape(CHECK_HEADERS[c])}</abbr> {counts[i][c]}"
+                            for c in CHECKS)
+        out.append(f"<tbody data-order='{n}'><tr class='{cls}'>" + "".join(tds) + "</tr>"
+                   f"<tr class='more' id='more-{n}' hidden><td colspan='{len(tds)}'>" + "<br>".join(folded)
+                   + f"<br>segments failing each check: {checks}</td></tr></tbody>")
+    out.append("</table></div>")
     return "".join(out)
+
+
+def _sort_value(cell: str) -> str:
+    """A cell's number to sort by (an interval by its lower bound); empty for none."""
+    number = re.match(r"-?\d+(?:\.\d+)?", cell)
+    return number.group(0) if number else ""
 
 
 def _spans_section(comp: Comparison) -> list[str]:
@@ -136,7 +167,8 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
         "<h2>Scores, 95% bootstrap intervals and paired tests</h2>", _main_table(comp),
         "<p class='muted'>p bs: paired bootstrap resampling; p ar: paired approximate randomisation; both against "
         "the baseline, computed as <code>sacrebleu --paired-bs</code> / <code>--paired-ar</code> do. "
-        "Rows shaded alike share a rank cluster of the first metric.</p>",
+        "Rows shaded alike share a rank cluster of the first metric. Sort by a column with its header (click, or "
+        "Tab to it and press Enter); <b>details</b> unfolds a system's intervals and check counts.</p>",
         "<h3>Signatures</h3><ul>" + "".join(f"<li>{escape(metric_label(m.name))}: <code>{escape(m.signature)}</code>"
                                               "</li>" for m in comp.metrics) + "</ul>",
         "<h2>Scores with confidence intervals</h2>", _img(plots.scores_with_ci(comp), "scores with 95% intervals"),
@@ -150,8 +182,9 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
     sections += [f"<h2>Segments better, the same and worse than {base}</h2>",
                  _img(plots.win_tie_loss(comp), "segments against the baseline"),
                  *_spans_section(comp), "<h2>Worst segments</h2>", worst_section(comp, worst),
+                 "<h2 id='browse'>Every segment</h2>", browser_section(comp),
                  "<h2>Output checks</h2>", checks_section(comp, check_rows, checks_href)]
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
-            f"<style>{_CSS}</style><script>{_SCRIPT}</script></head><body>" + "\n".join(sections)
+            f"<style>{_CSS}{asset('report.css')}</style><script>{_SCRIPT}{asset('table.js')}</script></head><body>" + "\n".join(sections)
             + "</body></html>\n")

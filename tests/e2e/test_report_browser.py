@@ -12,6 +12,7 @@ import pytest
 
 from mteval.bench.compare import build_submission_runs
 from mteval.commands.compare import main
+from mteval.testing.chromium import Chromium
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +50,10 @@ def test_tables_and_images_render(report, tmp_path):
     dom = _chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
     # The page's load handler counts images with naturalWidth > 0.
     assert _body(dom)["images-loaded"] == "3/3", dom[:500]
-    summary = re.search(r'<table id="summary">(.*?)</table>', dom, re.S)
-    assert summary and summary.group(1).count("<tr") == 1 + 3 and "LanguageX (baseline)" in summary.group(1)
+    summary = re.search(r'<table id="summary"[^>]*>(.*?)</table>', dom, re.S)
+    # A row per system and its folded details row (intervals, checks), one group per system.
+    assert summary and summary.group(1).count("<tr") == 1 + 3 * 2 and summary.group(1).count("<tbody") == 3
+    assert "LanguageX (baseline)" in summary.group(1)
     assert '<table id="checks">' in dom and dom.count("<img") == 3
 
 
@@ -78,6 +81,19 @@ def test_tofu_is_caught_without_a_cjk_font(report, tmp_path):
     distinct, total = map(int, body["cjk-glyphs"].split("/"))
     assert total == 24 and distinct <= 2, body
     assert "Chinese text is drawn as empty boxes" in body["status"] and "fonts-noto-cjk" in body["status"]
+
+
+@pytest.mark.parametrize("width", [1000, 1400])
+def test_two_metrics_fit_with_intervals_inline_when_wide(report, width):
+    """`make demo`'s table (BLEU and chrF): no horizontal scrolling at 1000 px, intervals in the row from 1280 px."""
+    with Chromium() as page:
+        page.open(report.as_uri(), width)
+        sizes = page.eval("[document.documentElement.scrollWidth, document.documentElement.clientWidth, "
+                          "document.querySelector('#summary').scrollWidth, "
+                          "document.querySelector('#summary').parentNode.clientWidth, "
+                          "getComputedStyle(document.querySelector('#summary td.fold')).display]")
+    assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], sizes
+    assert sizes[4] == ("none" if width < 1280 else "table-cell")
 
 
 def _artefact(path: Path) -> None:
