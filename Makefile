@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 TORCH ?= torch==2.13.0
 TORCH_VARIANT ?= auto
 
-.PHONY: venv test test-fast eval demo meta-demo compare bench bench-compare baseline gate gate-demo models
+.PHONY: venv test test-fast eval demo meta-demo compare bench bench-compare bench-gate baseline gate gate-demo models
 
 venv: $(STAMP)
 
@@ -107,6 +107,12 @@ meta-demo: venv
 ## mteval-compare vs sacrebleu --paired-bs on the 13 WMT22 submissions -> results/bench/compare.json
 bench-compare: venv
 	$(PY) -m mteval.commands.bench compare
+
+## the CI job `make gate` runs, at real sizes (random weights), timed by stage: first run, a changed system, all
+## cached -> results/bench/gate.json (BENCH_GATE_ARGS="--segments 100" for a quick look; docs/speed.md)
+BENCH_GATE_ARGS ?=
+bench-gate: venv
+	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench gate $(BENCH_GATE_ARGS)
 
 ## offline throughput: naive loop vs HF backend vs CTranslate2 int8, and COMET (about 4-5 min on 2 cores)
 bench: venv

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mteval.testing._build import SEED, cached_build
 from mteval.testing.tiny_comet import build_comet, build_xlmr_encoder
+from mteval.testing.tiny_models import MARIAN_ZH_TARGETS
 from mteval.testing.tiny_spm import build_sentencepiece, spm_pieces
 from mteval.data.sacrebleu_cache import entry, read_fields
 
@@ -84,6 +85,8 @@ def build_opus_mt_sized(out_dir: Path, spm_dir: Path, *, seed: int = SEED) -> Pa
         config = MarianConfig(**OPUS_MT_EN_ZH)
         pad = config.pad_token_id
         vocab = {"</s>": 0, "<unk>": 1}
+        for code in MARIAN_ZH_TARGETS:  # the card's target tokens (>>cmn_Hans<< ...), as conf/system/ sends them
+            vocab[code] = len(vocab)
         for piece in spm_pieces(spm_dir / "spm.model"):
             vocab.setdefault(piece, len(vocab))
         filler = 0

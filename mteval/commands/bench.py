@@ -10,6 +10,7 @@ from typing import Any
 
 from mteval.bench import comet_speed
 from mteval.bench import compare as bench_compare
+from mteval.bench import gate as bench_gate
 from mteval.bench import report as bench_report
 from mteval.bench.common import bench_process_setup, cpu_description
 from mteval.bench.models import build_bench_models
@@ -78,16 +79,25 @@ def comet_main(argv: Sequence[str] | None = None) -> int:
 
 
 
+def _compare_main(argv: Sequence[str]) -> int:
+    bench_compare.main(argv)
+    return 0
+
+
+#: ``python -m mteval.commands.bench <name> [options]``: one benchmark; no name runs translation and COMET.
+SUBCOMMANDS = {
+    "comet": comet_main,
+    "compare": _compare_main,
+    "gate": bench_gate.main,  # `make bench-gate`: the CI job at real sizes -> results/bench/gate.json
+    "report": bench_report.main,  # the comparison report's size and load time in headless Chromium
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mteval.commands.bench [comet|compare|report] [options]``: every benchmark, or one of them."""
+    """``python -m mteval.commands.bench [comet|compare|gate|report|...] [options]``: every benchmark, or one."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["comet"]:
-        return comet_main(argv[1:])
-    if argv[:1] == ["compare"]:
-        bench_compare.main(argv[1:])
-        return 0
-    if argv[:1] == ["report"]:
-        return bench_report.main(argv[1:])
+    if argv[:1] and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]](argv[1:])
     return translate_main(argv)
 
 
