@@ -18,7 +18,16 @@ CREATE TABLE IF NOT EXISTS translation (
     PRIMARY KEY (system, source));
 CREATE TABLE IF NOT EXISTS metric (
     key TEXT PRIMARY KEY, result TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS embedding (
+    key TEXT PRIMARY KEY, dtype TEXT NOT NULL, shape TEXT NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL,
+    nbytes INTEGER NOT NULL, used INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS embedding_used ON embedding (used);
 """
+#: The default bound on stored sentence embeddings (``cache_embeddings_mb`` in conf/config.yaml). One
+#: XLM-R-large embedding is 4 KB: WMT22 en-zh's 2 x 2,037 sources and references take 17 MB.
+EMBEDDINGS_MB = 512
+#: A stored embedding: dtype name, shape ("1024"), raw bytes, CRC-32 of the bytes.
+Blob = tuple[str, str, bytes, int]
 _IN_CHUNK = 500  # SQLite's default limit on bound parameters is 999 (older builds)
 
 
@@ -37,10 +46,14 @@ class Cache:
         path: the database file (created with its directory). Must be on a local disk: WAL needs
             shared memory, which network file systems do not provide.
         timeout: seconds to wait for another run's write lock before giving up.
+        embeddings_mb: the most sentence embeddings (COMET's sources and references) the file keeps, in
+            MB of their raw bytes; past it the least recently used go. 0 keeps none.
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0):
+    def __init__(self, path: str | Path, *, timeout: float = 60.0, embeddings_mb: float = EMBEDDINGS_MB):
         self.path = Path(path)
+        self.embeddings_cap = int(embeddings_mb * 2**20)
+        self._counts = dict.fromkeys(("hits", "misses", "corrupt", "stored", "evicted"), 0)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
@@ -145,6 +158,52 @@ class Cache:
         """Rows per table (for logs and tests)."""
         with self._guard("counting entries"):
             return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("translation", "metric")}
+
+    def get_embeddings(self, keys: Sequence[str]) -> dict[str, Blob]:
+        """Stored embeddings by key; the ones found become the most recently used."""
+        found: dict[str, Blob] = {}
+        with self._guard("reading embeddings"), self._transaction():
+            tick = self._tick()
+            for start in range(0, len(keys), _IN_CHUNK):
+                chunk = list(keys[start : start + _IN_CHUNK])
+                marks = ",".join("?" * len(chunk))
+                found.update((k, (d, s, b, c)) for k, d, s, b, c in self._db.execute(
+                    f"SELECT key, dtype, shape, data, crc FROM embedding WHERE key IN ({marks})", chunk))
+                self._db.execute(f"UPDATE embedding SET used=? WHERE key IN ({marks})", [tick, *chunk])
+        return found
+
+    def put_embeddings(self, rows: dict[str, Blob]) -> None:
+        """Store embeddings (replacing any under the same key: a corrupt one is overwritten), then drop the
+        least recently used until the rest fit in ``embeddings_mb``."""
+        if not rows or not self.embeddings_cap:
+            return
+        with self._guard("storing embeddings"), self._transaction():
+            tick = self._tick()
+            self._db.executemany("INSERT OR REPLACE INTO embedding VALUES (?,?,?,?,?,?,?)",
+                                 [(k, d, s, b, c, len(b), tick) for k, (d, s, b, c) in rows.items()])
+            before = self._db.total_changes
+            self._db.execute("DELETE FROM embedding WHERE key IN (SELECT key FROM (SELECT key, SUM(nbytes) OVER "
+                             "(ORDER BY used DESC, key) AS kept FROM embedding) WHERE kept > ?)", (self.embeddings_cap,))
+            self._counts["evicted"] += self._db.total_changes - before
+        self._counts["stored"] += len(rows)
+
+    def _tick(self) -> int:
+        """The next use count (not the clock: two uses in one clock tick stay ordered)."""
+        return self._db.execute("SELECT COALESCE(MAX(used), 0) + 1 FROM embedding").fetchone()[0]
+
+    def note_embedding_lookups(self, *, hits: int, misses: int, corrupt: int) -> None:
+        """Count texts whose embedding was found (in this process or the file), not found, or found unreadable."""
+        self._counts["hits"] += hits
+        self._counts["misses"] += misses
+        self._counts["corrupt"] += corrupt
+
+    def take_embedding_report(self) -> dict[str, int]:
+        """The embedding table now (entries, bytes, cap) and the counts since the last report, which restart."""
+        with self._guard("counting embeddings"):
+            entries, size = self._db.execute("SELECT COUNT(*), COALESCE(SUM(nbytes), 0) FROM embedding").fetchone()
+        report = {"entries": entries, "bytes": size, "cap_bytes": self.embeddings_cap, **self._counts}
+        self._counts = dict.fromkeys(self._counts, 0)
+        return report
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -119,6 +119,16 @@ def score(metric: Metric, corpus: Corpus, hyps: Sequence[str], *,
     return result
 
 
+def report_embeddings(cache: Cache) -> dict[str, int]:
+    """The cache's sentence-embedding table and this run's use of it, logged when the run used it."""
+    report = cache.take_embedding_report()
+    if report["hits"] or report["misses"]:
+        log.info("embedding cache: %d texts found, %d embedded (%d unreadable), %d evicted; %d entries, "
+                 "%.1f of %.0f MB", report["hits"], report["misses"], report["corrupt"], report["evicted"],
+                 report["entries"], report["bytes"] / 2**20, report["cap_bytes"] / 2**20)
+    return report
+
+
 def evaluate(
     corpus: Corpus,
     system: System,
@@ -163,5 +173,7 @@ def evaluate(
     if unscored:
         prov["unscored_metrics"] = unscored
     prov["long_inputs"] = {name: r.extra["long_inputs"] for name, r in results.items() if "long_inputs" in r.extra}
+    if cache is not None:
+        prov["embedding_cache"] = report_embeddings(cache)
     return RunResult(dataset=corpus.name, system=system.name, corpus=corpus, hypotheses=translation.hyps,
                      sentence_pairs=translation.sentence_pairs, metrics=results, provenance=prov)

@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from mteval import validate
+from mteval.cache import EMBEDDINGS_MB
 from mteval.errors import ConfigError, MtevalError
 from mteval.hub.device import resolve_device
 from mteval.locations import conf_dir
@@ -42,6 +43,7 @@ def check_config(cfg: DictConfig) -> None:
     Direction.parse(cfg.dataset.get("direction"), "dataset.direction")
     validate.choice("log_level", cfg.get("log_level"), ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
     validate.text("cache", cfg.get("cache"), optional=True)
+    validate.number("cache_embeddings_mb", cfg.get("cache_embeddings_mb", EMBEDDINGS_MB), minimum=0)
     validate.boolean("allow_no_scores", cfg.get("allow_no_scores", False))
 
 

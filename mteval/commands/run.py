@@ -13,7 +13,7 @@ from mteval.data.languages import check_direction
 from mteval.errors import MtevalError
 from mteval.types import Direction
 import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses
-from mteval.cache import Cache
+from mteval.cache import EMBEDDINGS_MB, Cache
 from mteval.data.summary import format_summary
 from mteval.pipeline import evaluate
 from mteval.provenance import environment
@@ -68,7 +68,7 @@ def run(cfg: DictConfig) -> dict:
     check_direction(corpus, Direction.parse(cfg.dataset.direction, "dataset.direction"))
     log.info("corpus %s (%s, %d segments)\n%s", corpus.name, corpus.direction, len(corpus),
              format_summary(corpus.summary))
-    cache = Cache(cfg.cache) if cfg.cache else None
+    cache = Cache(cfg.cache, embeddings_mb=cfg.get("cache_embeddings_mb", EMBEDDINGS_MB)) if cfg.cache else None
     provenance = {**environment(), "config": OmegaConf.to_container(cfg, resolve=True), "seed": cfg.seed,
                   "run_dir": str(run_dir)}
     try:

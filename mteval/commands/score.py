@@ -13,7 +13,7 @@ from typing import Any
 from mteval.commands.config_check import build, mteval_cause, options
 from mteval.errors import ConfigError, MtevalError
 from mteval.commands.prefetch import compose
-from mteval.cache import Cache
+from mteval.cache import EMBEDDINGS_MB, Cache
 from mteval.commands.config_check import check_config
 from mteval.commands.run import quiet_libraries
 from mteval.pipeline import evaluate
@@ -109,7 +109,7 @@ def score_files(args: argparse.Namespace) -> tuple[list[Path], list[Any]]:
         system.preflight(corpus)
     metrics = [build(node, f"metrics.{key}") for key, node in cfg.metrics.items()]
     out = Path(args.out) if args.out else Path(cfg.results_dir) / "score" / f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{os.getpid()}"
-    cache = Cache(cfg.cache) if cfg.cache else None
+    cache = Cache(cfg.cache, embeddings_mb=cfg.get("cache_embeddings_mb", EMBEDDINGS_MB)) if cfg.cache else None
     dirs, results = [], []
     try:
         for i, system in enumerate(systems):

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from mteval.cache import Cache
 from mteval.hub.availability import ModelRef
 from mteval.hub.identity import model_identity
 from mteval.metrics.long_inputs import plan_units
@@ -60,6 +61,10 @@ class Metric(ABC):
 
     def check_judged_system(self, fingerprint: dict[str, Any]) -> None:
         """Refuse to score the system with this fingerprint (an LLM judge of its own model's outputs)."""
+
+    def use_cache(self, cache: Cache) -> None:
+        """The run's cache, given before scoring when the run has one: a metric may keep what it computes
+        on the way to a score there for later runs (COMET: sentence embeddings). Default: nothing."""
 
     def settings(self) -> dict[str, Any]:
         """The public settings that rebuild this metric (``scores.json``'s ``metric.settings``)."""

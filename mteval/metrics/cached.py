@@ -26,6 +26,7 @@ class CachedMetric(Metric):
         self.needs_ref, self.needs_src = metric.needs_ref, metric.needs_src
         self.model_id, self.revision = metric.model_id, metric.revision
         self._fingerprint: dict[str, Any] | None = None
+        metric.use_cache(cache)
 
     def fingerprint(self) -> dict[str, Any]:
         if self._fingerprint is None:  # model identity may hash a checkpoint: once per run

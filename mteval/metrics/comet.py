@@ -23,6 +23,8 @@ from mteval.metrics.comet_models import shared_comet
 from mteval.metrics.precision import resolve_precision
 from mteval.hub.identity import model_identity
 from mteval.metrics.comet_embed import is_regression, regression_scores
+from mteval.metrics.comet_cache import embedding_store
+from mteval.cache import Cache
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class Comet(Metric):
         self.max_chars = validate.integer("max_chars", max_chars, minimum=1)
         self.subset_seed = validate.integer("subset_seed", subset_seed)
         self._model: Any = None
+        self._cache: Cache | None = None
 
     def required_models(self) -> list[ModelRef]:
         return comet_models(self.model_id, self.revision, f"metrics.{self.name}")
@@ -102,6 +105,10 @@ class Comet(Metric):
         any translation work starts."""
         self.resolved_precision()  # first: refusing it costs nothing, locating the checkpoint may download it
         checkpoint_path(self.model_id, self.revision)
+
+    def use_cache(self, cache: Cache) -> None:
+        """Keep source and reference embeddings in the run cache too (reference-based regression models)."""
+        self._cache = cache
 
     def load(self) -> Any:
         """The model, loaded once per process for its content, precision and device (a sweep's runs share it)."""
@@ -163,8 +170,9 @@ class Comet(Metric):
                 import torch
 
                 torch.set_num_threads(self.cpu_threads)
-            return regression_scores(model, samples, batch_size=self.batch_size, device=self._device(),
-                                     store=self._shared.embeddings)
+            store = embedding_store(self._shared.embeddings, self._cache, model, identity=self.identity(),
+                                    precision=self.resolved_precision(), device=self._device(), name=self.name)
+            return regression_scores(model, samples, batch_size=self.batch_size, device=self._device(), store=store)
         return [float(s) for s in self._predict_output(samples).scores]
 
     def _predict_output(self, samples: list[dict[str, str]]) -> Any:

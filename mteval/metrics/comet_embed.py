@@ -2,8 +2,8 @@
 each distinct text embedded once, source and reference embeddings kept for the next system's run."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 #: Texts whose embeddings one store keeps (XLM-R large: 4 KB each, so about 400 MB at most); the oldest go first.
 MAX_TEXTS = 100_000
@@ -26,14 +26,28 @@ class EmbeddingStore:
     def get(self, text: str) -> Any:
         return self._rows[text]
 
+    def lookup(self, texts: Iterable[str]) -> dict[str, Any]:
+        """The embeddings held for those of ``texts`` it has."""
+        return {t: self._rows[t] for t in texts if t in self._rows}
+
     def clear(self) -> None:
         self._rows.clear()
 
-    def put(self, rows: dict[str, Any]) -> None:
+    def put(self, rows: dict[str, Any], *, computed: bool = True) -> None:
+        """Keep ``rows``; ``computed``: embedded just now (counted), not read from a cache file."""
         self._rows.update(rows)
-        self.embedded += len(rows)
+        self.embedded += len(rows) if computed else 0
         while len(self._rows) > self.max_texts:
             del self._rows[next(iter(self._rows))]
+
+
+class Embeddings(Protocol):
+    """What :func:`regression_scores` asks of a store: this process's :class:`EmbeddingStore`, or one in
+    front of the run cache (:class:`mteval.metrics.comet_cache.PersistentEmbeddingStore`)."""
+
+    def lookup(self, texts: Iterable[str]) -> dict[str, Any]: ...
+
+    def put(self, rows: dict[str, Any], *, computed: bool = True) -> None: ...
 
 
 def is_regression(model: Any) -> bool:
@@ -75,7 +89,7 @@ def embed(model: Any, texts: Sequence[str], *, batch_size: int, device: str) -> 
 
 
 def regression_scores(model: Any, samples: Sequence[dict[str, str]], *, batch_size: int, device: str,
-                      store: EmbeddingStore) -> list[float]:
+                      store: Embeddings) -> list[float]:
     """Scores of (src, mt, ref) samples, equal to comet's ``predict`` to float tolerance.
 
     Source and reference embeddings come from ``store`` where present and are added to it; those
@@ -90,7 +104,7 @@ def regression_scores(model: Any, samples: Sequence[dict[str, str]], *, batch_si
     model.eval()  # dropout off, as comet's predict sets it
     with torch.inference_mode():
         kept = dict.fromkeys(t for s in samples for t in (s["src"], s["ref"]))
-        rows = {t: store.get(t) for t in kept if t in store}
+        rows = store.lookup(kept)
         new = embed(model, [t for t in kept if t not in rows], batch_size=batch_size, device=device)
         store.put(new)
         rows.update(new)

@@ -53,6 +53,8 @@ CASES = [
     Case("empty-metrics", [*COPY, "metrics=[]"], r"metrics: the list is empty; choose one or more of bleu, .*'metrics=\[bleu,chrf\]'"),
     # Top-level settings.
     Case("chunk-size-0", [*COPY, "metrics=[bleu]", "translate_chunk_size=0"], r"translate_chunk_size=0 is out of range"),
+    Case("embeddings-cap-negative", [*COPY, "metrics=[bleu]", "cache_embeddings_mb=-1"],
+         r"cache_embeddings_mb=-1 is out of range: use a number >= 0"),
     Case("device-gpu", [*COPY, "metrics=[bleu]", "device=gpu"], r"device='gpu' is not a device: use auto, cpu, cuda"),
     Case("seed-text", [*COPY, "metrics=[bleu]", "seed=abc"], r"seed='abc' is not a whole number"),
     Case("log-level", [*COPY, "metrics=[bleu]", "log_level=LOUD"], r"log_level='LOUD' is not a valid choice: use one of DEBUG"),
