@@ -10,6 +10,7 @@ from typing import Any
 
 from mteval.bench import comet_speed
 from mteval.bench import compare as bench_compare
+from mteval.bench import stream as bench_stream
 from mteval.bench.common import bench_process_setup, cpu_description
 from mteval.bench.models import build_bench_models
 from mteval.bench.translate import bench_comet, bench_translation, format_table
@@ -78,10 +79,12 @@ def comet_main(argv: Sequence[str] | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mteval.commands.bench [comet|compare] [options]``: every benchmark, or one of them."""
+    """``python -m mteval.commands.bench [comet|compare|stream] [options]``: every benchmark, or one of them."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["comet"]:
         return comet_main(argv[1:])
+    if argv[:1] == ["stream"]:  # BLEU/chrF at 100k and 1M segments vs sacrebleu -> results/bench/stream.json
+        return bench_stream.main(argv[1:])
     if argv[:1] == ["compare"]:
         bench_compare.main(argv[1:])
         return 0

@@ -16,7 +16,8 @@ import numpy as np
 from mteval.errors import IncomparableError, MtevalError
 from mteval.metrics.base import Metric, metric_class
 from mteval.metrics.fasttok import speed_up
-from mteval.metrics.sacre import SacreMetric, ref_streams
+from mteval.metrics.sacre import SacreMetric
+from mteval.metrics.sacre_stream import ref_streams
 from mteval.metrics.sacre_stats import segment_statistics
 from mteval.stats.scorers import Scorer, scorer_for
 
