@@ -96,6 +96,8 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
         for number, chunk in enumerate(f, start=1):  # a binary file's lines end at b"\n" only
             if number == 1:
                 chunk = _drop_bom(path, chunk)
+                if not chunk:  # a byte-order mark and nothing else: an empty file, as read_lines reads it
+                    break
             yield number, _line_text(path, number, chunk[:-1] if chunk.endswith(b"\n") else chunk, crlf)
     _warn_crlf(path, crlf)
 
