@@ -114,6 +114,8 @@ BENCH_GATE_ARGS ?=
 bench-gate: venv
 	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench gate $(BENCH_GATE_ARGS)
 
-## offline throughput: naive loop vs HF backend vs CTranslate2 int8, and COMET (about 4-5 min on 2 cores)
+## offline throughput: naive loop vs HF backend vs CTranslate2 int8, and COMET (about 4-5 min on 2 cores);
+## then BLEU/chrF streamed at 100k and 1M segments vs sacrebleu at 100k -> results/bench/stream.json
 bench: venv
 	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench
+	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench stream

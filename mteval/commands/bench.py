@@ -12,6 +12,7 @@ from mteval.bench import comet_speed
 from mteval.bench import compare as bench_compare
 from mteval.bench import gate as bench_gate
 from mteval.bench import report as bench_report
+from mteval.bench import stream as bench_stream
 from mteval.bench.common import bench_process_setup, cpu_description
 from mteval.bench.models import build_bench_models
 from mteval.bench.translate import bench_comet, bench_translation, format_table
@@ -89,12 +90,13 @@ SUBCOMMANDS = {
     "comet": comet_main,
     "compare": _compare_main,
     "gate": bench_gate.main,  # `make bench-gate`: the CI job at real sizes -> results/bench/gate.json
-    "report": bench_report.main,  # the comparison report's size and load time in headless Chromium
+    "report": bench_report.main,
+    "stream": bench_stream.main,  # BLEU/chrF at 100k and 1M segments vs sacrebleu -> results/bench/stream.json  # the comparison report's size and load time in headless Chromium
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mteval.commands.bench [comet|compare|gate|report|...] [options]``: every benchmark, or one."""
+    """``python -m mteval.commands.bench [comet|compare|gate|report|stream] [options]``: every benchmark, or one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])

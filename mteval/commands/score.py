@@ -16,6 +16,7 @@ from mteval.commands.prefetch import compose
 from mteval.cache import EMBEDDINGS_MB, Cache
 from mteval.commands.config_check import check_config
 from mteval.commands.run import quiet_libraries
+from mteval.commands.score_stream import AUTO_STREAM_MB, print_record, score_streaming, streamable
 from mteval.pipeline import evaluate
 from mteval.provenance import environment
 from mteval.results.io import write_run
@@ -58,6 +59,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where the run directories go (default: results/score/<time>)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the metric cache")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: %(default)s)")
+    p.add_argument("--stream", action="store_true",
+                   help="bleu/chrf/chrf++ in bounded memory for files of millions of lines: read in chunks, scores "
+                        "equal to sacrebleu, paired bootstrap on the statistics, scores.json only (automatic "
+                        f"when every metric allows it and the source is over {AUTO_STREAM_MB} MB)")
     return p
 
 
@@ -97,6 +102,27 @@ def system_names(paths: list[str]) -> list[str]:
     return [n if names.count(n) == 1 else p for n, p in zip(names, paths, strict=True)]
 
 
+def out_dir(args: argparse.Namespace, cfg: Any) -> Path:
+    """``--out``, or a new folder under results/score named by the time and the process."""
+    return Path(args.out) if args.out else Path(cfg.results_dir) / "score" / f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{os.getpid()}"
+
+
+def streamed(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The ``--stream`` record (:mod:`mteval.commands.score_stream`), or None for the ordinary path: no
+    ``--stream`` and not a large source file scored only with metrics that stream."""
+    cfg = configure(args)
+    check_config(cfg)
+    metrics = [build(node, f"metrics.{key}") for key, node in cfg.metrics.items()]
+    try:
+        big = not args.test_set and os.path.getsize(args.src) >= AUTO_STREAM_MB * 1_000_000
+    except OSError:  # missing: the ordinary path names it
+        big = False
+    if not (args.stream or (big and streamable(metrics))):
+        return None
+    quiet_libraries("WARNING")
+    return score_streaming(args, metrics, out_dir(args, cfg))
+
+
 def score_files(args: argparse.Namespace) -> tuple[list[Path], list[Any]]:
     """Check every file, then score each hypothesis file; returns the run directories and results."""
 
@@ -108,7 +134,7 @@ def score_files(args: argparse.Namespace) -> tuple[list[Path], list[Any]]:
     for system in systems:  # every count checked before a metric is built, let alone a model loaded
         system.preflight(corpus)
     metrics = [build(node, f"metrics.{key}") for key, node in cfg.metrics.items()]
-    out = Path(args.out) if args.out else Path(cfg.results_dir) / "score" / f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{os.getpid()}"
+    out = out_dir(args, cfg)
     cache = Cache(cfg.cache, embeddings_mb=cfg.get("cache_embeddings_mb", EMBEDDINGS_MB)) if cfg.cache else None
     dirs, results = [], []
     try:
@@ -150,6 +176,10 @@ def paired_table(comp: Any) -> str:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Score, compare when there are several files, print; returns what ``--json`` prints."""
 
+    record = streamed(args)
+    if record is not None:
+        print_record(record, args.json)
+        return record
     dirs, results = score_files(args)
     if len(results) == 1:
         record = json.loads((dirs[0] / "scores.json").read_text(encoding="utf-8"))

@@ -18,7 +18,7 @@ def segment_statistics(sacre: Any, hyps: Sequence[str], streams: list[list[str |
     """Per-segment sufficient statistics of ``hyps`` (already normalised) for a sacrebleu metric object.
 
     Args:
-        streams: reference streams (:func:`mteval.metrics.sacre.ref_streams`), one entry per segment.
+        streams: reference streams (:func:`mteval.metrics.sacre_stream.ref_streams`), one entry per segment.
         rows: which segment of ``streams`` each hypothesis is scored against (None: the i-th); the
             references of each segment are then processed once however many hypotheses use them.
     """
@@ -37,6 +37,28 @@ def segment_statistics(sacre: Any, hyps: Sequence[str], streams: list[list[str |
 def corpus_score(sacre: Any, stats: Sequence[Sequence[float]]) -> float:
     """The corpus score of summed per-segment statistics, as ``corpus_score`` computes it."""
     return float(sacre._aggregate_and_compute(stats).score)
+
+
+def corpus_score_of_columns(sacre: Any, columns: Sequence[Any]) -> float:
+    """The corpus score of per-segment statistics held column by column (numpy arrays, one per statistic).
+
+    sacrebleu sums its statistics with ``sum_of_lists``: the builtin ``sum`` over each column's Python
+    numbers, in segment order. Each column is turned back into Python numbers and summed the same
+    way, so integer statistics (BLEU, chrF) give the same integers and float ones (TER with several
+    references) the same float, whatever chunks the statistics were extracted in.
+    """
+    return float(sacre._compute_score_from_stats([sum(col.tolist()) for col in columns]).score)
+
+
+def chunk_ref_counts(sacre: Any) -> int:
+    """How many references the last extraction saw per segment (-1: it varied), for the signature."""
+    return int(sacre.num_refs)
+
+
+def set_ref_counts(sacre: Any, counts: set[int]) -> None:
+    """Record in ``sacre``'s signature what the whole corpus had, given each chunk's count: the one
+    count every chunk agreed on, or -1 (variable) as ``_cache_references`` sets it for a whole corpus."""
+    sacre.num_refs = next(iter(counts)) if len(counts) == 1 else -1
 
 
 def sentence_score(sacre: Any, stats: Sequence[float]) -> float:

@@ -16,7 +16,8 @@ import numpy as np
 from mteval.errors import IncomparableError, MtevalError
 from mteval.metrics.base import Metric, metric_class
 from mteval.metrics.fasttok import speed_up
-from mteval.metrics.sacre import SacreMetric, ref_streams
+from mteval.metrics.sacre import SacreMetric
+from mteval.metrics.sacre_stream import CHUNK_SEGMENTS, ref_streams
 from mteval.metrics.sacre_stats import segment_statistics
 from mteval.stats.scorers import Scorer, scorer_for
 
@@ -126,7 +127,8 @@ def _extract(sacre: Any, hyps: list[list[str]], streams: list[list[str | None]],
     n = len(streams[0])
     _WORK.update(metric=sacre, streams=streams, hyps=hyps)
     parallel = jobs > 1 and n >= 2 * jobs and "fork" in mp.get_all_start_methods()
-    n_chunks = 4 * jobs if parallel else 1
+    # Chunks of at most CHUNK_SEGMENTS: sacrebleu holds a chunk's reference n-grams at once (issue 21).
+    n_chunks = max(4 * jobs if parallel else 1, -(-n // CHUNK_SEGMENTS))
     edges = np.linspace(0, n, n_chunks + 1).astype(int)
     chunks = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
     try:

@@ -49,6 +49,11 @@ def bootstrap_scores(scorer: Scorer, stats: list[np.ndarray], counts: np.ndarray
     """
     widths = [s.shape[1] for s in stats]
     sums = counts @ np.hstack(stats)
+    return _split_scores(scorer, sums, widths, sacrebleu=sacrebleu)
+
+
+def _split_scores(scorer: Scorer, sums: np.ndarray, widths: list[int], *, sacrebleu: bool) -> np.ndarray:
+    """Each system's resampled scores from the summed statistics of all systems side by side."""
     dtype = FLOAT32 if sacrebleu else FLOAT64
     out, col = [], 0
     for w in widths:
@@ -60,3 +65,33 @@ def bootstrap_scores(scorer: Scorer, stats: list[np.ndarray], counts: np.ndarray
 def mean_stats(scores: list[float] | np.ndarray) -> np.ndarray:
     """Sufficient statistics of a mean (COMET, an LLM judge): one ``[score, 1]`` row per segment."""
     return np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(len(scores))])
+
+
+def streamed_bootstrap_scores(scorer: Scorer, stats: list[np.ndarray], n_samples: int, seed: int | None, *,
+                              sacrebleu: bool, memory: int = 1 << 23, segment_block: int = 1 << 16) -> np.ndarray:
+    """:func:`bootstrap_scores` of :func:`bootstrap_counts` without either ``(n_samples, n_segments)`` matrix
+    (8 GB each for 1,000 resamples of a million segments, issue 21).
+
+    Resamples are drawn a block of rows at a time from the one generator, which gives the very draws
+    :func:`bootstrap_indices` makes in one call, and their sums are accumulated over blocks of
+    segments. For integer statistics (BLEU, chrF) every sum is exact in float64, so the scores equal
+    :func:`bootstrap_scores`' bit for bit.
+
+    Args:
+        stats: per system, its ``(n_segments, n_stats)`` statistics (int32 is fine).
+        memory: about how many draws a block of resamples holds (three arrays of 8 bytes each).
+    """
+    n = len(stats[0])
+    widths = [s.shape[1] for s in stats]
+    rows = max(1, min(n_samples, memory // max(n, 1)))
+    rng = np.random.default_rng(seed)
+    sums = np.empty((n_samples, sum(widths)))
+    for start in range(0, n_samples, rows):
+        k = min(rows, n_samples - start)
+        counts = index_counts(rng.choice(n, size=(k, n), replace=True), n)
+        block = np.zeros((k, sum(widths)))
+        for lo in range(0, n, segment_block):
+            part = np.hstack([s[lo : lo + segment_block] for s in stats]).astype(np.float64)
+            block += counts[:, lo : lo + segment_block] @ part
+        sums[start : start + k] = block
+    return _split_scores(scorer, sums, widths, sacrebleu=sacrebleu)
