@@ -7,7 +7,7 @@ from typing import Any
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
-from mteval.metrics.spans import SEVERITIES, spans_key
+from mteval.metrics.spans import SEVERITIES
 from mteval.report.fonts import html_lang
 from mteval.report.labels import CHECK_HEADERS, digits, metric_label
 from mteval.text.checks import CHECKS, DESCRIPTIONS
