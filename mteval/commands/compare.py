@@ -32,8 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mteval-compare",
         description="Compare finished mteval runs on the same dataset: scores, 95% bootstrap intervals, paired "
-                    "bootstrap and approximate-randomisation p-values against a baseline, rank clusters, output "
-                    "checks; writes table.csv, results.json, checks.csv, report.md and report.html. With --human, also "
+                    "bootstrap and approximate-randomisation p-values against a baseline and between every two "
+                    "systems (Holm-corrected), rank clusters, where the metrics' rankings disagree, output checks; writes table.csv, results.json, checks.csv, report.md and report.html. With --human, also "
                     "each metric's agreement with human scores (system- and segment-level correlations, "
                     "pairwise accuracy) in the report and agreement.csv.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run dirs, or sweep dirs holding run dirs")
@@ -54,6 +54,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--human-segments", choices=("id", "line"),
                    help="what a human file's segment column holds: the runs' segment ids (default for CSV/TSV) "
                         "or 1-based test-set line numbers (required to use WMT DA SIDs)")
+    p.add_argument("--pairs", action="store_true",
+                   help="also print every pair's matrices per metric (difference, p-values, segment wins/ties/losses; "
+                        "report.md and report.html always have them)")
     p.add_argument("--no-report", action="store_true", help="print and save the table only, no HTML")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
     return p
@@ -122,7 +125,8 @@ def run(args: argparse.Namespace) -> Path:
             write_atomic(out / name, content)
     except OSError as err:
         raise OutputError(f"--out {out}: cannot write {name}: {err.strerror or err}") from None
-    print(text, end="")
+    print(text if args.pairs else markdown_report(comp, html_path=str(html_path) if html_path else None, pairs=False),
+          end="")
     print(f"outputs: {out}")
     return out
 

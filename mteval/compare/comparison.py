@@ -8,10 +8,11 @@ import numpy as np
 
 from mteval.compare.load import RunSet
 from mteval.compare.meta import Agreement
-from mteval.compare.segstats import MetricStats, metric_stats
+from mteval.compare.disagreement import Disagreement, disagreement
+from mteval.compare.segstats import MetricStats, metric_stats, segment_grid
 from mteval.stats.clusters import rank_clusters
 from mteval.stats.intervals import Interval, estimate_ci
-from mteval.stats.paired import paired_ar_p, paired_bootstrap_p, pairwise_bootstrap_p
+from mteval.stats.pairs import PairTable, pair_table, pairwise_ar_p
 from mteval.stats.resampling import bootstrap_counts, bootstrap_scores, swap_mask
 from mteval.text.checks import CHECKS, check_run, expected_lengths
 
@@ -25,8 +26,11 @@ class MetricComparison:
     Attributes:
         p_bs / p_ar: paired bootstrap / approximate-randomisation p-value against the baseline
             (None for the baseline itself).
-        pairwise_p: paired bootstrap p-values between every two systems (used for the clusters).
-        ranks: rank clusters (1 = best cluster; members share their head's position).
+        pairwise_p: paired bootstrap p-values between every two systems, uncorrected (``pairs.p_bs``).
+        ranks: rank clusters (1 = best cluster; members share their head's position), drawn from
+            the Holm-adjusted pairwise p-values of ``pairs.cluster_test`` (until issue 22: the
+            uncorrected bootstrap ones).
+        pairs: every pair's difference, p-values (uncorrected and Holm-adjusted) and segment wins.
         domains: per-domain corpus score of each system, where the data has domains.
         model_based: the scores are a model's segment scores (COMET, MetricX), not sacrebleu statistics.
         boot: resampled corpus scores ``(n_systems, n_bootstrap)``, drawn by ``counts``
@@ -48,6 +52,13 @@ class MetricComparison:
     boot: np.ndarray | None = field(default=None, repr=False)
     counts: np.ndarray | None = field(default=None, repr=False)
     segments: np.ndarray | None = field(default=None, repr=False)
+    pairs: PairTable | None = field(default=None, repr=False)
+
+
+    @property
+    def signed_scores(self) -> np.ndarray:
+        """The corpus scores signed so that higher is better."""
+        return self.scores if self.higher_is_better else -self.scores
 
 
 @dataclass
@@ -63,6 +74,7 @@ class Comparison:
     seed: int | None
     alpha: float
     agreement: Agreement | None = None  # with human scores (mteval-compare --human)
+    disagreement: Disagreement | None = None  # between the metrics' rankings (None with one metric)
 
     @property
     def names(self) -> list[str]:
@@ -82,31 +94,28 @@ def _domain_scores(ms: MetricStats, domains: list[str | None]) -> dict[str, np.n
 
 
 def compare_metric(ms: MetricStats, *, baseline: int, counts: np.ndarray, swap: np.ndarray | None,
-                   alpha: float, domains: list[str | None]) -> MetricComparison:
-    """Bootstrap intervals, paired tests against the baseline, and rank clusters for one metric.
+                   alpha: float, domains: list[str | None], good: np.ndarray) -> MetricComparison:
+    """Bootstrap intervals, paired tests between every two systems, and rank clusters for one metric.
 
     ``counts`` and ``swap`` are drawn over the corpus; only this metric's scored segments are used.
+    ``good`` holds the signed segment scores (:func:`mteval.compare.segstats.segment_grid`).
     """
     n_seg = len(ms.segments)
     boot = bootstrap_scores(ms.scorer, ms.stats, counts, sacrebleu=ms.sacrebleu)
     scores = ms.scores
     intervals = [estimate_ci(b) for b in boot]
-    p_bs: list[float | None] = [None if i == baseline else paired_bootstrap_p(boot[baseline], boot[i],
-                                                                              scores[baseline], scores[i])
+    ar = pairwise_ar_p(ms.scorer, ms.stats, swap, scores) if swap is not None else None
+    pairs = pair_table(scores, boot, ar, good, n_ar=0 if swap is None else len(swap))
+    # Against the baseline: the baseline's row of each matrix (uncorrected, as sacrebleu prints them).
+    p_bs: list[float | None] = [None if i == baseline else float(pairs.p_bs[baseline, i]) for i in range(len(scores))]
+    p_ar: list[float | None] = [None if i == baseline or ar is None else float(ar[baseline, i])
                                 for i in range(len(scores))]
-    p_ar: list[float | None] = [None] * len(scores)
-    if swap is not None:
-        others = [i for i in range(len(scores)) if i != baseline]
-        ps = paired_ar_p(ms.scorer, ms.stats[baseline], [ms.stats[i] for i in others], swap,
-                         float(scores[baseline]), [float(scores[i]) for i in others])
-        for i, p in zip(others, ps, strict=True):
-            p_ar[i] = p
-    pairwise = pairwise_bootstrap_p(boot, scores)
-    ranks = rank_clusters(scores, pairwise, higher_is_better=ms.higher_is_better, alpha=alpha)
+    ranks = rank_clusters(scores, pairs.cluster_p, higher_is_better=ms.higher_is_better, alpha=alpha)
     return MetricComparison(name=ms.name, higher_is_better=ms.higher_is_better, signature=ms.signature,
                             n_scored=n_seg, scores=scores, intervals=intervals, p_bs=p_bs, p_ar=p_ar,
-                            pairwise_p=pairwise, ranks=ranks, domains=_domain_scores(ms, domains),
-                            model_based=not ms.sacrebleu, boot=boot, counts=counts, segments=ms.segments)
+                            pairwise_p=pairs.p_bs, ranks=ranks, domains=_domain_scores(ms, domains),
+                            model_based=not ms.sacrebleu, boot=boot, counts=counts, segments=ms.segments,
+                            pairs=pairs)
 
 
 def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = None, n_bootstrap: int = 1000,
@@ -118,7 +127,7 @@ def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = N
         n_bootstrap: bootstrap resamples (sacrebleu ``--paired-bs-n``).
         n_ar: approximate-randomisation trials (sacrebleu ``--paired-ar-n``); 0 skips the test.
         seed: seeds both tests as ``SACREBLEU_SEED`` does (sacrebleu's default is 12345).
-        alpha: significance level for the rank clusters.
+        alpha: significance level for the rank clusters (after Holm's correction over each metric's pairs).
         jobs: worker processes for extracting sacrebleu statistics.
     """
     base = runset.index(baseline) if baseline else 0
@@ -134,11 +143,13 @@ def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = N
             draws[n_seg] = (counts, swap_mask(n_seg, n_ar, seed) if n_ar > 0 else None)
         counts, swap = draws[n_seg]
         log.info("%s: %d systems, %d segments, %d resamples", name, len(runset.runs), n_seg, n_bootstrap)
+        good = segment_grid(runset, name, higher_is_better=ms.higher_is_better)
         results.append(compare_metric(ms, baseline=base, counts=counts, swap=swap, alpha=alpha,
-                                      domains=runset.domains))
+                                      domains=runset.domains, good=good))
     srcs, refs = runset.srcs, runset.refs
     expected = expected_lengths(srcs, refs)
     checks = [check_run(srcs, runset.hyps(i), refs, tgt_lang=runset.tgt_lang, expected=expected)
               for i in range(len(runset.runs))]
     return Comparison(runset=runset, baseline=base, metrics=results, checks=checks, n_bootstrap=n_bootstrap,
-                      n_ar=n_ar, seed=seed, alpha=alpha)
+                      n_ar=n_ar, seed=seed, alpha=alpha,
+                      disagreement=disagreement([m.name for m in results], [m.signed_scores for m in results]))

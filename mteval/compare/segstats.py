@@ -91,3 +91,11 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def segment_grid(runset: RunSet, name: str, *, higher_is_better: bool) -> np.ndarray:
+    """The runs' stored segment scores of ``name``, systems x segments, NaN where unscored; signed so
+    that higher is better."""
+    grid = np.array([[np.nan if row.get(name) is None else float(row[name]) for row in run.segments]
+                     for run in runset.runs])
+    return grid if higher_is_better else -grid

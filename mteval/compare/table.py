@@ -65,7 +65,8 @@ def _num(x: Any) -> Any:
 
 
 def record(comp: Comparison) -> dict[str, Any]:
-    """Everything as plain JSON values: settings, per-metric results, pairwise p-values, domains, checks."""
+    """Everything as plain JSON values: settings, per-metric results, every pair's matrices (rows and
+    columns in ``systems`` order), domains, checks, where the metrics disagree."""
     rs = comp.runset
     return {
         "dataset": rs.dataset, "direction": rs.direction, "n_segments": rs.n_segments,
@@ -84,12 +85,14 @@ def record(comp: Comparison) -> dict[str, Any]:
                     for i in range(len(comp.names))
                 },
                 "pairwise_p_bs": m.pairwise_p.round(6).tolist(),
+                **({"pairs": m.pairs.record()} if m.pairs is not None else {}),
                 "domains": {d: [float(x) for x in v] for d, v in m.domains.items()},
             }
             for m in comp.metrics
         },
         "checks": {n: c for n, c in zip(comp.names, comp.check_counts(), strict=True)},
         **({"human": _agreement_record(comp)} if comp.agreement is not None else {}),
+        **({"disagreement": comp.disagreement.record(comp.names)} if comp.disagreement is not None else {}),
     }
 
 

@@ -13,6 +13,8 @@ from mteval.report.fonts import INSTALL_HINT, css_stack
 from mteval.report.html_segments import checks_section, worst_section
 from mteval.report.human import agreement_html
 from mteval.report.labels import CHECK_HEADERS, metric_label
+from mteval.report.disagree import disagreement_html, shift_mark
+from mteval.report.pairs import pairs_html
 from mteval.report.markdown import settings_line, table_cells
 from mteval.text.checks import CHECKS, DESCRIPTIONS
 
@@ -116,7 +118,7 @@ def _main_table(comp: Comparison) -> str:
         if first.ranks[i] != last_rank:
             band, last_rank = not band, first.ranks[i]
         cls = " ".join(c for c in ("baseline" if i == comp.baseline else "", "band" if band else "") if c)
-        tds = [f"<td data-v='{escape(comp.names[i])}'>{escape(cells[0])}</td>"]
+        tds = [f"<td data-v='{escape(comp.names[i])}'>{escape(cells[0])}{shift_mark(comp, i)}</td>"]
         for c, k in zip(cells[1:], kinds[1:], strict=True):
             if k != "check":
                 mark = " sig" if c.endswith("*") else ""
@@ -179,6 +181,7 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
     if comp.agreement is not None:
         sections += ["<h2>Agreement with human scores</h2>", agreement_html(comp.agreement),
                      _img(plots.metric_vs_human(comp), "metric against human scores")]
+    sections += [*pairs_html(comp), *disagreement_html(comp)]  # issue 22 items 1 and 3
     sections += [f"<h2>Segments better, the same and worse than {base}</h2>",
                  _img(plots.win_tie_loss(comp), "segments against the baseline"),
                  *_spans_section(comp), "<h2>Worst segments</h2>", worst_section(comp, worst),

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
 from mteval.report import spans
+from mteval.report.disagree import disagreement_markdown
 from mteval.report.human import agreement_markdown
+from mteval.report.pairs import cluster_rule, pairs_markdown
 from mteval.report.labels import CHECK_HEADERS, digits, fmt_p, fmt_score, metric_label, pipe_table
 from mteval.text.checks import CHECKS, DESCRIPTIONS
 from mteval.text.escape import md_code, md_text
@@ -39,11 +41,12 @@ def settings_line(comp: Comparison, *, quote: Callable[[str], str] = str) -> str
     seed = "unseeded" if comp.seed is None else f"seed {comp.seed}"
     ar = f"{comp.n_ar} approximate-randomisation trials" if comp.n_ar else "no approximate randomisation"
     return (f"{comp.n_bootstrap} bootstrap resamples, {ar}, {seed}; * = p < {comp.alpha} against "
-            f"{quote(comp.names[comp.baseline])}; rank = cluster of systems not significantly different from its best")
+            f"{quote(comp.names[comp.baseline])}; {cluster_rule(comp)}")
 
 
-def markdown_report(comp: Comparison, *, html_path: str | None = None) -> str:
-    """The table, what the columns mean, the check counts explained, and every metric signature.
+def markdown_report(comp: Comparison, *, html_path: str | None = None, pairs: bool = True) -> str:
+    """The table, what the columns mean, the check counts explained, where the metrics disagree,
+    every pair's matrices (with ``pairs``), and every metric signature.
 
     Names that come from users (dataset, systems, metrics, paths) are escaped, so a ``|``, ``*``
     or ``<`` in a system name cannot break the table or inject markup."""
@@ -66,6 +69,7 @@ def markdown_report(comp: Comparison, *, html_path: str | None = None) -> str:
                              [[md_text(name), *cells] for name, cells in spans.counts(comp, span_metric)]), ""]
     if comp.agreement is not None:
         lines += [agreement_markdown(comp.agreement), ""]
+    lines += disagreement_markdown(comp) + (pairs_markdown(comp) if pairs else [])  # issue 22 items 3 and 1
     lines.append("Signatures:")
     lines += [f"- {md_text(metric_label(m.name))}: {md_code(m.signature)}" for m in comp.metrics]
     if html_path:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mteval.compare.comparison import Comparison, MetricComparison
+from mteval.compare.segstats import segment_grid
 from mteval.compare.table import system_order
 from mteval.text.checks import CJK_TARGETS
 from mteval.types import Direction
@@ -66,9 +67,7 @@ def long_enough(comp: Comparison) -> np.ndarray:
 
 def score_matrix(comp: Comparison, m: MetricComparison) -> np.ndarray:
     """Segment scores, systems x segments, NaN where unscored; signed so that higher is better."""
-    grid = np.array([[np.nan if row.get(m.name) is None else float(row[m.name]) for row in run.segments]
-                     for run in comp.runset.runs])
-    return grid if m.higher_is_better else -grid
+    return segment_grid(comp.runset, m.name, higher_is_better=m.higher_is_better)
 
 
 def worst_segments(comp: Comparison, k: int) -> tuple[MetricComparison, dict[int, list[WorstSegment]]]:

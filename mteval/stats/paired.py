@@ -2,8 +2,8 @@
 
 The two-sided tests are sacrebleu's (``sacrebleu/significance.py``, after Koehn 2004 and
 Riezler & Maxwell 2005), with the same random draws (:mod:`mteval.stats.resampling`), so their
-p-values equal ``sacrebleu --paired-bs`` / ``--paired-ar``. Randomisation sums are
-``swap @ (baseline - system) + system``: one matrix product for all trials. The one-sided
+p-values equal ``sacrebleu --paired-bs`` / ``--paired-ar``. Randomisation sums come from one matrix product
+per system (``swap @ stats``) for all trials and every pair. The one-sided
 bootstrap is the gate's, which asks only whether the current run got worse.
 """
 from __future__ import annotations
@@ -15,10 +15,10 @@ import numpy as np
 
 from mteval.stats.intervals import percentile_ci
 from mteval.stats.resampling import bootstrap_counts
-from mteval.stats.scorers import Scorer
+from mteval.stats.scorers import APPROX_TOLERANCE, Scorer
 
-# Trials per block in approximate randomisation: bounds the float64 swap matrix to ~16 MB.
-_AR_BLOCK = 1000
+# Trials x pairs per block in approximate randomisation: bounds the pseudo-systems to ~100 MB.
+_AR_BLOCK = 40000
 
 #: Turns summed sufficient statistics, one row per resample, into one corpus score per row.
 ScoreFn = Callable[[np.ndarray], np.ndarray]
@@ -32,9 +32,14 @@ def p_value(null_stats: np.ndarray, observed: float) -> float:
     compared with an identical copy of itself comes out "significantly different", and two runs
     of one system would land in different rank clusters.
     """
+    return p_from_count(int(np.sum(null_stats > observed)), len(null_stats), observed)
+
+
+def p_from_count(exceeding: int, n: int, observed: float) -> float:
+    """:func:`p_value` from the count of null statistics above ``observed`` among ``n``."""
     if observed == 0:
         return 1.0
-    return (int(np.sum(null_stats > observed)) + 1) / (len(null_stats) + 1)
+    return (exceeding + 1) / (n + 1)
 
 
 def paired_bootstrap_p(boot_a: np.ndarray, boot_b: np.ndarray, score_a: float, score_b: float) -> float:
@@ -54,36 +59,64 @@ def pairwise_bootstrap_p(boot: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return out
 
 
+def _exceeding(scorer: Scorer, a: np.ndarray, b: np.ndarray, observed: np.ndarray, scale: float) -> np.ndarray:
+    """Per pair (column), how many trials' ``|score(a) - score(b)|`` exceed its ``observed``, exactly
+    as :meth:`Scorer.scores` would count them: the fast scores decide every trial further than their
+    tolerance from the threshold, and only the rest (ties with ``observed``, in practice) are scored
+    exactly. ``a`` and ``b`` are ``(trials, pairs, n_stats)``."""
+    rows, n_pairs, width = a.shape
+    flat_a, flat_b = a.reshape(-1, width), b.reshape(-1, width)
+    approx = np.abs(scorer.approx_scores(flat_a) - scorer.approx_scores(flat_b)).reshape(rows, n_pairs)
+    near = np.abs(approx - observed) <= 4 * APPROX_TOLERANCE * scale
+    above = (approx > observed) & ~near
+    if near.any():
+        t, q = np.nonzero(near)
+        exact = np.abs(scorer.scores(a[t, q]) - scorer.scores(b[t, q]))
+        above[t, q] = exact > observed[q]
+    return above.sum(axis=0)
+
+
+def ar_p_values(scorer: Scorer, stats: list[np.ndarray], swap: np.ndarray, scores: list[float] | np.ndarray,
+                pairs: list[tuple[int, int]]) -> list[float]:
+    """Paired approximate-randomisation p-values of the systems ``(i, j)`` in ``pairs`` (as sacrebleu
+    with ``i`` as the baseline; the test is symmetric, so ``(j, i)`` gives the same p).
+
+    In trial ``t``, segment ``s`` of pseudo-system A takes ``i``'s statistics where ``swap[t, s]``
+    and ``j``'s otherwise; pseudo-system B takes the rest. With ``P_x = swap @ stats_x`` (one matrix
+    product per system, not per pair) and totals ``T``, A is ``P_i - P_j + T_j`` and B is
+    ``T_i + T_j - A``. Integer statistics whose sums stay below 2**24 add up exactly in float32 (at
+    twice the speed), so A and B equal sacrebleu's integer sums to the bit.
+    """
+    if not pairs:
+        return []
+    first, second = (np.array(x) for x in zip(*pairs, strict=True))
+    totals = np.array([s.sum(axis=0) for s in stats])
+    # Columns every system shares on every segment (reference lengths, with one reference) stay at
+    # the totals in every trial: leave them out of the product.
+    moving = np.flatnonzero(np.any([(s != stats[0]).any(axis=0) for s in stats], axis=0))
+    wide = np.hstack([s[:, moving] for s in stats])
+    exact32 = bool(np.all(wide == np.round(wide))) and float(np.abs(wide).sum(axis=0).max(initial=0)) < 2**24
+    wide = wide.astype(np.float32 if exact32 else np.float64)
+    observed = np.abs(np.asarray(scores, dtype=np.float64)[first] - np.asarray(scores, dtype=np.float64)[second])
+    scale = max(1.0, float(np.max(np.abs(scores))))
+    counts = np.zeros(len(pairs), dtype=np.int64)
+    block = max(1, _AR_BLOCK // len(pairs))  # trials per block: bounds the pseudo-systems' memory
+    for start in range(0, len(swap), block):
+        rows = swap[start : start + block]
+        prod = (rows.astype(wide.dtype) @ wide).astype(np.float64).reshape(len(rows), len(stats), len(moving))
+        a = np.broadcast_to(totals[second], (len(rows), *totals[second].shape)).copy()
+        a[:, :, moving] += prod[:, first] - prod[:, second]
+        b = (totals[first] + totals[second]) - a
+        counts += _exceeding(scorer, a, b, observed, scale)
+    return [p_from_count(int(c), len(swap), float(o)) for c, o in zip(counts, observed, strict=True)]
+
+
 def paired_ar_p(scorer: Scorer, baseline: np.ndarray, systems: list[np.ndarray], swap: np.ndarray,
                 baseline_score: float, scores: list[float]) -> list[float]:
-    """Paired approximate-randomisation p-values of each system against the baseline.
-
-    In each trial, segment ``j`` of pseudo-system A takes the baseline's statistics where
-    ``swap[t, j]`` and the system's otherwise; pseudo-system B takes the rest. The p-value counts
-    trials whose absolute score difference exceeds the observed one.
-    """
-    diffs = np.hstack([baseline - s for s in systems])
-    totals = [s.sum(axis=0) for s in systems]
-    bl_total = baseline.sum(axis=0)
-    width = baseline.shape[1]
-    # Columns where baseline and system agree on every segment (reference lengths, with one
-    # reference) stay at the system's total in every trial: leave them out of the product.
-    moving = np.flatnonzero(diffs.any(axis=0))
-    diffs = diffs[:, moving]
-    # Integer statistics whose sums stay below 2**24 add up exactly in float32, at twice the speed.
-    exact32 = bool(np.all(diffs == np.round(diffs))) and float(np.abs(diffs).sum(axis=0).max(initial=0)) < 2**24
-    dtype = np.float32 if exact32 else np.float64
-    diffs = diffs.astype(dtype)
-    trial_diffs: list[list[np.ndarray]] = [[] for _ in systems]
-    for start in range(0, len(swap), _AR_BLOCK):
-        rows = swap[start : start + _AR_BLOCK]
-        block = np.zeros((len(rows), width * len(systems)))
-        block[:, moving] = rows.astype(dtype) @ diffs
-        for k, total in enumerate(totals):
-            a = block[:, k * width : (k + 1) * width] + total
-            b = (bl_total + total) - a
-            trial_diffs[k].append(np.abs(scorer.scores(a) - scorer.scores(b)))
-    return [p_value(np.concatenate(d), abs(baseline_score - s)) for d, s in zip(trial_diffs, scores, strict=True)]
+    """Paired approximate-randomisation p-values of each system against the baseline
+    (``sacrebleu --paired-ar``); :func:`ar_p_values` with the baseline as every pair's first."""
+    return ar_p_values(scorer, [baseline, *systems], swap, [baseline_score, *scores],
+                       [(0, k) for k in range(1, len(systems) + 1)])
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import numpy as np
 # replays that, so resampled scores equal sacrebleu's to the last bit, not just to 1e-6.
 FLOAT32 = np.dtype(np.float32)
 FLOAT64 = np.dtype(np.float64)
+#: How far (relative to max(1, |score|)) :meth:`Scorer.approx_scores` may stray from :meth:`Scorer.scores`.
+APPROX_TOLERANCE = 1e-9
 
 
 class Scorer(ABC):
@@ -25,6 +27,12 @@ class Scorer(ABC):
     def score(self, sums: np.ndarray) -> float:
         """The corpus score of one row of summed statistics."""
         return float(self.scores(np.asarray(sums, dtype=np.float64)[None, :])[0])
+
+    def approx_scores(self, sums: np.ndarray) -> np.ndarray:
+        """:meth:`scores` in float64, allowed to differ from it by a few ulps (never more than
+        :data:`APPROX_TOLERANCE` relative) where that is much faster; the randomisation test
+        recomputes exactly only the trials this leaves undecided."""
+        return self.scores(sums)
 
 
 class MeanScorer(Scorer):
@@ -53,7 +61,8 @@ class BleuScorer(Scorer):
         self.smooth_value = defaults[smooth_method] if smooth_value is None else smooth_value
         self.effective_order = effective_order
 
-    def scores(self, sums, *, ratio_dtype=FLOAT64):
+    def _precisions(self, sums: np.ndarray):
+        """Per row: n-gram precisions (0 where a total is 0), effective order, no-match flag, lengths."""
         n_ord = self.max_ngram_order
         sums = np.asarray(sums, dtype=np.float64)
         sys_len, ref_len = sums[:, 0], sums[:, 1]
@@ -81,7 +90,11 @@ class BleuScorer(Scorer):
                 precisions[:, n] = np.where(zero, 100.0 * self.smooth_value / safe_total, precisions[:, n])
             hit = alive & ~zero
             precisions[:, n] = np.where(hit, 100.0 * correct[:, n] / safe_total, precisions[:, n])
-        out = np.empty(rows)
+        return precisions, eff, no_match, sys_len, ref_len
+
+    def scores(self, sums, *, ratio_dtype=FLOAT64):
+        precisions, eff, no_match, sys_len, ref_len = self._precisions(sums)
+        out = np.empty(len(precisions))
         # log, exp and the sum go through Python's math and builtin sum, as in sacrebleu: numpy's
         # SIMD log/exp may round differently in the last bit.
         for i, (row, e, sl, rl) in enumerate(zip(precisions.tolist(), eff.tolist(), sys_len.tolist(),
@@ -96,6 +109,18 @@ class BleuScorer(Scorer):
             logs = sum([math.log(p) if p > 0 else -9999999999 for p in row[:e]])
             out[i] = bp * math.exp(logs / e)
         return out
+
+    def approx_scores(self, sums):
+        # The same formula with numpy's log and exp: a hundred times faster than the loop above, and
+        # off by a few ulps at most (BLEU is at most 100, so far below APPROX_TOLERANCE).
+        precisions, eff, no_match, sys_len, ref_len = self._precisions(sums)
+        used = np.arange(precisions.shape[1])[None, :] < eff[:, None]
+        with np.errstate(divide="ignore"):
+            logs = np.where(precisions > 0, np.log(np.where(precisions > 0, precisions, 1.0)), -9999999999.0)
+        logs = np.where(used, logs, 0.0).sum(axis=1)
+        safe_sys = np.where(sys_len > 0, sys_len, 1.0)
+        bp = np.where(sys_len < ref_len, np.where(sys_len > 0, np.exp(1 - ref_len / safe_sys), 0.0), 1.0)
+        return np.where(no_match, 0.0, bp * np.exp(logs / eff))
 
 
 class ChrfScorer(Scorer):

@@ -1,5 +1,6 @@
 """The acceptance check: on the 13 WMT22 en-zh submissions, mteval-compare's BLEU and chrF numbers
-equal ``sacrebleu --paired-bs`` (1000 resamples, seed 12345, baseline LanguageX) exactly."""
+equal ``sacrebleu --paired-bs`` (1000 resamples, seed 12345, baseline LanguageX) exactly, and every
+pair's p-values equal sacrebleu's with each system of a subset as the baseline."""
 from __future__ import annotations
 
 import json
@@ -8,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mteval.bench.compare import BASELINE, SUBMISSIONS, build_submission_runs, submission_file, wmt22_field
 from mteval.compare.comparison import compare_runs
 from mteval.compare.load import load_runset
+from mteval.stats.holm import holm_matrix
 
 pytestmark = pytest.mark.slow
 
@@ -59,3 +62,27 @@ def test_paired_ar_equals_sacrebleu(comparison):
     for m, key in zip(comparison.metrics, ("BLEU", "chrF2"), strict=True):
         for name in systems[1:]:
             assert m.p_ar[comparison.names.index(name)] == theirs[name][key]["p_value"]
+
+
+# Three systems whose pairwise p-values lie between 0.0001 and 0.6 on BLEU and chrF: the tests have something to decide.
+PAIR_SYSTEMS = ("AISP-SJTU", "GTCOM", "HuaweiTSC")
+
+
+@pytest.mark.parametrize("test", ["--paired-bs", "--paired-ar"])
+def test_every_pair_equals_sacrebleu_with_each_system_as_the_baseline(comparison, test):
+    """Issue 22: the all-pairs matrices hold what sacrebleu prints with each system as the baseline
+    (uncorrected); the Holm-adjusted ones are holm_matrix of them, over all 78 pairs."""
+    names = comparison.names
+    extra = ["--paired-bs-n", "1000"] if test == "--paired-bs" else []
+    for base in PAIR_SYSTEMS:
+        order = [base] + [n for n in PAIR_SYSTEMS if n != base]
+        theirs = _sacrebleu(order, test, *extra)
+        for m, key in zip(comparison.metrics, ("BLEU", "chrF2"), strict=True):
+            p = m.pairs.p_bs if test == "--paired-bs" else m.pairs.p_ar
+            for name in order[1:]:
+                assert p[names.index(base), names.index(name)] == theirs[name][key]["p_value"], (base, name, key)
+    for m in comparison.metrics:
+        p, adjusted = (m.pairs.p_bs, m.pairs.p_bs_holm) if test == "--paired-bs" else (m.pairs.p_ar, m.pairs.p_ar_holm)
+        assert m.pairs.family == 78 and (adjusted == holm_matrix(p)).all()
+        upper = p[np.ix_(*[[names.index(n) for n in PAIR_SYSTEMS]] * 2)][np.triu_indices(3, 1)]
+        assert upper.max() < 1 and (upper > 2e-3).any()

@@ -43,7 +43,8 @@ def test_markdown_report_has_the_table_legend_and_signatures(comparison):
     cells = [c.strip() for c in header.strip("|").split("|")]
     assert cells[:6] == ["system", "BLEU", "95% CI", "p bs", "p ar", "rank"]
     assert cells[-len(CHECKS):] == ["empty", "copy", "off-tgt", "trad", "punct", "len"]
-    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| system")]
+    body = lines[lines.index(header) + 2:]
+    rows = body[:next(k for k, line in enumerate(body) if not line.startswith("| "))]  # the main table only
     assert len(rows) == len(SYSTEMS) and rows[0].startswith("| LanguageX (baseline)")
     # The baseline has no p-values; every other system has both, as 4-decimal numbers.
     assert re.search(r"\| +- +\| +- +\|", rows[0])
@@ -140,7 +141,8 @@ def test_html_is_self_contained_with_tables_and_images(comparison):
     assert re.findall(r"href='([^']*)'", page) == ["checks.csv"]
     # summary, checks, a worst table per system, a list per failing check, the segment browser (scripts aside)
     markup = re.sub(r"<script.*?</script>", "", page, flags=re.S)
-    assert markup.count("<table") == 1 + 1 + len(SYSTEMS) + page.count("<details><summary>") + 1
+    assert markup.count("<table") == 1 + 1 + len(SYSTEMS) + page.count("<details><summary>") + 1 + len(
+        re.findall(r"<table (class='pairs'|id='metric-correlations'|id='rank-shifts')", markup))
     assert "LanguageX (baseline)" in page and "Worst segments" in page
     assert "<td class='text' lang='zh-Hans'>" in page and "<script>alert" not in page
 
