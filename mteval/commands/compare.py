@@ -33,7 +33,8 @@ def parser() -> argparse.ArgumentParser:
         prog="mteval-compare",
         description="Compare finished mteval runs on the same dataset: scores, 95% bootstrap intervals, paired "
                     "bootstrap and approximate-randomisation p-values against a baseline and between every two "
-                    "systems (Holm-corrected), rank clusters, where the metrics' rankings disagree, output checks; writes table.csv, results.json, checks.csv, report.md and report.html. With --human, also "
+                    "systems (Holm-corrected), rank clusters, where the metrics' rankings disagree, output checks; "
+                    "writes table.csv, results.json, checks.csv, report.md and report.html. With --human, also "
                     "each metric's agreement with human scores (system- and segment-level correlations, "
                     "pairwise accuracy) in the report and agreement.csv.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run dirs, or sweep dirs holding run dirs")

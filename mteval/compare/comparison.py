@@ -54,7 +54,6 @@ class MetricComparison:
     segments: np.ndarray | None = field(default=None, repr=False)
     pairs: PairTable | None = field(default=None, repr=False)
 
-
     @property
     def signed_scores(self) -> np.ndarray:
         """The corpus scores signed so that higher is better."""

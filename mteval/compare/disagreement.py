@@ -1,4 +1,4 @@
-"""Where the metrics disagree: rank correlation between every two metrics over the systems, and the systems whose place moves most."""
+"""Where the metrics disagree: rank correlations between metrics over the systems, and whose place moves most."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Where the metrics disagree, in Markdown and HTML: rank correlations between metrics, the systems whose place moves most, and their marker in the main table."""
+"""Where the metrics disagree, in Markdown and HTML: rank correlations, moving systems, the main table's marker."""
 from __future__ import annotations
 
 from html import escape

@@ -1,4 +1,4 @@
-"""Every pair of systems per metric: difference matrices with p-values and segment wins, in Markdown and as HTML heatmaps."""
+"""Every pair of systems per metric: differences, p-values and segment wins, in Markdown and as HTML heatmaps."""
 from __future__ import annotations
 
 from html import escape

@@ -1,4 +1,4 @@
-"""Every pair and the metrics' disagreement in the report: Markdown matrices, HTML heatmaps, the table's marker, JSON, CLI."""
+"""Every pair and the metrics' disagreement in the report: Markdown, HTML heatmaps, table marker, JSON, CLI."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Every pair of systems: p-values equal sacrebleu's with each system as the baseline, exact tie handling, segment wins."""
+"""Every pair of systems: p-values equal sacrebleu's with each system as the baseline, exact ties, segment wins."""
 from __future__ import annotations
 
 import numpy as np

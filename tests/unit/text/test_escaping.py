@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -70,8 +71,8 @@ def test_compare_report_with_hostile_system_names(tmp_path, capsys):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") >= 2 and "<b>x</b>" not in html
     md = (out / "report.md").read_text(encoding="utf-8")
-    table = [line for line in md.splitlines() if line.startswith("| ")]
-    assert len({line.count(" | ") for line in table}) == 1  # no name added a column
+    tables = re.findall(r"(?m)(?:^\| .*\n)+", md)  # the main table, the metrics' correlations, the pair matrices
+    assert len(tables) > 1 and all(len({line.count(" | ") for line in t.splitlines()}) == 1 for t in tables)
     assert r"\| \*\*bold\*\* &lt;b&gt;x&lt;/b&gt; \[l\](http://e) \`c\`" in md and "<b>" not in md
     assert r"\$\\notacommand{x}\$ MT" in md  # no math in a Markdown viewer
     with open(out / "table.csv", encoding="utf-8", newline="") as f:
