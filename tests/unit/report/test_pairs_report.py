@@ -85,8 +85,8 @@ def test_flagged_systems_are_marked_in_the_table_and_listed(comparison):
     saved, comp.disagreement = comp.disagreement, disagreement(["bleu", "chrf"], good, min_shift=3)
     try:
         page = html_report(comp)
-        summary = re.search(r"<table id='summary'>(.*?)</table>", page, re.S).group(1)
-        marked = re.findall(r"<td>([^<]*) <span class='rank-shift'[^>]*title='([^']*)'", summary)
+        summary = re.search(r"<table id='summary'[^>]*>(.*?)</table>", page, re.S).group(1)
+        marked = re.findall(r"<td[^>]*>([^<]*) <span class='rank-shift'[^>]*title='([^']*)'", summary)
         assert [name for name, _ in marked] == ["Online-G"] and "place 1 by chrF, place 4 by BLEU" in marked[0][1]
         shifts = re.search(r"<table id='rank-shifts'>(.*?)</table>", page, re.S).group(1)
         assert "Online-G" in shifts and ">3</td>" in shifts
