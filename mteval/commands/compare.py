@@ -12,7 +12,7 @@ from mteval.commands.pipes import log_to_stderr, quiet_on_closed_stdout
 from mteval.errors import MtevalError, OutputError
 from mteval.files import json_text, write_atomic
 from mteval.locations import project_dir
-from mteval.compare.comparison import compare_runs
+from mteval.compare.comparison import DOC_AR, DOC_BOOTSTRAP, compare_runs
 from mteval.compare.load import load_runset, select_metrics
 from mteval.compare.segstats import default_jobs
 from mteval.compare.table import flagged_segments, record, summary_frame
@@ -44,6 +44,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--n-ar", type=int, default=10000,
                    help="approximate-randomisation trials, 0 to skip (default: %(default)s, as sacrebleu)")
     p.add_argument("--seed", type=_seed, default=12345, help="random seed, or 'none' (default: %(default)s)")
+    p.add_argument("--doc-bootstrap", type=int, default=DOC_BOOTSTRAP,
+                   help="bootstrap resamples per document, 0 to leave documents out (default: %(default)s)")
+    p.add_argument("--doc-ar", type=int, default=DOC_AR,
+                   help="randomisation trials per document, at most --n-ar (default: %(default)s)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=None, help="processes for statistics (default: the CPUs)")
     p.add_argument("--worst", type=int, default=5, help="worst segments per system in the report (default: 5)")
@@ -86,7 +90,8 @@ def default_out(runs: list[str]) -> Path:
 def run(args: argparse.Namespace) -> Path:
     """Load, compare, print the Markdown table, write the outputs; returns the output dir."""
 
-    for name, value, low in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-ar", args.n_ar, 0)):
+    for name, value, low in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-ar", args.n_ar, 0),
+                             ("--doc-bootstrap", args.doc_bootstrap, 0), ("--doc-ar", args.doc_ar, 0)):
         if value < low:
             raise MtevalError(f"{name} must be at least {low}, got {value}")
     runset = load_runset(args.runs)
@@ -99,7 +104,8 @@ def run(args: argparse.Namespace) -> Path:
     elif args.human_segments:
         raise MtevalError("--human-segments needs --human FILE")
     comp = compare_runs(runset, metrics, baseline=args.baseline, n_bootstrap=args.n_bootstrap, n_ar=args.n_ar,
-                        seed=args.seed, alpha=args.alpha, jobs=args.jobs or default_jobs())
+                        seed=args.seed, alpha=args.alpha, jobs=args.jobs or default_jobs(),
+                        doc_bootstrap=args.doc_bootstrap, doc_ar=args.doc_ar)
     if human is not None:
 
         comp.agreement = agree_with_humans(comp, human)

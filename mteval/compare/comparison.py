@@ -1,4 +1,4 @@
-"""compare_runs(): scores, bootstrap intervals, paired tests, rank clusters, per-domain scores and checks."""
+"""compare_runs(): scores, bootstrap intervals, paired tests, rank clusters, domains and documents, and checks."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +9,7 @@ import numpy as np
 from mteval.compare.load import RunSet
 from mteval.compare.meta import Agreement
 from mteval.compare.disagreement import Disagreement, disagreement
+from mteval.compare.partitions import Partition, partition
 from mteval.compare.segstats import MetricStats, metric_stats, segment_grid
 from mteval.stats.clusters import rank_clusters
 from mteval.stats.intervals import Interval, estimate_ci
@@ -17,6 +18,11 @@ from mteval.stats.resampling import bootstrap_counts, bootstrap_scores, swap_mas
 from mteval.text.checks import CHECKS, check_run, expected_lengths
 
 log = logging.getLogger(__name__)
+
+# Per document (WMT22 en-zh: 181 of them) the cost of 1000 resamples and 10000 trials would
+# dominate the comparison; these keep it to a second or two there (docs/compare-and-gate.md).
+DOC_BOOTSTRAP = 200
+DOC_AR = 200
 
 
 @dataclass
@@ -31,7 +37,8 @@ class MetricComparison:
             the Holm-adjusted pairwise p-values of ``pairs.cluster_test`` (until issue 22: the
             uncorrected bootstrap ones).
         pairs: every pair's difference, p-values (uncorrected and Holm-adjusted) and segment wins.
-        domains: per-domain corpus score of each system, where the data has domains.
+        partitions: by ``domain`` and by ``document`` (where the data has two or more), each system's score,
+            interval and paired tests against the baseline on each part.
         model_based: the scores are a model's segment scores (COMET, MetricX), not sacrebleu statistics.
         boot: resampled corpus scores ``(n_systems, n_bootstrap)``, drawn by ``counts``
             (``(n_bootstrap, len(segments))``, shared by the metrics) over the corpus positions ``segments``.
@@ -47,12 +54,18 @@ class MetricComparison:
     p_ar: list[float | None]
     pairwise_p: np.ndarray
     ranks: np.ndarray
-    domains: dict[str, np.ndarray] = field(default_factory=dict)
+    partitions: dict[str, Partition] = field(default_factory=dict)
     model_based: bool = False
     boot: np.ndarray | None = field(default=None, repr=False)
     counts: np.ndarray | None = field(default=None, repr=False)
     segments: np.ndarray | None = field(default=None, repr=False)
     pairs: PairTable | None = field(default=None, repr=False)
+
+    @property
+    def domains(self) -> dict[str, np.ndarray]:
+        """Each domain's corpus score of each system ({} without domains)."""
+        part = self.partitions.get("domain")
+        return {} if part is None else {p.label: p.scores for p in part.parts}
 
     @property
     def signed_scores(self) -> np.ndarray:
@@ -84,16 +97,20 @@ class Comparison:
         return [{c: sum(1 for flags in per_seg if c in flags) for c in CHECKS} for per_seg in self.checks]
 
 
-def _domain_scores(ms: MetricStats, domains: list[str | None]) -> dict[str, np.ndarray]:
-    labels = np.array([domains[k] or "" for k in ms.segments], dtype=object)
-    names = sorted({d for d in labels if d})
-    if len(names) < 2:
-        return {}
-    return {d: np.array([ms.scorer.score(s[labels == d].sum(axis=0)) for s in ms.stats]) for d in names}
+def _partitions(ms: MetricStats, baseline: int, labels: dict[str, list[str | None]],
+                draws: dict[str, tuple[int, int]], seed: int | None) -> dict[str, Partition]:
+    """Each kind of partition in ``labels`` (a label per corpus position), with its (resamples, trials)."""
+    out = {}
+    for kind, per_pos in labels.items():
+        n_bootstrap, n_ar = draws[kind]
+        part = partition(ms, per_pos, kind=kind, baseline=baseline, n_bootstrap=n_bootstrap, n_ar=n_ar, seed=seed)
+        if part is not None:
+            out[kind] = part
+    return out
 
 
 def compare_metric(ms: MetricStats, *, baseline: int, counts: np.ndarray, swap: np.ndarray | None,
-                   alpha: float, domains: list[str | None], good: np.ndarray) -> MetricComparison:
+                   alpha: float, good: np.ndarray) -> MetricComparison:
     """Bootstrap intervals, paired tests between every two systems, and rank clusters for one metric.
 
     ``counts`` and ``swap`` are drawn over the corpus; only this metric's scored segments are used.
@@ -112,13 +129,14 @@ def compare_metric(ms: MetricStats, *, baseline: int, counts: np.ndarray, swap: 
     ranks = rank_clusters(scores, pairs.cluster_p, higher_is_better=ms.higher_is_better, alpha=alpha)
     return MetricComparison(name=ms.name, higher_is_better=ms.higher_is_better, signature=ms.signature,
                             n_scored=n_seg, scores=scores, intervals=intervals, p_bs=p_bs, p_ar=p_ar,
-                            pairwise_p=pairs.p_bs, ranks=ranks, domains=_domain_scores(ms, domains),
+                            pairwise_p=pairs.p_bs, ranks=ranks,
                             model_based=not ms.sacrebleu, boot=boot, counts=counts, segments=ms.segments,
                             pairs=pairs)
 
 
 def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = None, n_bootstrap: int = 1000,
-                 n_ar: int = 10000, seed: int | None = 12345, alpha: float = 0.05, jobs: int = 1) -> Comparison:
+                 n_ar: int = 10000, seed: int | None = 12345, alpha: float = 0.05, jobs: int = 1,
+                 doc_bootstrap: int = DOC_BOOTSTRAP, doc_ar: int = DOC_AR) -> Comparison:
     """Compare the runs on every metric.
 
     Args:
@@ -128,6 +146,8 @@ def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = N
         seed: seeds both tests as ``SACREBLEU_SEED`` does (sacrebleu's default is 12345).
         alpha: significance level for the rank clusters (after Holm's correction over each metric's pairs).
         jobs: worker processes for extracting sacrebleu statistics.
+        doc_bootstrap / doc_ar: resamples and trials per document (domains use n_bootstrap and n_ar);
+            doc_bootstrap 0 leaves the documents out.
     """
     base = runset.index(baseline) if baseline else 0
     # sacrebleu draws the matrices over the segments the metric scores; with references on every
@@ -143,8 +163,12 @@ def compare_runs(runset: RunSet, metrics: list[str], *, baseline: str | None = N
         counts, swap = draws[n_seg]
         log.info("%s: %d systems, %d segments, %d resamples", name, len(runset.runs), n_seg, n_bootstrap)
         good = segment_grid(runset, name, higher_is_better=ms.higher_is_better)
-        results.append(compare_metric(ms, baseline=base, counts=counts, swap=swap, alpha=alpha,
-                                      domains=runset.domains, good=good))
+        result = compare_metric(ms, baseline=base, counts=counts, swap=swap, alpha=alpha, good=good)
+        # Each domain and document tested on its own segments, as the corpus is (compare/partitions.py).
+        result.partitions = _partitions(ms, base, {"domain": runset.domains, "document": runset.documents},
+                                        {"domain": (n_bootstrap, n_ar), "document": (doc_bootstrap, min(doc_ar, n_ar))},
+                                        seed)
+        results.append(result)
     srcs, refs = runset.srcs, runset.refs
     expected = expected_lengths(srcs, refs)
     checks = [check_run(srcs, runset.hyps(i), refs, tgt_lang=runset.tgt_lang, expected=expected)

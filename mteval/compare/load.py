@@ -88,6 +88,11 @@ class RunSet:
         return [row.get("domain") for row in self.first.segments]
 
     @cached_property
+    def documents(self) -> list[str | None]:
+        """Document ids (runs written before they were stored have none: no document view)."""
+        return [row.get("doc_id") for row in self.first.segments]
+
+    @cached_property
     def _hyps(self) -> list[list[str]]:
         return [[row["hyp"] for row in run.segments] for run in self.runs]
 

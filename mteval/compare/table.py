@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mteval.compare.comparison import Comparison
+from mteval.compare.partitions import partition_record
 from mteval.text.checks import CHECKS
 
 if TYPE_CHECKING:  # pandas loads where a table is built, not with every CLI that imports this module
@@ -66,7 +67,7 @@ def _num(x: Any) -> Any:
 
 def record(comp: Comparison) -> dict[str, Any]:
     """Everything as plain JSON values: settings, per-metric results, every pair's matrices (rows and
-    columns in ``systems`` order), domains, checks, where the metrics disagree."""
+    columns in ``systems`` order), domains and documents, checks, where the metrics disagree."""
     rs = comp.runset
     return {
         "dataset": rs.dataset, "direction": rs.direction, "n_segments": rs.n_segments,
@@ -87,6 +88,7 @@ def record(comp: Comparison) -> dict[str, Any]:
                 "pairwise_p_bs": m.pairwise_p.round(6).tolist(),
                 **({"pairs": m.pairs.record()} if m.pairs is not None else {}),
                 "domains": {d: [float(x) for x in v] for d, v in m.domains.items()},
+                "partitions": {k: partition_record(p, comp.baseline) for k, p in m.partitions.items()},
             }
             for m in comp.metrics
         },

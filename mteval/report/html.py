@@ -7,7 +7,7 @@ from html import escape
 
 from mteval.compare.comparison import Comparison
 from mteval.compare.table import system_order
-from mteval.report import plots, spans
+from mteval.report import partitions, plots, spans
 from mteval.report.browser import asset, browser_section
 from mteval.report.fonts import INSTALL_HINT, css_stack
 from mteval.report.html_segments import checks_section, worst_section
@@ -175,9 +175,7 @@ def html_report(comp: Comparison, *, worst: int = 5, check_rows: int = 10,
                                               "</li>" for m in comp.metrics) + "</ul>",
         "<h2>Scores with confidence intervals</h2>", _img(plots.scores_with_ci(comp), "scores with 95% intervals"),
     ]
-    domains = plots.domain_differences(comp)
-    if domains is not None:
-        sections += ["<h2>Scores by domain, against the baseline</h2>", _img(domains, "differences by domain")]
+    sections += partitions.html_sections(comp)
     if comp.agreement is not None:
         sections += ["<h2>Agreement with human scores</h2>", agreement_html(comp.agreement),
                      _img(plots.metric_vs_human(comp), "metric against human scores")]

@@ -9,6 +9,7 @@ from mteval.report import spans
 from mteval.report.disagree import disagreement_markdown
 from mteval.report.human import agreement_markdown
 from mteval.report.pairs import cluster_rule, pairs_markdown
+from mteval.report.partitions import markdown_lines as partition_lines
 from mteval.report.labels import CHECK_HEADERS, digits, fmt_p, fmt_score, metric_label, pipe_table
 from mteval.text.checks import CHECKS, DESCRIPTIONS
 from mteval.text.escape import md_code, md_text
@@ -70,6 +71,7 @@ def markdown_report(comp: Comparison, *, html_path: str | None = None, pairs: bo
     if comp.agreement is not None:
         lines += [agreement_markdown(comp.agreement), ""]
     lines += disagreement_markdown(comp) + (pairs_markdown(comp) if pairs else [])  # issue 22 items 3 and 1
+    lines += partition_lines(comp)
     lines.append("Signatures:")
     lines += [f"- {md_text(metric_label(m.name))}: {md_code(m.signature)}" for m in comp.metrics]
     if html_path:

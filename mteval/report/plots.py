@@ -1,4 +1,4 @@
-"""Report figures as PNG bytes (matplotlib, Agg): scores with CI whiskers, wins against the baseline, domains."""
+"""Report figures as PNG bytes (matplotlib, Agg): scores with CI whiskers, wins against the baseline, human scores."""
 from __future__ import annotations
 
 import io
@@ -9,7 +9,7 @@ from mteval.compare.comparison import Comparison, MetricComparison
 from mteval.compare.table import system_order
 from mteval.text.escape import mathtext_safe
 from mteval.report.fonts import fonts_for
-from mteval.report.labels import digits, metric_label
+from mteval.report.labels import metric_label
 from mteval.report.worst import score_matrix
 
 # Segment scores this close count as the same (identical outputs score identically).
@@ -143,47 +143,6 @@ def win_tie_loss(comp: Comparison) -> bytes:
             ax.set_xlabel("% of segments")
             ax.set_title(f"{_label(m.name)} per segment vs {_short(comp.names[base])}", fontsize=10)
         axes[0][0].legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=3, fontsize=8, frameon=False)
-        fig.tight_layout()
-        return _png(fig)
-
-
-def domain_differences(comp: Comparison) -> bytes | None:
-    """One heatmap per metric: each system's per-domain score minus the baseline's on that domain
-    (+ = better, also for lower-is-better metrics), on a diverging scale centred on zero with a
-    colour bar; the baseline's row shows its own scores. None when the data has no domains."""
-    metrics = [m for m in comp.metrics if m.domains]
-    if not metrics:
-        return None
-    plt = _pyplot()
-    order = system_order(comp)
-    base = comp.baseline
-    n_dom = max(len(m.domains) for m in metrics)
-    with fonts_for([*comp.names, *metrics[0].domains]):
-        width = 0.9 * n_dom + _panel_width(comp) - 0.6
-        fig, axes = plt.subplots(1, len(metrics), figsize=(width * len(metrics), _height(len(order)) + 0.6),
-                                 squeeze=False)
-        for ax, m in zip(axes[0], metrics, strict=True):
-            names = list(m.domains)
-            grid = np.array([[m.domains[d][i] for d in names] for i in order])
-            diff = grid - np.array([m.domains[d][base] for d in names])
-            diff = diff if m.higher_is_better else -diff
-            lim = float(np.abs(diff).max()) or 1.0
-            image = ax.imshow(diff, aspect="auto", cmap="RdBu", vmin=-lim, vmax=lim)
-            places = 1 if digits(m) == 2 else 3
-            for r, i in enumerate(order):
-                for c in range(len(names)):
-                    text = f"{grid[r, c]:.{places}f}" if i == base else f"{diff[r, c]:+.{places}f}"
-                    ax.text(c, r, text, ha="center", va="center", fontsize=9,
-                            fontweight="bold" if i == base else "normal",
-                            color="white" if abs(diff[r, c]) > 0.6 * lim else "black")
-            ax.set_xticks(range(len(names)), [mathtext_safe(d) for d in names], rotation=30, ha="right")
-            ax.set_yticks(range(len(order)), _names(comp, order))
-            _bold_baseline(ax, comp, order)
-            ax.set_title(f"{_label(m.name)} by domain", fontsize=10)
-            bar = fig.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
-            bar.set_label(f"difference to {_short(comp.names[base])} (+ = better)", fontsize=8)
-        fig.suptitle(f"Per-domain scores against the baseline {_short(comp.names[base])} (its row: its own "
-                     "scores; blue = better, red = worse)", fontsize=10)
         fig.tight_layout()
         return _png(fig)
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
+import sys
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,9 @@ FLOAT32 = np.dtype(np.float32)
 FLOAT64 = np.dtype(np.float64)
 #: How far (relative to max(1, |score|)) :meth:`Scorer.approx_scores` may stray from :meth:`Scorer.scores`.
 APPROX_TOLERANCE = 1e-9
+# Before 3.12, sum() of floats adds left to right, as numpy's column-by-column adds do; 3.12 compensates
+# the rounding (python/cpython gh-100425), so there each row is summed by sum() itself.
+_PLAIN_SUM = sys.version_info < (3, 12)
 
 
 class Scorer(ABC):
@@ -40,6 +45,24 @@ class MeanScorer(Scorer):
 
     def scores(self, sums, *, ratio_dtype=FLOAT64):
         return sums[:, 0].astype(np.float64) / sums[:, 1].astype(np.float64)
+
+
+def _each(fn: Callable[[float], float], values: np.ndarray) -> np.ndarray:
+    """``fn`` (``math.log``, ``math.exp``) on every element, as float64, called once per distinct value
+    (resamples of a short document repeat their statistics)."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    out = np.fromiter(map(fn, distinct.tolist()), dtype=np.float64, count=len(distinct))
+    return out[inverse].reshape(values.shape)
+
+
+def _python_sums(values: np.ndarray) -> np.ndarray:
+    """Row sums as Python's ``sum()`` of the row's floats gives them (what sacrebleu calls)."""
+    if _PLAIN_SUM:
+        total = np.zeros(len(values))
+        for column in values.T:
+            total = total + column
+        return total
+    return np.array([sum(row) for row in values.tolist()])
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -94,24 +117,17 @@ class BleuScorer(Scorer):
 
     def scores(self, sums, *, ratio_dtype=FLOAT64):
         precisions, eff, no_match, sys_len, ref_len = self._precisions(sums)
-        out = np.empty(len(precisions))
-        # log, exp and the sum go through Python's math and builtin sum, as in sacrebleu: numpy's
-        # SIMD log/exp may round differently in the last bit.
-        for i, (row, e, sl, rl) in enumerate(zip(precisions.tolist(), eff.tolist(), sys_len.tolist(),
-                                                  ref_len.tolist())):
-            if no_match[i]:
-                out[i] = 0.0
-                continue
-            sl, rl = int(sl), int(rl)
-            bp = 1.0
-            if sl < rl:
-                bp = math.exp(1 - rl / sl) if sl > 0 else 0.0
-            logs = sum([math.log(p) if p > 0 else -9999999999 for p in row[:e]])
-            out[i] = bp * math.exp(logs / e)
-        return out
+        # log and exp go through Python's math, as in sacrebleu (numpy's SIMD log/exp may round differently
+        # in the last bit), but over whole arrays; the sum over orders adds left to right as sacrebleu's sum().
+        logs = np.where(precisions > 0, _each(math.log, np.where(precisions > 0, precisions, 1.0)), -9999999999.0)
+        logs = np.where(np.arange(precisions.shape[1])[None, :] < eff[:, None], logs, 0.0)  # the effective orders
+        geo = _each(math.exp, _python_sums(logs) / eff)
+        ratio = 1 - ref_len / np.where(sys_len > 0, sys_len, 1.0)
+        bp = np.where(sys_len < ref_len, np.where(sys_len > 0, _each(math.exp, ratio), 0.0), 1.0)
+        return np.where(no_match, 0.0, bp * geo)
 
     def approx_scores(self, sums):
-        # The same formula with numpy's log and exp: a hundred times faster than the loop above, and
+        # The same formula with numpy's log and exp: many times faster than Python's (above), and
         # off by a few ulps at most (BLEU is at most 100, so far below APPROX_TOLERANCE).
         precisions, eff, no_match, sys_len, ref_len = self._precisions(sums)
         used = np.arange(precisions.shape[1])[None, :] < eff[:, None]

@@ -63,8 +63,7 @@ def _figure(monkeypatch, plot, comparison):
 
 
 def test_plots_are_png(comparison):
-    for png in (plots.scores_with_ci(comparison), plots.win_tie_loss(comparison),
-                plots.domain_differences(comparison)):
+    for png in (plots.scores_with_ci(comparison), plots.win_tie_loss(comparison)):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
 
@@ -94,26 +93,6 @@ def test_win_tie_loss_counts_pair_segments_with_the_baseline(comparison):
         assert len({tuple(c.values()) for c in counts.values()}) == len(counts)
 
 
-def test_domain_heatmap_shows_differences_to_the_baseline_with_a_colour_bar(comparison, monkeypatch):
-    fig = _figure(monkeypatch, plots.domain_differences, comparison)
-    heatmaps = [ax for ax in fig.axes if ax.images and ax.get_title().endswith("by domain")]
-    assert len(heatmaps) == len(comparison.metrics)
-    assert len(fig.axes) == 2 * len(heatmaps)  # each with its colour bar
-    for ax, m in zip(heatmaps, comparison.metrics, strict=True):
-        grid = ax.images[0].get_array()
-        rows = [t.get_text() for t in ax.get_yticklabels()]
-        names = [t.get_text() for t in ax.get_xticklabels()]
-        b = rows.index("LanguageX")
-        assert np.allclose(grid[b], 0)  # the baseline is the zero of the diverging scale
-        vmin, vmax = ax.images[0].get_clim()
-        assert vmin == -vmax and vmax >= np.abs(grid).max()
-        i = rows.index("Online-G")
-        want = m.domains[names[0]][SYSTEMS.index("Online-G")] - m.domains[names[0]][SYSTEMS.index("LanguageX")]
-        assert grid[i, 0] == pytest.approx(want)
-        labels = {t.get_text() for t in ax.texts}
-        assert f"{want:+.1f}" in labels and f"{m.domains[names[0]][0]:.1f}" in labels
-
-
 def test_plots_with_chinese_names_use_a_cjk_font(comparison, monkeypatch, caplog):
     if fonts.cjk_family() is None:
         pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk)")
@@ -121,7 +100,6 @@ def test_plots_with_chinese_names_use_a_cjk_font(comparison, monkeypatch, caplog
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for tofu
         plots.scores_with_ci(comparison)
-        plots.domain_differences(comparison)
     monkeypatch.setattr(fonts, "cjk_family", lambda: None)
     fonts._warn_no_font.cache_clear()
     with pytest.warns(UserWarning, match="missing from font"), caplog.at_level(logging.WARNING):
@@ -133,16 +111,17 @@ def test_html_is_self_contained_with_tables_and_images(comparison):
     page = html_report(comparison, worst=3)
     assert page.startswith("<!DOCTYPE html>") and "<meta charset='utf-8'>" in page
     images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">', page)
-    assert [alt for alt, _ in images] == ["scores with 95% intervals", "differences by domain",
-                                          "segments against the baseline"]
+    assert [alt for alt, _ in images] == ["scores with 95% intervals", "segments against the baseline"]
     assert all(base64.b64decode(data)[:4] == b"\x89PNG" for _, data in images)
     # Nothing is fetched: the one link is checks.csv beside the page.
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert re.findall(r"href='([^']*)'", page) == ["checks.csv"]
-    # summary, checks, a worst table per system, a list per failing check, the segment browser (scripts aside)
+    # summary, checks, a worst table per system, a list per failing check, the segment browser (scripts aside);
+    # per metric a domain table, the documents with the widest spread, and all documents folded
     markup = re.sub(r"<script.*?</script>", "", page, flags=re.S)
     assert markup.count("<table") == 1 + 1 + len(SYSTEMS) + page.count("<details><summary>") + 1 + len(
-        re.findall(r"<table (class='pairs'|id='metric-correlations'|id='rank-shifts')", markup))
+        re.findall(r"<table (class='pairs'|id='metric-correlations'|id='rank-shifts')", markup)) + 3 * len(
+        comparison.metrics)
     assert "LanguageX (baseline)" in page and "Worst segments" in page
     assert "<td class='text' lang='zh-Hans'>" in page and "<script>alert" not in page
 
@@ -219,9 +198,9 @@ def test_checks_are_grouped_by_system_most_affected_first(comparison):
     assert "<a href='checks.csv'>checks.csv</a>" in page
 
 
-def test_html_without_domains_leaves_the_domain_plot_out(comparison, monkeypatch):
+def test_html_without_domains_or_documents_leaves_their_sections_out(comparison, monkeypatch):
     for m in comparison.metrics:
-        monkeypatch.setattr(m, "domains", {})
-    assert plots.domain_differences(comparison) is None
+        monkeypatch.setattr(m, "partitions", {})
     page = html_report(comparison)
-    assert page.count("<img ") == 2 and "Scores by domain" not in page
+    assert page.count("<img ") == 2 and "Scores by domain" not in page and "Documents where" not in page
+    assert " by domain" not in markdown_report(comparison)
