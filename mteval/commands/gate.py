@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from mteval.gate.baseline import load_baseline, view_of_run
 from mteval.gate.config import GateConfig
 from mteval.gate.decide import GateReport, decide
 from mteval.gate.junit import junit_xml
+from mteval.gate.log import decisions
+from mteval.results.gate_log import GateDecision, append_decisions
 from mteval.gate.summary import STATUS, console, markdown
 
 DEFAULT_CONFIG = conf_dir() / "gate.yaml"  # a file, not a config group: mteval itself does not use it
@@ -45,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=str(DEFAULT_CONFIG), help="gate config YAML (default: %(default)s)")
     p.add_argument("--summary-md", help="write the Markdown summary here (e.g. \"$GITHUB_STEP_SUMMARY\", appended to)")
     p.add_argument("--junit", help="write JUnit XML here (one testcase per metric)")
+    p.add_argument("--history", help="append the decision to this gate history CSV (e.g. results/gate-history.csv; "
+                                     "mteval-history marks it on the trend)")
     p.add_argument("--write-baseline", metavar="RUN_DIR", help="instead of gating, snapshot RUN_DIR as a baseline")
     p.add_argument("--out", help="with --write-baseline: the baseline file to write")
     p.add_argument("--metrics", help="with --write-baseline: comma-separated metrics to keep (default: all)")
@@ -125,7 +130,7 @@ def run(argv: list[str] | None = None) -> int:
         return _write_baseline(args)
     if not args.baseline or not args.current:
         raise ConfigError("--baseline and --current are required (or --write-baseline RUN_DIR --out FILE)")
-    for path, flag in ((args.summary_md, "--summary-md"), (args.junit, "--junit")):
+    for path, flag in ((args.summary_md, "--summary-md"), (args.junit, "--junit"), (args.history, "--history")):
         if path:
             check_writable(path, flag)
     config = GateConfig.from_file(args.config)
@@ -140,8 +145,18 @@ def run(argv: list[str] | None = None) -> int:
         _write(args.summary_md, markdown(report), "--summary-md")
     if args.junit:
         _write(args.junit, junit_xml(report), "--junit")
+    if args.history:
+        _log(args.history, decisions(report, args.current, when=time.strftime("%Y-%m-%dT%H:%M:%S")))
     _say(console(report), verdict=STATUS[report.exit_code])
     return report.exit_code
+
+
+def _log(path: str, rows: list[GateDecision]) -> None:
+    """Append to the gate history; a failure there warns and leaves the verdict's exit status alone."""
+    try:
+        append_decisions(path, rows)
+    except (MtevalError, OSError) as err:
+        print(f"mteval-gate: warning: --history {path} not updated: {err}", file=sys.stderr)
 
 
 @quiet_on_closed_stdout("mteval-gate")

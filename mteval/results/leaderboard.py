@@ -17,14 +17,13 @@ import io
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mteval.data.userfile import read_text
 from mteval.errors import InputError, OutputError
-from mteval.files import append_text, digest, output_target, write_atomic
+from mteval.files import append_text, digest, locked, output_target, write_atomic
 from mteval.text.escape import csv_cell
 from mteval.types import RunResult
 
@@ -74,19 +73,6 @@ def merged_header(header: list[str], wanted: list[str]) -> list[str]:
         before = next((c for c in wanted[i + 1 :] if c in out), None)
         out.insert(out.index(before) if before is not None else len(out), col)
     return out
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` (POSIX ``flock``; released if the process dies)."""
-    import fcntl
-
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _read(path: Path) -> tuple[list[str] | None, list[list[str]]]:
@@ -159,7 +145,7 @@ def append_leaderboard(path: str | Path, result: RunResult, run_dir: str | Path,
     try:
         target = output_target(path)  # a symlink to the real file is written through
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(target):
+        with locked(target):
             _update(target, row, columns(result.metrics))
     except OutputError as err:
         log.warning("leaderboard not updated (%s); this run's results are complete in %s", err, run_dir)
