@@ -15,8 +15,8 @@ TOP_DOCUMENTS = 15
 #: Documents the Markdown report lists per metric.
 MD_DOCUMENTS = 5
 
-_CSS = ("<style>td.up{background:#eef8ea}td.up.sig{background:#bfe5b0}td.down{background:#fbeeee}"
-        "td.down.sig{background:#f3b9b9}td.part small{display:block;color:#666;font-size:11px}"
+_CSS = ("<style>td.up{background:#eef8ea}td.up.strong{background:#bfe5b0}td.down{background:#fbeeee}"
+        "td.down.strong{background:#f3b9b9}td.part small{display:block;color:#666;font-size:11px}"
         ".wide{overflow-x:auto}</style>")
 
 
@@ -43,7 +43,7 @@ def _cls(m: MetricComparison, part: Part, i: int, base: int, alpha: float) -> st
     d = _better(m, part, i, base)
     if d == 0:
         return "num part"
-    return "num part " + ("up" if d > 0 else "down") + (" sig" if significant(part, i, alpha) else "")
+    return "num part " + ("up" if d > 0 else "down") + (" strong" if significant(part, i, alpha) else "")
 
 
 def _p(p: float | None) -> str:

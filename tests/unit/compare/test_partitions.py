@@ -130,7 +130,7 @@ def test_the_report_colours_domain_cells_by_sign_and_significance(comp):
     assert first.group(2) == f"{part.scores[worse]:.2f}"
     assert f"{d:+.2f} p {part.p_bs[worse]:.4f}/{part.p_ar[worse]:.4f}" in first.group(3)
     sig = part.p_bs[worse] < comp.alpha and part.p_ar[worse] < comp.alpha
-    assert first.group(1) == "num part " + ("up" if d > 0 else "down") + (" sig" if sig else "")
+    assert first.group(1) == "num part " + ("up" if d > 0 else "down") + (" strong" if sig else "")
     # The document view: ranked by spread, only documents long enough for the tests on top, all below.
     docs = page.split("Documents where the systems differ most")[1]
     top = m.partitions["document"].by_spread()
