@@ -11,7 +11,7 @@ import pytest
 from mteval.commands.gate import run as gate
 from mteval.commands.history import main as history_main
 from mteval.commands.history import run as history
-from mteval.errors import InputError
+from mteval.errors import ConfigError, InputError
 from mteval.metrics.sacre import BLEU
 from mteval.results.gate_log import COLUMNS, read_decisions, signature_hash
 from mteval.results.history import build_series, read_leaderboard
@@ -139,3 +139,18 @@ def test_unreadable_inputs_exit_2_with_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert exit_info.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err, argv
     assert "not a leaderboard: no dataset, direction, n_segments, run_dir column" in err
+
+
+def test_a_gate_history_that_cannot_be_written_never_changes_the_verdict(tmp_path, capsys):
+    good = text_run(tmp_path / "good", REFS, REFS, metrics=[BLEU()])
+    assert gate(["--write-baseline", str(good), "--out", str(tmp_path / "base.json")]) == 0
+    args = ["--baseline", str(tmp_path / "base.json"), "--current", str(good)]
+    (tmp_path / "dir").mkdir()  # refused before any work, as --junit and --summary-md are
+    with pytest.raises(ConfigError, match="--history .*is a directory"):
+        gate([*args, "--history", str(tmp_path / "dir")])
+    other = tmp_path / "notes.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")  # not a gate history: left alone, the pass stands
+    assert gate([*args, "--history", str(other)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: --history {other} not updated: {other}:1: not a gate history" in err
+    assert other.read_text(encoding="utf-8") == "a,b\n1,2\n"
