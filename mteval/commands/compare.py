@@ -33,7 +33,8 @@ def parser() -> argparse.ArgumentParser:
         prog="mteval-compare",
         description="Compare finished mteval runs on the same dataset: scores, 95% bootstrap intervals, paired "
                     "bootstrap and approximate-randomisation p-values against a baseline and between every two "
-                    "systems (Holm-corrected), rank clusters, where the metrics' rankings disagree, output checks; "
+                    "systems (Holm-corrected), rank clusters, where the metrics' rankings disagree, the tests "
+                    "against the baseline per domain and per document, output checks; "
                     "writes table.csv, results.json, checks.csv, report.md and report.html. With --human, also "
                     "each metric's agreement with human scores (system- and segment-level correlations, "
                     "pairwise accuracy) in the report and agreement.csv.")
