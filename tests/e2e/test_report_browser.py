@@ -49,12 +49,13 @@ def _body(dom: str) -> dict[str, str]:
 def test_tables_and_images_render(report, tmp_path):
     dom = _chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
     # The page's load handler counts images with naturalWidth > 0.
-    assert _body(dom)["images-loaded"] == "3/3", dom[:500]
+    assert _body(dom)["images-loaded"] == "2/2", dom[:500]
     summary = re.search(r'<table id="summary"[^>]*>(.*?)</table>', dom, re.S)
     # A row per system and its folded details row (intervals, checks), one group per system.
     assert summary and summary.group(1).count("<tr") == 1 + 3 * 2 and summary.group(1).count("<tbody") == 3
     assert "LanguageX (baseline)" in summary.group(1)
-    assert '<table id="checks">' in dom and dom.count("<img") == 3
+    assert '<table id="checks">' in dom and dom.count("<img") == 2
+    assert dom.count('<table class="domains">') == 2  # per metric, the domains as a table (no heatmap image)
 
 
 def test_chinese_renders_as_glyphs_not_tofu(report, tmp_path):
