@@ -16,8 +16,7 @@ TOP_DOCUMENTS = 15
 MD_DOCUMENTS = 5
 
 _CSS = ("<style>td.up{background:#eef8ea}td.up.strong{background:#bfe5b0}td.down{background:#fbeeee}"
-        "td.down.strong{background:#f3b9b9}td.part small{display:block;color:#666;font-size:11px}"
-        ".wide{overflow-x:auto}</style>")
+        "td.down.strong{background:#f3b9b9}td.part small{display:block;color:#666;font-size:11px}</style>")
 
 
 def significant(part: Part, i: int, alpha: float) -> bool:
@@ -59,10 +58,17 @@ def _detail(m: MetricComparison, part: Part, i: int, base: int) -> str:
     return text
 
 
-def _cell(m: MetricComparison, part: Part, i: int, comp: Comparison) -> str:
+def _cell(m: MetricComparison, part: Part, i: int, comp: Comparison, *, full: bool = True) -> str:
     score = fmt_score(part.scores[i], digits(m))
-    return (f"<td class='{_cls(m, part, i, comp.baseline, comp.alpha)}'>{score}"
-            f"<small>{escape(_detail(m, part, i, comp.baseline))}</small></td>")
+    detail = f"<small>{escape(_detail(m, part, i, comp.baseline))}</small>" if full else ""
+    return f"<td class='{_cls(m, part, i, comp.baseline, comp.alpha)}' data-v='{part.scores[i]:.6g}'>{score}{detail}</td>"
+
+
+def _sortable(heads: list[str], rows: list[str], cls: str) -> str:
+    """A table the page's script sorts by any header (one tbody per row, as the main table)."""
+    th = "".join(f"<th scope='col' aria-sort='none'><button type='button'>{h}</button></th>" for h in heads)
+    body = "".join(f"<tbody data-order='{k}'><tr{r}</tr></tbody>" for k, r in enumerate(rows))
+    return f"<div class='scroll'><table class='{cls} sortable'><thead><tr>{th}</tr></thead>{body}</table></div>"
 
 
 def _settings(part: Partition, alpha: float) -> str:
@@ -75,30 +81,27 @@ def _settings(part: Partition, alpha: float) -> str:
 
 def domain_table(comp: Comparison, m: MetricComparison, part: Partition) -> str:
     """Systems (table order) by domains: score, 95% interval, difference and p-values, coloured."""
-    head = "".join(f"<th>{escape(p.label)}<span class='who'>n = {p.n}</span></th>" for p in part.parts)
+    heads = ["system", *(f"{escape(p.label)}<span class='who'>n = {p.n}</span>" for p in part.parts)]
     rows = []
     for i in system_order(comp):
         cls = " class='baseline'" if i == comp.baseline else ""
         cells = "".join(_cell(m, p, i, comp) for p in part.parts)
-        rows.append(f"<tr{cls}><td>{escape(comp.names[i])}</td>{cells}</tr>")
-    return (f"<h3>{escape(metric_label(m.name))} by domain</h3><div class='wide'><table class='domains'><thead>"
-            f"<tr><th>system</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+        rows.append(f"{cls}><td data-v='{escape(comp.names[i])}'>{escape(comp.names[i])}</td>{cells}")
+    return f"<h3>{escape(metric_label(m.name))} by domain</h3>" + _sortable(heads, rows, "domains")
 
 
 def document_table(comp: Comparison, m: MetricComparison, parts: list[Part], *, full: bool) -> str:
     """Documents (given order) by systems: n, spread, std, each system's score (``full``: with intervals and tests)."""
     order = system_order(comp)
     d = digits(m)
-    head = "".join(f"<th>{escape(comp.names[i])}</th>" for i in order)
+    heads = ["document", "n", "spread", "std", *(escape(comp.names[i]) for i in order)]
     rows = []
     for p in parts:
-        cells = "".join(_cell(m, p, i, comp) if full else
-                        f"<td class='{_cls(m, p, i, comp.baseline, comp.alpha)}'>{fmt_score(p.scores[i], d)}</td>"
-                        for i in order)
-        rows.append(f"<tr><td>{escape(p.label)}</td><td class='num'>{p.n}</td><td class='num'>"
-                    f"{fmt_score(p.spread, d)}</td><td class='num'>{fmt_score(p.std, d)}</td>{cells}</tr>")
-    return (f"<div class='wide'><table class='documents'><thead><tr><th>document</th><th>n</th><th>spread</th>"
-            f"<th>std</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+        cells = "".join(_cell(m, p, i, comp, full=full) for i in order)
+        rows.append(f"><td data-v='{escape(p.label)}'>{escape(p.label)}</td><td class='num' data-v='{p.n}'>{p.n}</td>"
+                    f"<td class='num' data-v='{p.spread:.6g}'>{fmt_score(p.spread, d)}</td>"
+                    f"<td class='num' data-v='{p.std:.6g}'>{fmt_score(p.std, d)}</td>{cells}")
+    return _sortable(heads, rows, "documents")
 
 
 def html_sections(comp: Comparison) -> list[str]:

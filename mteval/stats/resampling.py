@@ -47,14 +47,15 @@ def bootstrap_scores(scorer: Scorer, stats: list[np.ndarray], counts: np.ndarray
     Args:
         sacrebleu: divide statistics in float32, as sacrebleu's bootstrap does on its float32 sums.
     """
-    n_samples, n_systems, width = len(counts), len(stats), stats[0].shape[1]
     sums = counts @ np.hstack(stats)
-    return _split_scores(scorer, sums, widths, sacrebleu=sacrebleu)
+    return _split_scores(scorer, sums, [s.shape[1] for s in stats], sacrebleu=sacrebleu)
 
 
 def _split_scores(scorer: Scorer, sums: np.ndarray, widths: list[int], *, sacrebleu: bool) -> np.ndarray:
-    """Each system's resampled scores from the summed statistics of all systems side by side."""
+    """Each system's resampled scores from the summed statistics of all systems side by side (one metric's, so
+    every system has the same width)."""
     dtype = FLOAT32 if sacrebleu else FLOAT64
+    n_samples, n_systems, width = len(sums), len(widths), widths[0]
     # One scorer call for every system: rows are scored independently, and a call costs per operation.
     rows = sums.reshape(n_samples, n_systems, width).transpose(1, 0, 2).reshape(n_systems * n_samples, width)
     return scorer.scores(rows, ratio_dtype=dtype).reshape(n_systems, n_samples)

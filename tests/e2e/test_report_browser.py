@@ -55,7 +55,7 @@ def test_tables_and_images_render(report, tmp_path):
     assert summary and summary.group(1).count("<tr") == 1 + 3 * 2 and summary.group(1).count("<tbody") == 3
     assert "LanguageX (baseline)" in summary.group(1)
     assert '<table id="checks">' in dom and dom.count("<img") == 2
-    assert dom.count('<table class="domains">') == 2  # per metric, the domains as a table (no heatmap image)
+    assert dom.count('<table class="domains sortable">') == 2  # per metric, the domains as a table (no heatmap image)
 
 
 def test_chinese_renders_as_glyphs_not_tofu(report, tmp_path):

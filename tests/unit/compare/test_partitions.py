@@ -123,9 +123,9 @@ def test_the_report_colours_domain_cells_by_sign_and_significance(comp):
     part = m.partitions["domain"].parts[0]
     base, worse = comp.baseline, SYSTEMS.index("Online-G")
     body = page.split("<h3>BLEU by domain</h3>")[1].split("</table>")[0]
-    assert f"n = {part.n}" in body
-    row = re.search(r"<tr><td>Online-G</td>(.*?)</tr>", body).group(1)
-    first = re.match(r"<td class='([^']*)'>([^<]*)<small>([^<]*)</small>", row)
+    assert f"n = {part.n}" in body and "<table class='domains sortable'>" in body
+    row = re.search(r"<tr><td data-v='Online-G'>Online-G</td>(.*?)</tr>", body).group(1)
+    first = re.match(r"<td class='([^']*)' data-v='[^']*'>([^<]*)<small>([^<]*)</small>", row)
     d = part.scores[worse] - part.scores[base]
     assert first.group(2) == f"{part.scores[worse]:.2f}"
     assert f"{d:+.2f} p {part.p_bs[worse]:.4f}/{part.p_ar[worse]:.4f}" in first.group(3)
@@ -134,7 +134,8 @@ def test_the_report_colours_domain_cells_by_sign_and_significance(comp):
     # The document view: ranked by spread, only documents long enough for the tests on top, all below.
     docs = page.split("Documents where the systems differ most")[1]
     top = m.partitions["document"].by_spread()
-    shown = re.findall(r"<tr><td>([^<]+)</td><td class='num'>(\d+)</td>", docs.split("<details")[0])
+    shown = re.findall(r"<tr><td data-v='[^']*'>([^<]+)</td><td class='num' data-v='\d+'>(\d+)</td>",
+                       docs.split("<details")[0])
     assert [label for label, _ in shown][:3] == [p.label for p in top if p.n >= MIN_TEST_SEGMENTS][:3]
     assert all(int(n) >= MIN_TEST_SEGMENTS for _, n in shown)
     assert f"all {len(top)} documents by spread" in docs
