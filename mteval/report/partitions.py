@@ -49,18 +49,19 @@ def _p(p: float | None) -> str:
     return "-" if p is None else f"{p:.4f}"
 
 
-def _detail(m: MetricComparison, part: Part, i: int, base: int) -> str:
-    """Interval, and for another system its difference and both p-values, as plain text."""
+def _detail(m: MetricComparison, part: Part, i: int, base: int) -> list[str]:
+    """The interval, and for another system its difference and both p-values, as plain text."""
     d, iv = digits(m), part.intervals[i]
-    text = f"[{fmt_score(iv.lower, d)}, {fmt_score(iv.upper, d)}]"
+    lines = [f"[{fmt_score(iv.lower, d)}, {fmt_score(iv.upper, d)}]"]
     if i != base:
-        text += f" {part.scores[i] - part.scores[base]:+.{d}f} p {_p(part.p_bs[i])}/{_p(part.p_ar[i])}"
-    return text
+        lines.append(f"{part.scores[i] - part.scores[base]:+.{d}f} p {_p(part.p_bs[i])}/{_p(part.p_ar[i])}")
+    return lines
 
 
 def _cell(m: MetricComparison, part: Part, i: int, comp: Comparison, *, full: bool = True) -> str:
     score = fmt_score(part.scores[i], digits(m))
-    detail = f"<small>{escape(_detail(m, part, i, comp.baseline))}</small>" if full else ""
+    # The interval and the test on lines of their own: the domain table then fits 1000 px.
+    detail = f"<small>{'<br>'.join(escape(t) for t in _detail(m, part, i, comp.baseline))}</small>" if full else ""
     return f"<td class='{_cls(m, part, i, comp.baseline, comp.alpha)}' data-v='{part.scores[i]:.6g}'>{score}{detail}</td>"
 
 

@@ -125,10 +125,11 @@ def test_the_report_colours_domain_cells_by_sign_and_significance(comp):
     body = page.split("<h3>BLEU by domain</h3>")[1].split("</table>")[0]
     assert f"n = {part.n}" in body and "<table class='domains sortable'>" in body
     row = re.search(r"<tr><td data-v='Online-G'>Online-G</td>(.*?)</tr>", body).group(1)
-    first = re.match(r"<td class='([^']*)' data-v='[^']*'>([^<]*)<small>([^<]*)</small>", row)
+    first = re.match(r"<td class='([^']*)' data-v='[^']*'>([^<]*)<small>(.*?)</small>", row)
     d = part.scores[worse] - part.scores[base]
     assert first.group(2) == f"{part.scores[worse]:.2f}"
-    assert f"{d:+.2f} p {part.p_bs[worse]:.4f}/{part.p_ar[worse]:.4f}" in first.group(3)
+    iv = part.intervals[worse]
+    assert first.group(3) == f"[{iv.lower:.2f}, {iv.upper:.2f}]<br>{d:+.2f} p {part.p_bs[worse]:.4f}/{part.p_ar[worse]:.4f}"
     sig = part.p_bs[worse] < comp.alpha and part.p_ar[worse] < comp.alpha
     assert first.group(1) == "num part " + ("up" if d > 0 else "down") + (" strong" if sig else "")
     # The document view: ranked by spread, only documents long enough for the tests on top, all below.
