@@ -40,6 +40,8 @@ eval: venv
 GATE_BASELINE ?= results/baselines/wmt22_en_zh_LanguageX.json
 GATE_BASE_RUN ?= results/runs/baseline
 GATE_RUN      ?= results/runs/gate
+# every gate decision, appended (mteval-history draws the trend with them marked)
+GATE_HISTORY  ?= results/gate-history.csv
 # The run that becomes the baseline, and the run gated against it (the same system: the gate passes).
 BASELINE_EVAL ?= dataset=wmt22_en_zh system=wmt22_submission system.submission=LanguageX 'metrics=[bleu,chrf]'
 GATE_EVAL     ?= $(BASELINE_EVAL)
@@ -56,7 +58,7 @@ baseline: venv
 gate: venv
 	@test -f $(GATE_BASELINE) || $(MAKE) --no-print-directory baseline
 	$(MTEVAL) $(GATE_EVAL) hydra.run.dir=$(GATE_RUN) leaderboard=$(GATE_RUN)/leaderboard.csv
-	$(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN) --summary-md $(GATE_RUN)/gate.md --junit $(GATE_RUN)/gate-junit.xml
+	$(VENV)/bin/mteval-gate --baseline $(GATE_BASELINE) --current $(GATE_RUN) --summary-md $(GATE_RUN)/gate.md --junit $(GATE_RUN)/gate-junit.xml --history $(GATE_HISTORY)
 
 ## the gate both ways: LanguageX against its own baseline passes (exit 0); Online-G fails it with exit 1, which CI reads as a regression
 gate-demo: venv
