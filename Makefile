@@ -119,3 +119,4 @@ bench-gate: venv
 bench: venv
 	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench
 	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench stream
+	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench metricx

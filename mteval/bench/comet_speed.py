@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -11,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from mteval.bench.models import build_comet_large, build_bench_models, reference_files, source_file, wmt22_en_zh
-from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
-from mteval.bench.common import Clock, cpu_description, cpu_family, lines_at, load_inputs
-from mteval.provenance import ROOT, package_versions
-from mteval.files import write_json
+from mteval.bench.common import Clock, lines_at, load_inputs, write_result
+from mteval.provenance import ROOT
 from mteval.errors import ConfigError
 from mteval.metrics.precision import resolve_precision
 from mteval.metrics.comet import Comet
@@ -29,7 +26,7 @@ def reduced_precisions(device: str) -> list[str]:
     """The reduced precisions ``device`` runs natively (none where it has none)."""
 
     found = []
-    for setting in ("bf16-mixed", "16-mixed"):
+    for setting in ("bf16-mixed", "16-mixed", "int8"):
         try:
             found.append(resolve_precision(setting, device))
         except ConfigError:
@@ -200,17 +197,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def write(result: dict[str, Any], out: str | Path, load_start: float) -> None:
-    """Add the machine (CPU model and flags, load) and versions, write ``out`` and print the table."""
-    import torch
-
-    result["machine"] = {**cpu_description(), **cpu_family(), "bf16_flags": sorted(set(CPU_BF16_FLAGS) & cpu_flags()),
-                         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-                         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
-    result["versions"] = package_versions()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    write_json(out, result)
-    m = result["machine"]
-    print(format_table(result))
-    print(f"CPU: {m.get('cpu_model')} ({', '.join(m.get('isa', []))}), {m['cpu_cores']} cores; 1-min load "
-          f"{m['load_average_1m']['start']} at start, {m['load_average_1m']['end']} at end")
-    print(f"written: {out}")
+    """Add the machine and versions, write ``out`` and print the table."""
+    write_result(result, out, load_start, format_table(result))

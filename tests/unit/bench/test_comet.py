@@ -21,7 +21,7 @@ def test_the_bench_encoder_is_xlm_r_large_sized():
     assert 300_000_000 < sum(p.numel() for p in model.encoder.parameters()) < 305_000_000
 
 
-@pytest.mark.parametrize("flags, expected", [({"avx512_bf16"}, ["bf16-mixed"]), ({"avx2"}, [])])
+@pytest.mark.parametrize("flags, expected", [({"avx512_bf16"}, ["bf16-mixed", "int8"]), ({"avx2"}, ["int8"])])
 def test_cpu_rows_are_the_reduced_precisions_the_cpu_has(monkeypatch, flags, expected):
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
     assert reduced_precisions("cpu") == expected
