@@ -87,12 +87,13 @@ def test_an_over_long_cometkiwi_segment_is_scored_by_sentences(tiny_models):
     assert plain.segment_scores[0] != pytest.approx(result.segment_scores[0], abs=1e-6)
 
 
-def test_int8_quantises_the_encoder_and_drifts_little_from_fp32(tiny_models):
+@pytest.mark.parametrize("kind", ["comet", "cometkiwi"])  # the embedding path, and comet's own predict
+def test_int8_quantises_the_encoder_and_drifts_little_from_fp32(tiny_models, kind):
     """int8 replaces the encoder's linear layers by dynamically quantised ones (and nothing else), changes
     the numbers a little, and says so in the signature."""
     refs = [[h] for h in HYPS]
-    fp32 = _comet(tiny_models).score(HYPS, refs, SRCS)
-    metric = _comet(tiny_models, precision="int8")
+    fp32 = _comet(tiny_models, kind).score(HYPS, refs, SRCS)
+    metric = _comet(tiny_models, kind, precision="int8")
     int8 = metric.score(HYPS, refs, SRCS)
     import torch
     from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
