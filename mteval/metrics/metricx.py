@@ -195,6 +195,12 @@ class MetricX(Metric):
                                             f"has id {self._readout}, outside the model's vocabulary")
             check_readout(self.readout_token, self._readout, tokenizer_size=len(self._tokenizer),
                           model_vocab=model.config.vocab_size, tokenizer=self.tokenizer_id)
+            if dtype == torch.bfloat16 and not self._released_bf16():
+                # An fp32 release run in bf16 (mteval's choice, not Google's): the output layer reads the bf16
+                # hidden state in fp32, so the score is not rounded to bf16 (1/16 steps between 8 and 16; on
+                # the hybrid-large-sized bench that rounding was most of the per-segment drift, issue 21).
+                # A -bfloat16 release keeps its bf16 output layer, as predict.py computes it.
+                model.lm_head.float().register_forward_pre_hook(lambda _layer, args: tuple(a.float() for a in args))
             self._model = model.to(self._torch_device()).eval()
         return self._model
 

@@ -216,3 +216,19 @@ def test_signature_names_the_weights_by_content(tiny_models, tmp_path):
     torch.save(state, model_dir / "pytorch_model.bin")
     after = MetricX(**args).score(["模型。"], [[]], ["The model."]).signature
     assert before != after and "@sha256:" in before
+
+
+def test_bf16_on_an_fp32_release_drifts_little_and_is_not_rounded_to_bf16(tiny_models, monkeypatch):
+    """The model runs in bf16, its output layer in fp32: scores are not bf16 values (steps of 1/16 from 8 to 16)."""
+    from mteval.metrics import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    texts = [input_text(s, h, r) for s, h, r in ROWS] + [input_text(s, h, None) for s, h, _ in ROWS]
+    fp32 = _metricx(tiny_models).predict(texts)
+    metric = _metricx(tiny_models, precision="auto", device="cpu")
+    bf16 = metric.predict(texts)
+    assert metric.resolved_precision() == "bf16" and "|precision:bf16|" in metric.signature(1)
+    import torch
+
+    assert any(torch.tensor(s).bfloat16().item() != s for s in bf16)  # not bf16 values: the head ran in fp32
+    assert 0 < max(abs(a - b) for a, b in zip(fp32, bf16, strict=True)) < 0.5
