@@ -34,9 +34,7 @@ log = logging.getLogger(__name__)
 #: ``torch.autocast``; the layer mix, pooling and estimator run in fp32 on its fp32-cast outputs
 #: (:func:`mteval.metrics.comet_models.hold_encoder_at`). Lightning's spellings are accepted;
 #: "-true" half precisions (every weight and op cast) are not implemented and refused. ``auto`` is
-#: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`). ``int8``
-#: (CPU only) quantises the encoder's linear layers; ``auto`` picks it only by the measured rule
-#: (:data:`~mteval.metrics.precision.COMET_SYSTEM_DELTA`, issue 21 item 3).
+#: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`; int8: issue 21).
 PRECISIONS = {"auto": "auto", "32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
               "16": "16-mixed", "16-mixed": "16-mixed", "int8": "int8"}
 
@@ -144,7 +142,6 @@ class Comet(Metric):
 
     def resolved_precision(self) -> str:
         """The precision this metric runs at here (``auto`` resolved; a setting the device lacks refused)."""
-
         try:
             return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device(),
                                      auto_int8=int8_earns_auto(COMET_SYSTEM_DELTA))
