@@ -118,6 +118,8 @@ bench-gate: venv
 
 ## offline throughput: naive loop vs HF backend vs CTranslate2 int8, and COMET (about 4-5 min on 2 cores);
 ## then BLEU/chrF streamed at 100k and 1M segments vs sacrebleu at 100k -> results/bench/stream.json
+## and MetricX hybrid-large-sized, fp32 and bf16 -> results/bench/metricx.json (first build of its 4.9 GB model: ~8 min)
 bench: venv
 	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench
 	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench stream
+	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench metricx

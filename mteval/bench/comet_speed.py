@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -11,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from mteval.bench.models import build_comet_large, build_bench_models, reference_files, source_file, wmt22_en_zh
-from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
-from mteval.bench.common import Clock, cpu_description, cpu_family, lines_at, load_inputs
-from mteval.provenance import ROOT, package_versions
-from mteval.files import write_json
+from mteval.bench.common import Clock, lines_at, load_inputs, write_result
+from mteval.provenance import ROOT
 from mteval.errors import ConfigError
 from mteval.metrics.precision import resolve_precision
 from mteval.metrics.comet import Comet
@@ -29,7 +26,7 @@ def reduced_precisions(device: str) -> list[str]:
     """The reduced precisions ``device`` runs natively (none where it has none)."""
 
     found = []
-    for setting in ("bf16-mixed", "16-mixed"):
+    for setting in ("bf16-mixed", "16-mixed", "int8"):
         try:
             found.append(resolve_precision(setting, device))
         except ConfigError:
@@ -56,6 +53,18 @@ def drift(base: Sequence[float], other: Sequence[float]) -> dict[str, Any]:
             "pearson": round(statistics.correlation(base, other), 6) if statistics.pstdev(base) > 0 else None}
 
 
+def embedding_drift(base: dict[str, Any], other: dict[str, Any]) -> dict[str, float]:
+    """Cosine similarity of each text's sentence embedding to its fp32 one (min, 5th percentile, mean): the
+    encoder's own drift, which does not depend on how a random-weight estimator spreads the scores."""
+    import torch
+
+    texts = [t for t in base if t in other]
+    cos = torch.nn.functional.cosine_similarity(torch.stack([base[t].float() for t in texts]),
+                                                torch.stack([other[t].float() for t in texts])).tolist()
+    cuts = statistics.quantiles(cos, n=100, method="inclusive") if len(cos) > 1 else cos * 99
+    return {"texts": len(texts), "min": round(min(cos), 6), "p5": round(cuts[4], 6), "mean": round(statistics.fmean(cos), 6)}
+
+
 def bench_precisions(model: Path, n: int, device: str, args: argparse.Namespace) -> dict[str, Any]:
     """Segments/s of the mteval COMET path at fp32 and each reduced precision ``device`` supports, and of
     comet's own ``predict`` at fp32 (comet's length batching by source characters, Lightning); the
@@ -71,6 +80,7 @@ def bench_precisions(model: Path, n: int, device: str, args: argparse.Namespace)
         load[p] = round(time.perf_counter() - start, 2)
     clocks = {**{f"mteval_{p}": Clock() for p in precisions}, "comet_predict_32": Clock()}
     scores: dict[str, list[float]] = {key: [] for key in clocks}
+    vectors: dict[str, dict[str, Any]] = {p: {} for p in precisions}
     size = -(-n // args.comet_rounds)
     for start in range(0, n, size):
         part = slice(start, start + size)
@@ -79,6 +89,8 @@ def bench_precisions(model: Path, n: int, device: str, args: argparse.Namespace)
             metric._shared.embeddings.clear()  # nothing kept from the warm-up or an earlier round
             out = clocks[f"mteval_{p}"](metric.score, hyps[part], [[r] for r in refs[part]], srcs[part])
             scores[f"mteval_{p}"] += out.segment_scores
+            store = metric._shared.embeddings  # this round's source and reference embeddings, for their drift
+            vectors[p].update({t: store.get(t) for t in srcs[part] + refs[part] if t in store})
         samples = [{"src": s, "mt": h, "ref": r} for s, h, r in zip(srcs[part], hyps[part], refs[part], strict=True)]
         predict = functools.partial(metrics["32"].load().predict, batch_size=args.comet_batch_size,
                                     gpus=int(device == "cuda"), accelerator=device, num_workers=0, progress_bar=False)
@@ -91,6 +103,8 @@ def bench_precisions(model: Path, n: int, device: str, args: argparse.Namespace)
         "load_and_warm_up_seconds": load, **rows,
         "speedup_vs_mteval_32": {key: round(row["segments_per_s"] / fp32, 2) for key, row in rows.items()},
         "drift_vs_mteval_32": {key: drift(scores["mteval_32"], s) for key, s in scores.items() if key != "mteval_32"},
+        "embedding_cosine_vs_mteval_32": {f"mteval_{p}": embedding_drift(vectors["32"], v)
+                                          for p, v in vectors.items() if p != "32"},
     }
 
 
@@ -178,6 +192,9 @@ def format_table(result: dict[str, Any]) -> str:
                 spread = " / ".join(f"{d.get(k, 0.0):.6f}" for k in ("p50_abs", "p95_abs", "p99_abs", "max_abs"))
                 lines.append(f"  {key:<30}{row['segments_per_s']:>11.2f}{part['speedup_vs_mteval_32'][key]:>8.2f}"
                              f"  {spread}{d['system_delta']:>14.6f}")
+        for key, cos in part.get("embedding_cosine_vs_mteval_32", {}).items():
+            lines.append(f"  {key}: source/reference embedding cosine to fp32 min {cos['min']:.6f}, p5 {cos['p5']:.6f}, "
+                         f"mean {cos['mean']:.6f} ({cos['texts']} texts)")
     sweep = result["sweep"]
     lines.append(f"COMET sweep ({sweep['model']}, {sweep['precision']}): {len(sweep['systems'])} systems x "
                  f"{sweep['segments_per_system']} segments: embeddings recomputed per run "
@@ -200,17 +217,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def write(result: dict[str, Any], out: str | Path, load_start: float) -> None:
-    """Add the machine (CPU model and flags, load) and versions, write ``out`` and print the table."""
-    import torch
-
-    result["machine"] = {**cpu_description(), **cpu_family(), "bf16_flags": sorted(set(CPU_BF16_FLAGS) & cpu_flags()),
-                         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-                         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
-    result["versions"] = package_versions()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    write_json(out, result)
-    m = result["machine"]
-    print(format_table(result))
-    print(f"CPU: {m.get('cpu_model')} ({', '.join(m.get('isa', []))}), {m['cpu_cores']} cores; 1-min load "
-          f"{m['load_average_1m']['start']} at start, {m['load_average_1m']['end']} at end")
-    print(f"written: {out}")
+    """Add the machine and versions, write ``out`` and print the table."""
+    write_result(result, out, load_start, format_table(result))

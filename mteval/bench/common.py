@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from mteval.bench.models import source_file
+from mteval.files import write_json
+from mteval.provenance import package_versions
+from mteval.metrics.precision import CPU_BF16_FLAGS, cpu_flags
 from mteval.systems.batching import available_cores
 
 
@@ -81,3 +84,27 @@ def cpu_family() -> dict[str, str]:
         return {}
     found = dict(re.findall(r"^(vendor_id|cpu family|model)\s*:\s*(.+)$", text, re.MULTILINE))
     return {key.replace(" ", "_"): value.strip() for key, value in found.items()}
+
+
+def machine(load_start: float) -> dict[str, Any]:
+    """The CPU (model, vector extensions, family numbers, bf16 flags, torch's capability) and the 1-minute
+    load average at the start (``load_start``) and now: what a bench's numbers depend on."""
+    import torch
+
+    return {**cpu_description(), **cpu_family(), "bf16_flags": sorted(set(CPU_BF16_FLAGS) & cpu_flags()),
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
+
+
+def write_result(result: dict[str, Any], out: str | Path, load_start: float, table: str) -> None:
+    """Add the machine (:func:`machine`) and package versions to ``result``, write it to ``out`` as JSON, and
+    print ``table``, the CPU and its load."""
+    result["machine"] = machine(load_start)
+    result["versions"] = package_versions()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_json(out, result)
+    m = result["machine"]
+    print(table)
+    print(f"CPU: {m.get('cpu_model')} ({', '.join(m.get('isa', []))}), {m['cpu_cores']} cores; 1-min load "
+          f"{m['load_average_1m']['start']} at start, {m['load_average_1m']['end']} at end")
+    print(f"written: {out}")

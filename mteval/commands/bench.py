@@ -11,6 +11,7 @@ from typing import Any
 from mteval.bench import comet_speed
 from mteval.bench import compare as bench_compare
 from mteval.bench import gate as bench_gate
+from mteval.bench import metricx_speed
 from mteval.bench import report as bench_report
 from mteval.bench import stream as bench_stream
 from mteval.bench.common import bench_process_setup, cpu_description
@@ -64,20 +65,19 @@ def translate_main(argv: Sequence[str] | None = None) -> int:
 
 
 
-def comet_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mteval.commands.bench comet", description=comet_speed.__doc__)
-    comet_speed.add_arguments(parser)
+def comet_main(argv: Sequence[str] | None = None, bench: Any = comet_speed, name: str = "comet") -> int:
+    """One bench module on its own (``comet``, ``metricx``): its options, run, write ``--<name>-out``."""
+    parser = argparse.ArgumentParser(prog=f"python -m mteval.commands.bench {name}", description=bench.__doc__)
+    bench.add_arguments(parser)
     parser.add_argument("--threads", type=int, default=available_cores(), help="CPU threads (default: all cores)")
     parser.add_argument("--work-dir", default=str(ROOT / "results" / "cache" / "bench"), help="built models")
     args = parser.parse_args(argv)
     bench_process_setup()
     load_start = round(os.getloadavg()[0], 2)
     with quiet():
-        result = comet_speed.run(args)
-    comet_speed.write(result, args.comet_out, load_start)
+        result = bench.run(args)
+    bench.write(result, vars(args)[f"{name}_out"], load_start)
     return 0
-
-
 
 
 def _compare_main(argv: Sequence[str]) -> int:
@@ -90,13 +90,14 @@ SUBCOMMANDS = {
     "comet": comet_main,
     "compare": _compare_main,
     "gate": bench_gate.main,  # `make bench-gate`: the CI job at real sizes -> results/bench/gate.json
+    "metricx": lambda argv: comet_main(argv, metricx_speed, "metricx"),  # hybrid-large-sized fp32/bf16 (issue 21)
     "report": bench_report.main,
     "stream": bench_stream.main,  # BLEU/chrF at 100k and 1M segments vs sacrebleu -> results/bench/stream.json  # the comparison report's size and load time in headless Chromium
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mteval.commands.bench [comet|compare|gate|report|stream] [options]``: every benchmark, or one."""
+    """``python -m mteval.commands.bench [comet|compare|gate|metricx|report|stream] [options]``: every benchmark, or one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])

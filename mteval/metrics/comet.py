@@ -20,7 +20,7 @@ from mteval.signature import Signature, model_ref, reference_fields
 from mteval.stats.intervals import mean_ci
 from mteval.types import MetricResult
 from mteval.metrics.comet_models import shared_comet
-from mteval.metrics.precision import resolve_precision
+from mteval.metrics.precision import COMET_SYSTEM_DELTA, int8_earns_auto, resolve_precision
 from mteval.hub.identity import model_identity
 from mteval.metrics.comet_embed import is_regression, regression_scores
 from mteval.metrics.comet_cache import embedding_store
@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 #: ``torch.autocast``; the layer mix, pooling and estimator run in fp32 on its fp32-cast outputs
 #: (:func:`mteval.metrics.comet_models.hold_encoder_at`). Lightning's spellings are accepted;
 #: "-true" half precisions (every weight and op cast) are not implemented and refused. ``auto`` is
-#: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`).
+#: the best the device runs natively (:func:`mteval.metrics.precision.resolve_precision`; int8: issue 21).
 PRECISIONS = {"auto": "auto", "32": "32", "32-true": "32", "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed",
-              "16": "16-mixed", "16-mixed": "16-mixed"}
+              "16": "16-mixed", "16-mixed": "16-mixed", "int8": "int8"}
 
 
 class Comet(Metric):
@@ -50,7 +50,8 @@ class Comet(Metric):
         batch_size: segments per forward pass (COMET sorts them by length).
         device: ``auto`` (a GPU when present), ``cpu``, ``cuda`` or ``cuda:N``; the signature names the resolved one.
         precision: ``auto`` (bf16 on CPUs with AVX-512 BF16 or AMX and on bf16 GPUs, fp16 on older
-            GPUs, else 32), ``32``, ``bf16`` or ``16`` (GPU only); the signature names the resolved one.
+            GPUs, else 32), ``32``, ``bf16``, ``16`` (GPU only) or ``int8`` (CPU only); the signature names
+            the resolved one.
         cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
         multi_ref: how to combine several references: ``mean`` of per-reference segment scores, or
             ``first`` to use only the first reference.
@@ -141,9 +142,9 @@ class Comet(Metric):
 
     def resolved_precision(self) -> str:
         """The precision this metric runs at here (``auto`` resolved; a setting the device lacks refused)."""
-
         try:
-            return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device())
+            return resolve_precision(self.precision, "cpu" if self.precision == "32" else self._device(),
+                                     auto_int8=int8_earns_auto(COMET_SYSTEM_DELTA))
         except ConfigError as err:  # name the setting as the config spells it
             raise ConfigError(f"metrics.{self.name}.{err}") from None
 

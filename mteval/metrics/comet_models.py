@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mteval.metrics.comet_embed import EmbeddingStore
-from mteval.metrics.precision import autocast
+from mteval.metrics.precision import autocast, quantize_encoder
 
 
 @dataclass
@@ -45,6 +45,9 @@ def hold_encoder_at(model: Any, precision: str) -> None:
     head ran in bf16 too and rounded every score to bf16: 128 values between 0.5 and 1 (issue 20).
     """
     if precision == "32":
+        return
+    if precision == "int8":  # linear layers quantised in place; the forward stays fp32 in and out
+        quantize_encoder(model.encoder)
         return
     import torch
 

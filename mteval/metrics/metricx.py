@@ -12,7 +12,9 @@ from importlib.metadata import version
 from typing import Any
 
 from mteval import validate
+from mteval.errors import ConfigError
 from mteval.metrics.base import MAX_CHARS, Metric
+from mteval.metrics.comet_embed import length_batches
 from mteval.hub.availability import ModelRef, is_hub_id
 from mteval.hub.device import resolve_device
 from mteval.hub.loading import load_or_explain
@@ -20,11 +22,15 @@ from mteval.metrics.mt5_tokenizer import check_readout, load_fast
 from mteval.signature import Signature, model_ref, reference_fields
 from mteval.types import MetricResult
 from mteval.hub.identity import model_identity
+from mteval.metrics.precision import resolve_precision
 
 log = logging.getLogger(__name__)
 
-#: ``auto``: the dtype the checkpoint was released in (:meth:`MetricX.resolved_dtype`).
-DTYPES = ("auto", "float32", "bfloat16")
+#: Precision settings (COMET's spellings) -> canonical; ``auto`` is resolved by :meth:`MetricX.resolved_precision`.
+#: No fp16: T5's feed-forward activations overflow float16 (transformers clamps them only in training), and
+#: no int8 (issue 21 measures int8 for the COMET encoders only).
+PRECISIONS = {"auto": "auto", "32": "32", "32-true": "32", "float32": "32", "bf16": "bf16", "bf16-mixed": "bf16",
+              "bfloat16": "bf16"}
 #: MetricX clips its regression output to the MQM-like range (README: "clipped at 0 and 25").
 LOWEST, HIGHEST = 0.0, 25.0
 
@@ -50,10 +56,12 @@ class MetricX(Metric):
         max_input_tokens: the input limit the models were trained with (1536 for MetricX-24), counted
             with the tokenizer's EOS, which is then removed as in predict.py.
         readout_token: the vocabulary entry whose logit at the first decoder step is the score.
-        batch_size: inputs per forward pass (sorted by length).
+        batch_size: inputs per forward pass, formed after sorting by token length (scores come back in input order).
         device: ``auto`` (a GPU when present), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
-        dtype: ``auto`` (the dtype of the release: ``bfloat16`` for Google's ``-bfloat16`` copies of the
-            weights, else ``float32``), ``float32`` or ``bfloat16``; the signature names the resolved one.
+        precision: ``auto``, ``32`` or ``bf16`` (the whole model in bfloat16, as predict.py runs Google's
+            ``-bfloat16`` releases). ``auto``: bf16 for a ``-bfloat16`` release (as the reference computes
+            it); otherwise COMET's rule (:func:`~mteval.metrics.precision.resolve_precision`): bf16 on a CPU
+            with AVX-512 BF16/AMX or a bf16 GPU, else 32. The signature names the resolved one.
         cpu_threads: torch intra-op threads on CPU (None leaves torch's default).
         multi_ref: with several references, ``mean`` of per-reference scores or ``first`` only.
         max_chars: the longest text (characters) scored; a longer one is refused before translating.
@@ -75,7 +83,7 @@ class MetricX(Metric):
         readout_token: str = "<extra_id_10>",
         batch_size: int = 8,
         device: str = "auto",
-        dtype: str = "auto",
+        precision: str = "auto",
         cpu_threads: int | None = None,
         multi_ref: str = "mean",
         max_chars: int = MAX_CHARS,
@@ -91,7 +99,7 @@ class MetricX(Metric):
         self.readout_token = validate.text("readout_token", readout_token)
         self.batch_size = validate.integer("batch_size", batch_size, minimum=1)
         self.device = validate.device("device", device)
-        self.dtype = validate.choice("dtype", dtype, DTYPES)
+        self.precision = PRECISIONS[validate.choice("precision", str(precision), tuple(PRECISIONS))]
         self.cpu_threads = validate.integer("cpu_threads", cpu_threads, minimum=1, optional=True)
         self.multi_ref = validate.choice("multi_ref", multi_ref, ("mean", "first"))
         self.max_chars = validate.integer("max_chars", max_chars, minimum=1)
@@ -118,6 +126,7 @@ class MetricX(Metric):
             offline = os.environ.get("HF_HUB_OFFLINE") == "1"
             load_or_explain(self.model_id, lambda: hf_hub_download(
                 self.model_id, "config.json", revision=self.revision, local_files_only=offline))
+        self.resolved_precision()  # a bf16 this device lacks is refused before any translation
 
     def load_tokenizer(self) -> Any:
         """The tokenizer as Google's metricx24/predict.py loads it (``AutoTokenizer``: the fast mT5 one), its
@@ -134,12 +143,26 @@ class MetricX(Metric):
             self._tokenizer, self._readout = tok, readout
         return self._tokenizer
 
-    def resolved_dtype(self) -> str:
-        """The compute dtype: the setting, or for ``auto`` the release's own. Google publishes each MetricX-24
-        in float32 and as a ``-bfloat16`` copy (google/metricx-24-hybrid-large-v2p6-bfloat16), whose
-        config.json says ``bfloat16``; the reference computes in the dtype it loads (issue 20)."""
-        if self.dtype != "auto":
-            return self.dtype
+    def resolved_precision(self) -> str:
+        """``32`` or ``bf16`` here: the setting (a bf16 the device lacks refused, naming the setting), or for
+        ``auto`` bf16 for a ``-bfloat16`` release, else the best the device runs natively (no fp16)."""
+        device = self._torch_device()
+        kind = device.partition(":")[0]
+        if self.precision == "32" or kind == "mps":  # MPS: as set (auto stays 32 unless the release is bf16)
+            return "bf16" if self.precision == "bf16" or (self.precision == "auto" and self._released_bf16()) else "32"
+        if self.precision == "auto" and self._released_bf16():
+            return "bf16"
+        try:
+            found = resolve_precision("auto" if self.precision == "auto" else "bf16-mixed", kind)
+        except ConfigError:
+            raise ConfigError(f"metrics.{self.name}.precision=bf16: {device} has no native bfloat16 (emulated "
+                              f"it runs slower than fp32); use precision=auto or 32") from None
+        return "bf16" if found == "bf16-mixed" else "32"
+
+    def _released_bf16(self) -> bool:
+        """Whether the checkpoint was released in bfloat16. Google publishes each MetricX-24 in float32 and
+        as a ``-bfloat16`` copy (google/metricx-24-hybrid-large-v2p6-bfloat16), whose config.json says
+        ``bfloat16``; the reference computes in the dtype it loads (issue 20)."""
         if self._released_dtype is None:
             from transformers import AutoConfig
 
@@ -148,7 +171,7 @@ class MetricX(Metric):
             stored = str(getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or "")
             bf16 = stored.removeprefix("torch.") == "bfloat16" or self.model_id.rstrip("/").endswith("-bfloat16")
             self._released_dtype = "bfloat16" if bf16 else "float32"
-        return self._released_dtype
+        return self._released_dtype == "bfloat16"
 
     def load(self) -> Any:
         """The mT5 weights of the regression model, on the chosen device and dtype."""
@@ -157,7 +180,7 @@ class MetricX(Metric):
             from transformers import MT5ForConditionalGeneration
 
             self.load_tokenizer()
-            dtype = getattr(torch, self.resolved_dtype())
+            dtype = torch.bfloat16 if self.resolved_precision() == "bf16" else torch.float32
             model, info = load_or_explain(self.model_id, lambda: MT5ForConditionalGeneration.from_pretrained(
                 self.model_id, revision=self.revision, dtype=dtype,
                 local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1", output_loading_info=True))
@@ -172,6 +195,12 @@ class MetricX(Metric):
                                             f"has id {self._readout}, outside the model's vocabulary")
             check_readout(self.readout_token, self._readout, tokenizer_size=len(self._tokenizer),
                           model_vocab=model.config.vocab_size, tokenizer=self.tokenizer_id)
+            if dtype == torch.bfloat16 and not self._released_bf16():
+                # An fp32 release run in bf16 (mteval's choice, not Google's): the output layer reads the bf16
+                # hidden state in fp32, so the score is not rounded to bf16 (1/16 steps between 8 and 16; on
+                # the hybrid-large-sized bench that rounding was most of the per-segment drift, issue 21).
+                # A -bfloat16 release keeps its bf16 output layer, as predict.py computes it.
+                model.lm_head.float().register_forward_pre_hook(lambda _layer, args: tuple(a.float() for a in args))
             self._model = model.to(self._torch_device()).eval()
         return self._model
 
@@ -209,12 +238,12 @@ class MetricX(Metric):
         if self.cpu_threads and self._torch_device() == "cpu":
             torch.set_num_threads(self.cpu_threads)
         ids = [x[:-1] for x in tok(texts, max_length=self.max_input_tokens, truncation=True)["input_ids"]]
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         out = [0.0] * len(ids)
         device = self._torch_device()
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
+            # Longest first, so each batch pads only to its own longest input and a batch too big for
+            # memory fails at once; each score is written back at its input's position.
+            for batch in length_batches([-len(x) for x in ids], self.batch_size):
                 width = max(1, max(len(ids[i]) for i in batch))
                 input_ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
@@ -238,7 +267,7 @@ class MetricX(Metric):
                               model_ref(self.tokenizer_id, model_identity(self.tokenizer_id, self.tokenizer_revision)))
         refs = reference_fields(n_refs, self.multi_ref, qe=self.reference_free)
         return str(Signature.of(model=self._identity[0], tokenizer=self._identity[1], **refs,
-                                dtype=self.resolved_dtype(), device=self._torch_device(), transformers=version("transformers")))
+                                precision=self.resolved_precision(), device=self._torch_device(), transformers=version("transformers")))
 
     def _score(self, hyps, refs, srcs, *, tgt_lang):
         if self.reference_free:

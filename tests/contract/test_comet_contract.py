@@ -27,7 +27,7 @@ def test_bf16_precision_is_applied_and_drifts_little_from_fp32(tiny_models):
 
 
 @pytest.mark.parametrize("given, canonical", [("32", "32"), ("32-true", "32"), ("bf16", "bf16-mixed"),
-                                              ("bf16-mixed", "bf16-mixed"), ("16", "16-mixed")])
+                                              ("bf16-mixed", "bf16-mixed"), ("16", "16-mixed"), ("int8", "int8")])
 def test_precision_spellings_resolve_to_one_signature_value(given, canonical):
     assert Comet(precision=given).precision == canonical
 
@@ -85,3 +85,23 @@ def test_an_over_long_cometkiwi_segment_is_scored_by_sentences(tiny_models):
     plain = kiwi.score([hyp], [[]], [src])
     assert plain.extra["long_inputs"]["truncated_at"] == [0]
     assert plain.segment_scores[0] != pytest.approx(result.segment_scores[0], abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["comet", "cometkiwi"])  # the embedding path, and comet's own predict
+def test_int8_quantises_the_encoder_and_drifts_little_from_fp32(tiny_models, kind):
+    """int8 replaces the encoder's linear layers by dynamically quantised ones (and nothing else), changes
+    the numbers a little, and says so in the signature."""
+    refs = [[h] for h in HYPS]
+    fp32 = _comet(tiny_models, kind).score(HYPS, refs, SRCS)
+    metric = _comet(tiny_models, kind, precision="int8")
+    int8 = metric.score(HYPS, refs, SRCS)
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
+
+    model = metric.load()
+    linears = [m for m in model.encoder.modules() if isinstance(m, (torch.nn.Linear, Int8Linear))]
+    assert linears and all(isinstance(m, Int8Linear) for m in linears)
+    assert not any(isinstance(m, Int8Linear) for m in model.estimator.modules())  # the head stays fp32
+    drift = [abs(a - b) for a, b in zip(fp32.segment_scores, int8.segment_scores, strict=True)]
+    assert 0 < max(drift) < 0.05
+    assert "precision:int8|" in int8.signature

@@ -22,7 +22,9 @@ KNOWN = {
 
 
 def _metricx(tiny_models, **kw) -> MetricX:
-    return MetricX(model=str(tiny_models["metricx"]), tokenizer=str(tiny_models["mt5_tokenizer"]), **kw)
+    """fp32 unless a test says otherwise: ``auto`` would be bf16 on a CPU with bf16 and the known scores differ."""
+    return MetricX(model=str(tiny_models["metricx"]), tokenizer=str(tiny_models["mt5_tokenizer"]),
+                   **{"precision": "32", **kw})
 
 
 @pytest.mark.parametrize("mode", ["qe", "ref"])
@@ -78,6 +80,32 @@ def test_batching_and_padding_do_not_change_scores(tiny_models):
     one = _metricx(tiny_models, batch_size=1).predict(texts)
     many = _metricx(tiny_models, batch_size=4).predict(texts)
     assert many == pytest.approx(one, abs=1e-4)
+
+
+def test_length_sorted_batches_give_each_input_its_own_score_in_input_order(tiny_models, monkeypatch):
+    """Batches are formed longest first (less padding); every score must come back at its input's position,
+    equal at fp32 to batches taken in input order, and the batches must really have been sorted."""
+    from mteval.metrics import metricx as metricx_module
+    from mteval.metrics.comet_embed import length_batches
+
+    texts = [input_text(s, h, r) for s, h, r in ROWS] + ["source: a candidate: b", input_text(*ROWS[1][:2], None)]
+    seen: list[list[int]] = []
+
+    def recording(lengths, size):
+        seen.extend(batches := length_batches(lengths, size))
+        return batches
+
+    monkeypatch.setattr(metricx_module, "length_batches", recording)
+    metric = _metricx(tiny_models, batch_size=2)
+    ids = [len(x) for x in metric.load_tokenizer()(texts)["input_ids"]]
+    sorted_scores = metric.predict(texts)
+    assert [i for b in seen for i in b] == sorted(range(len(texts)), key=lambda i: -ids[i]) != list(range(len(texts)))
+    monkeypatch.setattr(metricx_module, "length_batches",
+                        lambda lengths, size: [list(range(i, min(i + size, len(lengths)))) for i in range(0, len(lengths), size)])
+    in_order = metric.predict(texts)
+    alone = [metric.predict([t])[0] for t in texts]
+    assert sorted_scores == pytest.approx(in_order, abs=1e-5) and sorted_scores == pytest.approx(alone, abs=1e-5)
+    assert len(set(round(s, 3) for s in sorted_scores)) == len(texts)  # distinct: a permutation would show
 
 
 def test_reference_mode_skips_segments_without_reference_and_qe_scores_all(tiny_models):
@@ -188,3 +216,19 @@ def test_signature_names_the_weights_by_content(tiny_models, tmp_path):
     torch.save(state, model_dir / "pytorch_model.bin")
     after = MetricX(**args).score(["模型。"], [[]], ["The model."]).signature
     assert before != after and "@sha256:" in before
+
+
+def test_bf16_on_an_fp32_release_drifts_little_and_is_not_rounded_to_bf16(tiny_models, monkeypatch):
+    """The model runs in bf16, its output layer in fp32: scores are not bf16 values (steps of 1/16 from 8 to 16)."""
+    from mteval.metrics import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    texts = [input_text(s, h, r) for s, h, r in ROWS] + [input_text(s, h, None) for s, h, _ in ROWS]
+    fp32 = _metricx(tiny_models).predict(texts)
+    metric = _metricx(tiny_models, precision="auto", device="cpu")
+    bf16 = metric.predict(texts)
+    assert metric.resolved_precision() == "bf16" and "|precision:bf16|" in metric.signature(1)
+    import torch
+
+    assert any(torch.tensor(s).bfloat16().item() != s for s in bf16)  # not bf16 values: the head ran in fp32
+    assert 0 < max(abs(a - b) for a, b in zip(fp32, bf16, strict=True)) < 0.5

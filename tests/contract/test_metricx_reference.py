@@ -1,4 +1,4 @@
-"""MetricX as Google's metricx24/predict.py runs it (issue 20): the fast mT5 tokenizer, readout id 250089, the release's dtype."""
+"""MetricX as Google's metricx24/predict.py runs it (issue 20): the fast mT5 tokenizer, readout id 250089, the release's precision."""
 from __future__ import annotations
 
 import pytest
@@ -84,23 +84,42 @@ def test_an_mt5_sized_vocabulary_reading_another_logit_is_refused(tmp_path, monk
     assert calls == [None, 250_112]
 
 
-@pytest.mark.parametrize("saved, setting, expected", [
-    ("bfloat16", "auto", "bfloat16"), ("float32", "auto", "float32"), ("bfloat16", "float32", "float32"),
-    ("float32", "bfloat16", "bfloat16")])
-def test_the_compute_dtype_follows_the_release_unless_set(tiny_models, tmp_path, saved, setting, expected):
-    """Google's -bfloat16 copies compute in bf16 in predict.py; dtype=auto does the same and says so."""
+@pytest.mark.parametrize("saved, setting, flags, expected", [
+    ("bfloat16", "auto", {"avx2"}, "bfloat16"),  # a -bfloat16 release: bf16 as in predict.py, whatever the CPU
+    ("float32", "auto", {"avx2"}, "float32"), ("float32", "auto", {"avx512_bf16"}, "bfloat16"),
+    ("bfloat16", "32", {"avx512_bf16"}, "float32"), ("float32", "bf16", {"amx_bf16"}, "bfloat16")])
+def test_the_compute_precision_follows_the_release_and_the_cpu_unless_set(tiny_models, tmp_path, monkeypatch,
+                                                                          saved, setting, flags, expected):
+    """Google's -bfloat16 copies compute in bf16 in predict.py; precision=auto does the same, and otherwise
+    takes bf16 where the CPU multiplies bf16 natively (COMET's rule); the signature names the result."""
     import torch
 
+    from mteval.metrics import precision
     from mteval.testing.tiny_metricx import build_metricx
 
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
     path = build_metricx(tmp_path / f"metricx_{saved}", tiny_models["mt5_tokenizer"], dtype=saved)
-    metric = MetricX(model=str(path), tokenizer=str(tiny_models["mt5_tokenizer"]), reference_free=True, dtype=setting)
+    metric = MetricX(model=str(path), tokenizer=str(tiny_models["mt5_tokenizer"]), reference_free=True,
+                     precision=setting, device="cpu")
     result = _score(metric)
-    assert {p.dtype for p in metric.load().parameters()} == {getattr(torch, expected)}
-    assert f"|dtype:{expected}|" in result.signature
+    weights = dict(metric.load().named_parameters())
+    assert {p.dtype for n, p in weights.items() if not n.startswith("lm_head")} == {getattr(torch, expected)}
+    # an fp32 release run in bf16 reads its score in fp32; a bf16 release keeps predict.py's bf16 output layer
+    assert weights["lm_head.weight"].dtype == (torch.float32 if saved == "float32" else getattr(torch, expected))
+    assert f"|precision:{'bf16' if expected == 'bfloat16' else '32'}|" in result.signature
+
+
+def test_bf16_on_a_cpu_without_it_is_refused_in_one_line_naming_the_setting(tiny_models, monkeypatch):
+    from mteval.metrics import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2"}))
+    metric = MetricX(model=str(tiny_models["metricx"]), tokenizer=str(tiny_models["mt5_tokenizer"]),
+                     precision="bf16", device="cpu")
+    with pytest.raises(ConfigError, match=r"^metrics\.metricx\.precision=bf16: cpu has no native bfloat16.*auto or 32$"):
+        metric.preflight()
 
 
 def test_a_bfloat16_release_is_known_by_its_name(monkeypatch):
-    metric = MetricX(model="google/metricx-24-hybrid-large-v2p6-bfloat16")
+    metric = MetricX(model="google/metricx-24-hybrid-large-v2p6-bfloat16", device="cpu")
     monkeypatch.setattr("transformers.AutoConfig.from_pretrained", lambda *a, **k: type("C", (), {})())
-    assert metric.resolved_dtype() == "bfloat16"
+    assert metric.resolved_precision() == "bf16"

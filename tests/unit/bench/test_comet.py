@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mteval.bench.comet_speed import drift, format_table, reduced_precisions
+from mteval.bench.comet_speed import drift, embedding_drift, format_table, reduced_precisions
 from mteval.bench.models import XLMR_LARGE
 from mteval.metrics import precision
 
@@ -21,7 +21,7 @@ def test_the_bench_encoder_is_xlm_r_large_sized():
     assert 300_000_000 < sum(p.numel() for p in model.encoder.parameters()) < 305_000_000
 
 
-@pytest.mark.parametrize("flags, expected", [({"avx512_bf16"}, ["bf16-mixed"]), ({"avx2"}, [])])
+@pytest.mark.parametrize("flags, expected", [({"avx512_bf16"}, ["bf16-mixed", "int8"]), ({"avx2"}, ["int8"])])
 def test_cpu_rows_are_the_reduced_precisions_the_cpu_has(monkeypatch, flags, expected):
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
     assert reduced_precisions("cpu") == expected
@@ -55,3 +55,13 @@ def test_table_names_each_precision_its_speedup_drift_and_the_sweep():
     assert "p50 / p95 / p99 / max" in table and "0.001500 / 0.002850 / 0.002970 / 0.003000" in table
     assert "GPU: none visible" in table
     assert "3 systems x 4 segments" in table and "(1.80x;" in table
+
+
+def test_embedding_drift_is_the_cosine_to_the_fp32_embedding_of_the_same_text():
+    import torch
+
+    base = {"a": torch.tensor([1.0, 0.0]), "b": torch.tensor([0.0, 2.0]), "only-fp32": torch.tensor([1.0, 1.0])}
+    other = {"a": torch.tensor([1.0, 1.0]), "b": torch.tensor([0.0, 5.0])}
+    out = embedding_drift(base, other)
+    assert out["texts"] == 2 and out["min"] == pytest.approx(0.707107, abs=1e-6)
+    assert out["mean"] == pytest.approx((0.707107 + 1.0) / 2, abs=1e-6)

@@ -75,3 +75,41 @@ def test_bf16_on_a_gpu_without_it_is_refused(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
     with pytest.raises(ConfigError, match="no bfloat16; use 16-mixed"):
         precision.resolve_precision("bf16-mixed", "cuda")
+
+
+@pytest.mark.parametrize("flags, deltas, expected", [
+    ({"avx2", "avx512_vnni"}, {"bf16-mixed": 0.0003, "int8": 0.0001}, "int8"),  # no bf16, int8 as close: int8
+    ({"avx2", "avx512_vnni"}, {"bf16-mixed": 0.0003, "int8": -0.0003}, "int8"),  # |delta| compared, equal passes
+    ({"avx2", "avx512_vnni"}, {"bf16-mixed": 0.0003, "int8": -0.002}, "32"),  # no bf16, int8 drifts more: fp32
+    ({"avx512_bf16", "amx_int8"}, {"bf16-mixed": 0.0003, "int8": 0.0}, "bf16-mixed"),  # bf16 CPU: never int8
+])
+def test_auto_takes_int8_only_without_bf16_and_within_bf16s_measured_delta(monkeypatch, flags, deltas, expected):
+    """Issue 21 item 3: the rule, on fake CPU flags and fake measurements."""
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    rule = precision.int8_earns_auto(deltas)
+    assert precision.resolve_precision("auto", "cpu", auto_int8=rule) == expected
+
+
+def test_the_measured_comet_deltas_decide_auto_on_a_cpu_without_bf16(monkeypatch):
+    """COMET's auto follows the deltas recorded from the bench, whichever way they fall."""
+    from mteval.metrics.comet import Comet
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2", "avx512_vnni"}))
+    within = abs(precision.COMET_SYSTEM_DELTA["int8"]) <= abs(precision.COMET_SYSTEM_DELTA["bf16-mixed"])
+    assert Comet(precision="auto", device="cpu").resolved_precision() == ("int8" if within else "32")
+
+
+@pytest.mark.parametrize("flags", [{"avx2"}, {"avx512_bf16"}])
+def test_int8_is_accepted_on_any_cpu(monkeypatch, flags):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    assert precision.resolve_precision("int8", "cpu") == "int8"
+
+
+def test_int8_on_a_gpu_is_refused_in_one_line_naming_the_setting():
+    from mteval.metrics.comet import Comet
+
+    metric = Comet(precision="int8")
+    metric._device = lambda: "cuda"  # a GPU, without needing one
+    with pytest.raises(ConfigError, match=r"^metrics\.comet\.precision=int8 runs on CPU only .*auto, bf16, 16 or 32\)?$") as err:
+        metric.preflight()
+    assert "\n" not in str(err.value) and err.value.exit_code == 2

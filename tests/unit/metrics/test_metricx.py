@@ -17,7 +17,7 @@ def test_input_text_is_the_metricx24_format(ref, expected):
     assert input_text("a b", "c", ref) == expected
 
 
-@pytest.mark.parametrize("kw, setting", [({"dtype": "float16"}, "dtype"), ({"batch_size": 0}, "batch_size"),
+@pytest.mark.parametrize("kw, setting", [({"precision": "16"}, "precision"), ({"precision": "int8"}, "precision"), ({"batch_size": 0}, "batch_size"),
                                          ({"max_input_tokens": 1}, "max_input_tokens"), ({"device": "gpu"}, "device")])
 def test_bad_settings_are_refused_at_construction(kw, setting):
     with pytest.raises(ConfigError, match=setting):
