@@ -25,10 +25,10 @@ from mteval.testing.synthetic_corpus import write_corpus
 
 
 def measure(cmd: list[str]) -> dict[str, Any]:
-    """Run ``cmd`` (niced) to the end: wall seconds, the process's own peak RSS (MB), exit status, output."""
+    """Run ``cmd`` to the end: wall seconds, the process's own peak RSS (MB), exit status, output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(["nice", *cmd], stdout=out, stderr=err,
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err,
                                 env={**os.environ, "HF_HUB_OFFLINE": "1", "SACREBLEU_SEED": "12345"})
         _, status, usage = os.wait4(proc.pid, 0)  # reaped here, so its rusage is this child's alone
         wall = time.perf_counter() - start
