@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 TORCH ?= torch==2.13.0
 TORCH_VARIANT ?= auto
 
-.PHONY: venv test test-fast eval demo meta-demo compare bench bench-compare bench-gate baseline gate gate-demo models
+.PHONY: venv test test-fast eval demo meta-demo compare bench bench-compare bench-gate bench-eval baseline gate gate-demo models
 
 venv: $(STAMP)
 
@@ -115,6 +115,12 @@ bench-compare: venv
 BENCH_GATE_ARGS ?=
 bench-gate: venv
 	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench gate $(BENCH_GATE_ARGS)
+
+## `make eval`'s two runs (default system and metrics, real architectures, random weights) timed by stage ->
+## results/bench/eval.json; translation, COMET and MetricX on BENCH_EVAL_ARGS="--segments N" of each run, scaled
+BENCH_EVAL_ARGS ?=
+bench-eval: venv
+	HF_HUB_OFFLINE=1 $(PY) -m mteval.commands.bench eval $(BENCH_EVAL_ARGS)
 
 ## offline throughput: naive loop vs HF backend vs CTranslate2 int8, and COMET (about 4-5 min on 2 cores);
 ## then BLEU/chrF streamed at 100k and 1M segments vs sacrebleu at 100k -> results/bench/stream.json

@@ -31,6 +31,15 @@ def share_length(total: int, weights: Sequence[int]) -> list[int]:
     return [1 + s for s in shares]
 
 
+def force_pieces(system: Any, totals: dict[str, int], src_lang: str, forced: dict[str, int]) -> None:
+    """Share each source's forced total among the sentences ``system`` splits it into (its own
+    ``segment`` and ``count_tokens``), into ``forced`` (a sentence met twice keeps the longer length)."""
+    for source, total in totals.items():
+        pieces = [p for p in system.segment(source, src_lang) if p.strip()]
+        for piece, n in zip(pieces, share_length(total, system.count_tokens(pieces)), strict=True):
+            forced[piece] = max(n, forced.get(piece, 0))
+
+
 def length_batches(lengths: Sequence[int], source_tokens: Sequence[int], *, batch_size: int,
                    max_tokens: int | None) -> list[tuple[int, list[int]]]:
     """``(forced length, indices)`` batches: only sentences of one forced length share a batch (CTranslate2's
@@ -93,10 +102,7 @@ class ForcedLengthCT2(CT2Seq2Seq):
         refs = self._reference_map()
         todo = [s for s in dict.fromkeys(sources) if s.strip()]
         totals = self.target_tokens([refs[s] for s in todo]) if todo else []
-        for source, total in zip(todo, totals, strict=True):
-            pieces = [p for p in self.segment(source, src_lang) if p.strip()]
-            for piece, n in zip(pieces, share_length(total, self.count_tokens(pieces)), strict=True):
-                self._forced[piece] = max(n, self._forced.get(piece, 0))
+        force_pieces(self, dict(zip(todo, totals, strict=True)), src_lang, self._forced)
         self.forcing_seconds += time.perf_counter() - start - (self.load_seconds - loading)  # the load is apart
         return super().translate(sources, src_lang=src_lang, tgt_lang=tgt_lang)
 

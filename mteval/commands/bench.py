@@ -10,6 +10,8 @@ from typing import Any
 
 from mteval.bench import comet_speed
 from mteval.bench import compare as bench_compare
+from mteval.bench import eval_bench
+import mteval.commands.resolvers  # noqa: F401 - registers the resolvers conf/ uses (bench eval composes the defaults)
 from mteval.bench import gate as bench_gate
 from mteval.bench import metricx_speed
 from mteval.bench import report as bench_report
@@ -89,6 +91,7 @@ def _compare_main(argv: Sequence[str]) -> int:
 SUBCOMMANDS = {
     "comet": comet_main,
     "compare": _compare_main,
+    "eval": eval_bench.main,  # `make bench-eval`: make eval's two runs by stage -> results/bench/eval.json
     "gate": bench_gate.main,  # `make bench-gate`: the CI job at real sizes -> results/bench/gate.json
     "metricx": lambda argv: comet_main(argv, metricx_speed, "metricx"),  # hybrid-large-sized fp32/bf16 (issue 21)
     "report": bench_report.main,
@@ -97,7 +100,7 @@ SUBCOMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mteval.commands.bench [comet|compare|gate|metricx|report|stream] [options]``: every benchmark, or one."""
+    """``python -m mteval.commands.bench [comet|compare|eval|gate|metricx|report|stream] [options]``: every benchmark, or one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])
