@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "metrics_description": f"{'tiny' if args.tiny else 'COMET-22-sized, MetricX-24-large-sized'} models",
         "length_ratio": ratio,
         "precision": {"translation": wmt22["system_dtype"], "comet": wmt22.get("comet_precision"),
-                      "metricx_qe": wmt22.get("metricx_qe_dtype")},
+                      "metricx_qe": wmt22.get("metricx_qe_precision")},
         "runs": runs,
         "make_eval_total_s": round(sum(r["stages"]["total_s"] for r in runs.values()), 2),
         "machine": {**cpu_description(), **cpu_family(), "bf16_flags": sorted(set(CPU_BF16_FLAGS) & cpu_flags()),

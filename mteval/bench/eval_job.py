@@ -84,8 +84,7 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         "stages": {k: round(v, 3) for k, v in stages.seconds.items()},
         "sample_timings": sample_timings, "full_timings": full_timings,
         "precision": {"system_dtype": system.run_settings()["dtype"],
-                      **{f"{m.name}_precision": m.resolved_precision() for m in comets},
-                      **{f"{m.name}_dtype": m.resolved_dtype() for m in metricxs}},
+                      **{f"{m.name}_precision": m.resolved_precision() for m in [*comets, *metricxs]}},
         "segments": len(corpus), "with_references": sum(bool(s.refs) for s in corpus.segments),
         "sample_segments": len(sample), "skipped_metrics": sorted(skipped),
         "scores": scores,  # BLEU and chrF of the stand-in hypotheses outside the sample: timing only

@@ -61,6 +61,7 @@ def test_bench_eval_times_both_runs_of_make_eval_and_writes_its_table(wmt22, tmp
         assert abstracts["forced_lengths"] == "source tokens x the WMT22 ratio"
     assert 0.3 < result["length_ratio"]["ratio"] < 5
     assert result["make_eval_total_s"] == round(sum(r["stages"]["total_s"] for r in result["runs"].values()), 2)
-    assert result["precision"] == {"translation": "float32", "comet": "32", "metricx_qe": "float32"}
+    assert result["precision"]["translation"] == "float32" and result["precision"]["comet"] == "32"  # as configured
+    assert result["precision"]["metricx_qe"] in ("32", "bf16")  # auto: the CPU's
     table = capsys.readouterr().out
     assert "translate*" in table and "make eval" in table and "wmt22_en_zh" in table and "written:" in table
