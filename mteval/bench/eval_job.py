@@ -7,13 +7,12 @@
 from __future__ import annotations
 
 import json
-import random
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from mteval import cores
+from mteval.bench.forced import stand_in, usable_ids
 from mteval.bench.forced_hf import ForcedLengthHF
 from mteval.bench.gate_job import Stages, build
 from mteval.cache import Cache
@@ -28,13 +27,12 @@ from mteval.types import Corpus
 
 
 def stand_ins(system: ForcedLengthHF, sources: list[str], seed: int = 0) -> list[str]:
-    """What the random-weight model would write for each source: random target tokens, as many as its forced
-    length, decoded by the system's tokenizer (the hypotheses BLEU and chrF score outside the sample)."""
-    tok, totals, rng = system.tokenizer, system._length_map(), random.Random(seed)
-    special = set(tok.all_special_ids)
-    usable = [i for i in range(len(tok)) if i not in special]
-    return [tok.decode([rng.choice(usable) for _ in range(totals.get(s, 1))], skip_special_tokens=True).strip()
-            for s in sources]
+    """What the random-weight model would write for each source: random pieces of the real vocabulary, as
+    many as its forced length (:func:`~mteval.bench.forced.stand_in`; the hypotheses BLEU and chrF score
+    outside the sample)."""
+    tok, totals = system.tokenizer, system._length_map()
+    usable = usable_ids(tok)
+    return [stand_in(tok, usable, totals.get(s, 1), f"{seed}:{s}") for s in sources]
 
 
 def run_job(spec: dict[str, Any]) -> dict[str, Any]:

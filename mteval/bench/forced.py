@@ -3,6 +3,8 @@ for real output lengths (random weights would stop at random lengths, or never).
 from __future__ import annotations
 
 import json
+import random
+import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -40,6 +42,30 @@ def force_pieces(system: Any, totals: dict[str, int], src_lang: str, forced: dic
             forced[piece] = max(n, forced.get(piece, 0))
 
 
+#: The bench Marian's filler ids (``▁<123>``: ids past the SentencePiece pieces, up to the real vocabulary's size).
+_FILLER = re.compile(r"^▁<\d+>$")
+
+
+def usable_ids(tokenizer: Any) -> list[int]:
+    """Target ids a stand-in output draws from: the SentencePiece pieces, not special tokens, target-language
+    tokens (``>>cmn_Hans<<``) or the bench model's fillers."""
+    special = set(tokenizer.all_special_ids)
+    tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    return [i for i, tok in enumerate(tokens)
+            if i not in special and not _FILLER.match(tok) and not tok.startswith(">>")]
+
+
+def stand_in(tokenizer: Any, usable: Sequence[int], n: int, key: str) -> str:
+    """``n`` random pieces of the real vocabulary, decoded: what a random-weight model's output is replaced by.
+
+    A random model repeats one token (the first full bench run gave 175 distinct outputs of 2,037, differing
+    only in length), and COMET embeds each distinct text once, so its cost for such hypotheses would be a
+    tenth of a real system's. The draw is seeded by ``key`` (model and source), so a model writes the same
+    text for a source every run, and another model writes another."""
+    rng = random.Random(key)
+    return tokenizer.decode([rng.choice(usable) for _ in range(n)], skip_special_tokens=True).strip()
+
+
 def length_batches(lengths: Sequence[int], source_tokens: Sequence[int], *, batch_size: int,
                    max_tokens: int | None) -> list[tuple[int, list[int]]]:
     """``(forced length, indices)`` batches: only sentences of one forced length share a batch (CTranslate2's
@@ -74,6 +100,7 @@ class ForcedLengthCT2(CT2Seq2Seq):
         self.references = references
         self._refs: dict[str, str] | None = None
         self._forced: dict[str, int] = {}
+        self._usable: list[int] | None = None
         #: seconds spent loading the model, and working out forced lengths (not part of a real run)
         self.load_seconds = 0.0
         self.forcing_seconds = 0.0
@@ -91,6 +118,14 @@ class ForcedLengthCT2(CT2Seq2Seq):
 
     def fingerprint(self) -> dict[str, Any]:
         return {**super().fingerprint(), "forced_lengths": digest(self._reference_map(), 16)}
+
+    def _stand_in(self, n: int, source: str) -> str:
+        start = time.perf_counter()
+        if self._usable is None:
+            self._usable = usable_ids(self.tokenizer)
+        text = stand_in(self.tokenizer, self._usable, n, digest([self.model_id, self.revision, source], 16))
+        self.forcing_seconds += time.perf_counter() - start
+        return text
 
     def target_tokens(self, texts: list[str]) -> list[int]:
         """Tokens of each text as the model's target side writes it (its end token not counted)."""
@@ -122,8 +157,9 @@ class ForcedLengthCT2(CT2Seq2Seq):
                       "min_decoding_length": n, "max_decoding_length": n}
             submitted.append((idx, self._translator.translate_batch(**inputs, asynchronous=parallel)))
         done: dict[str, str] = {}
-        for idx, results in submitted:
+        for (n, idx), (_, results) in zip(plan, submitted, strict=True):
             results = [r.result() for r in results] if parallel else results
-            done.update(zip((texts[i] for i in idx), self._outputs(results, tgt_lang), strict=True))
+            self._outputs(results, tgt_lang)  # decoded as a real run decodes them, then replaced (stand_in)
+            done.update((texts[i], self._stand_in(n, texts[i])) for i in idx)
         for batch in batches:
             yield [done[t] for t in batch]
