@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mteval.bench import gate_report
-from mteval.bench.forced import length_batches, share_length
+from mteval.bench.forced import length_batches, share_length, stand_in, usable_ids
 from mteval.bench.gate_job import Stages
 
 
@@ -94,3 +94,30 @@ def test_the_table_names_every_stage_run_and_target():
     assert all(f"\n{s[:-2]:<16}" in table for s in gate_report.STAGES)
     assert "fp32-only path: 17.0 s (COMET fp32 10.0 s, extrapolated from 10 segments)" in table
     assert "CTranslate2 int8, COMET bf16-mixed" in table
+
+
+class _PieceTokenizer:
+    """The parts of a Marian tokenizer the stand-ins use: specials, target-language tokens, pieces, fillers."""
+
+    tokens = ["</s>", "<unk>", ">>cmn_Hans<<", "▁的", "模型", "▁data", "翻译", "▁<0>", "▁<1>", "<pad>"]
+    all_special_ids = [0, 1, 9]
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
+        return [self.tokens[i] for i in ids]
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        return "".join(self.tokens[i] for i in ids).replace("▁", " ")
+
+
+def test_stand_ins_draw_real_pieces_only_and_are_distinct_per_model_and_source():
+    tok = _PieceTokenizer()
+    usable = usable_ids(tok)
+    assert usable == [3, 4, 5, 6]  # no special token, no >>xx<<, no filler
+    a = stand_in(tok, usable, 12, "model-a:src 1")
+    assert a == stand_in(tok, usable, 12, "model-a:src 1")  # the same model writes the same text every run
+    others = {stand_in(tok, usable, 12, f"{m}:src {i}") for m in ("model-a", "model-b") for i in range(20)}
+    assert len(others) == 40  # a random model's repeated token would give one text per length
+    assert all("<" not in s and "cmn" not in s for s in others)
