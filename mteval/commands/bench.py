@@ -19,6 +19,7 @@ from mteval.bench import stream as bench_stream
 from mteval.bench.common import bench_process_setup, cpu_description
 from mteval.bench.models import build_bench_models
 from mteval.bench.translate import bench_comet, bench_translation, format_table
+from mteval.errors import MtevalError
 from mteval.provenance import ROOT, package_versions
 from mteval.systems.batching import available_cores
 from mteval.testing._build import quiet
@@ -102,9 +103,13 @@ SUBCOMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m mteval.commands.bench [comet|compare|eval|gate|metricx|report|stream] [options]``: every benchmark, or one."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] and argv[0] in SUBCOMMANDS:
-        return SUBCOMMANDS[argv[0]](argv[1:])
-    return translate_main(argv)
+    try:
+        if argv[:1] and argv[0] in SUBCOMMANDS:
+            return SUBCOMMANDS[argv[0]](argv[1:])
+        return translate_main(argv)
+    except MtevalError as err:  # a run of the bench failed, or a setting is wrong: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
 
 
 if __name__ == "__main__":
