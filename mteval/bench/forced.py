@@ -66,6 +66,18 @@ def stand_in(tokenizer: Any, usable: Sequence[int], n: int, key: str) -> str:
     return tokenizer.decode([rng.choice(usable) for _ in range(n)], skip_special_tokens=True).strip()
 
 
+class StandIns:
+    """:func:`stand_in` outputs for one model: its usable ids read once, each draw keyed by the model and source."""
+
+    def __init__(self, tokenizer: Any, model_key: Sequence[str | None]):
+        self.tokenizer = tokenizer
+        self.usable = usable_ids(tokenizer)
+        self.model_key = list(model_key)
+
+    def __call__(self, n: int, source: str) -> str:
+        return stand_in(self.tokenizer, self.usable, n, digest([*self.model_key, source], 16))
+
+
 def length_batches(lengths: Sequence[int], source_tokens: Sequence[int], *, batch_size: int,
                    max_tokens: int | None) -> list[tuple[int, list[int]]]:
     """``(forced length, indices)`` batches: only sentences of one forced length share a batch (CTranslate2's
@@ -100,7 +112,7 @@ class ForcedLengthCT2(CT2Seq2Seq):
         self.references = references
         self._refs: dict[str, str] | None = None
         self._forced: dict[str, int] = {}
-        self._usable: list[int] | None = None
+        self._stand_ins: StandIns | None = None
         #: seconds spent loading the model, and working out forced lengths (not part of a real run)
         self.load_seconds = 0.0
         self.forcing_seconds = 0.0
@@ -121,9 +133,9 @@ class ForcedLengthCT2(CT2Seq2Seq):
 
     def _stand_in(self, n: int, source: str) -> str:
         start = time.perf_counter()
-        if self._usable is None:
-            self._usable = usable_ids(self.tokenizer)
-        text = stand_in(self.tokenizer, self._usable, n, digest([self.model_id, self.revision, source], 16))
+        if self._stand_ins is None:
+            self._stand_ins = StandIns(self.tokenizer, [self.model_id, self.revision])
+        text = self._stand_ins(n, source)
         self.forcing_seconds += time.perf_counter() - start
         return text
 

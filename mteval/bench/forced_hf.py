@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mteval.bench.forced import force_pieces
+from mteval.bench.forced import StandIns, force_pieces
 from mteval.files import digest
 from mteval.systems.hf_seq2seq import HFSeq2Seq
 from mteval.types import Translation
@@ -47,6 +47,7 @@ class ForcedLengthHF(HFSeq2Seq):
         self._totals: dict[str, int] | None = None
         self._forced: dict[str, int] = {}
         self._local = threading.local()  # the length of the batch this thread decodes
+        self._stand_ins: StandIns | None = None
         #: seconds spent loading the model, and working out forced lengths (not part of a real run)
         self.load_seconds = 0.0
         self.forcing_seconds = 0.0
@@ -74,7 +75,16 @@ class ForcedLengthHF(HFSeq2Seq):
 
     def _translate_batch(self, sentences, *, src_lang, tgt_lang):
         self._local.length = batch_length(self._forced, sentences, self.max_new_tokens)
-        return super()._translate_batch(sentences, src_lang=src_lang, tgt_lang=tgt_lang)
+        super()._translate_batch(sentences, src_lang=src_lang, tgt_lang=tgt_lang)  # decoded as a real run does
+        start = time.perf_counter()
+        with self._tok_lock:  # the tokenizer is shared by the parallel batches' threads
+            if self._stand_ins is None:
+                self._stand_ins = StandIns(self.tokenizer, [self.model_id, self.revision])
+            # then replaced, as ForcedLengthCT2 does: a random model repeats one token, and COMET embeds
+            # each distinct text once; each sentence gets its own forced length, not the batch's
+            outputs = [self._stand_ins(min(self._forced[s], self.max_new_tokens), s) for s in sentences]
+            self.forcing_seconds += time.perf_counter() - start
+        return outputs
 
     def generate_kwargs(self, tgt_code: str | None) -> dict[str, Any]:
         n = self._local.length

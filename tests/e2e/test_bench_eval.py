@@ -7,6 +7,7 @@ import json
 import pytest
 
 from mteval.bench.eval_report import EXPENSIVE, STAGES
+from mteval.bench.forced import StandIns
 from mteval.bench.forced_hf import ForcedLengthHF
 from mteval.commands import bench
 
@@ -36,6 +37,11 @@ def test_every_batch_decodes_exactly_its_longest_forced_length(tiny_models, tmp_
     assert sum(rows for rows, _, _ in generated) == 4
     assert all(forced == decoded for _, forced, decoded in generated)  # min = max new tokens, every batch
     assert max(n for _, n, _ in generated) == 14
+    # The random model's repeated tokens are replaced by distinct stand-ins, the same on every run.
+    assert len(set(out.hyps)) == 3
+    stand_ins = StandIns(system.tokenizer, [system.model_id, system.revision])
+    assert out.hyps[1:] == [stand_ins(3, sources[1]), stand_ins(14, sources[2])]  # each its own forced length
+    assert system.translate(sources, src_lang="en", tgt_lang="zh").hyps == out.hyps
 
 
 @pytest.mark.slow
